@@ -1,0 +1,124 @@
+// Implicit theta-scheme transport sweep along one axis: one tridiagonal (Thomas) solve per
+// grid line, one line per invocation, solved in place in the field chunk. Lines of the y
+// and z sweeps are laid out so that neighbouring invocations touch neighbouring addresses.
+// CPU mirror: src/cpu/transport.rs (same arithmetic, line for line).
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> fields: array<FieldTransport>;
+@group(0) @binding(2) var<storage, read> bone: array<f32>;
+@group(0) @binding(3) var<storage, read_write> chunk: array<f32>;
+
+fn harmonic(a: f32, b: f32) -> f32 {
+    let s = a + b;
+    return select(0.0, 2.0 * a * b / s, s > 0.0);
+}
+
+fn local_factor(v: u32, permeability: f32) -> f32 {
+    if (BONE_FIELD >= NF) {
+        return 1.0;
+    }
+    return 1.0 - bone[v] * (1.0 - permeability);
+}
+
+fn dirichlet_value(ft: FieldTransport, bit: u32) -> f32 {
+    return ft.dirichlet[bit / 4u][bit % 4u];
+}
+
+// Solves the line of n voxels starting at voxel `start` with voxel stride `stride`, for
+// the chunk's field `fl`.
+fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32) {
+    let ft = fields[step.field_base + fl];
+    if (ft.mobile == 0u) {
+        return;
+    }
+    let kappa = step.dt_over_dx2 * ft.diffusion;
+    let th = step.theta;
+    let has_low = ((ft.dirichlet_mask >> (2u * axis)) & 1u) == 1u;
+    let has_high = ((ft.dirichlet_mask >> (2u * axis + 1u)) & 1u) == 1u;
+    let low_value = dirichlet_value(ft, 2u * axis);
+    let high_value = dirichlet_value(ft, 2u * axis + 1u);
+    let off = fl * NV;
+
+    var cp: array<f32, MAX_LINE>;
+    var dp: array<f32, MAX_LINE>;
+    var prev_old = 0.0;
+    var prev_cp = 0.0;
+    var prev_k = 0.0;
+    var u_next = chunk[off + start];
+    var g_next = local_factor(start, ft.bone_permeability);
+    for (var i = 0u; i < n; i++) {
+        let v = start + i * stride;
+        let last = i + 1u == n;
+        let u = u_next;
+        let gi = g_next;
+        if (!last) {
+            u_next = chunk[off + v + stride];
+            g_next = local_factor(v + stride, ft.bone_permeability);
+        }
+        var k_lo = prev_k;
+        var ghost_lo = prev_old;
+        if (i == 0u) {
+            k_lo = select(0.0, 2.0 * kappa * gi, has_low);
+            ghost_lo = select(u, low_value, has_low);
+        }
+        var k_hi = 0.0;
+        var ghost_hi = u;
+        if (last) {
+            k_hi = select(0.0, 2.0 * kappa * gi, has_high);
+            ghost_hi = select(u, high_value, has_high);
+        } else {
+            k_hi = kappa * harmonic(gi, g_next);
+            ghost_hi = u_next;
+        }
+        // Delta form: (I - theta dt A) (u' - u) = dt A u (see src/cpu/transport.rs).
+        let rhs = k_hi * (ghost_hi - u) - k_lo * (u - ghost_lo);
+        let a = select(-th * k_lo, 0.0, i == 0u);
+        let dp_before = select(dp[max(i, 1u) - 1u], 0.0, i == 0u);
+        let c = select(-th * k_hi, 0.0, last);
+        let b = 1.0 + th * (k_lo + k_hi);
+        let inv = 1.0 / (b - a * prev_cp);
+        let cpi = c * inv;
+        cp[i] = cpi;
+        prev_cp = cpi;
+        prev_old = u;
+        prev_k = k_hi;
+        dp[i] = (rhs - a * dp_before) * inv;
+    }
+    // Back substitution for the change, added to the values.
+    var delta_next = 0.0;
+    for (var i = i32(n) - 1; i >= 0; i--) {
+        let v = start + u32(i) * stride;
+        let delta = dp[i] - cp[i] * delta_next;
+        chunk[off + v] += delta;
+        delta_next = delta;
+    }
+}
+
+// Lines along x: one per (y, z); gid.y is the field within the chunk.
+@compute @workgroup_size(64)
+fn sweep_x(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if (gid.x >= NY * NZ || gid.y >= step.chunk_fields) {
+        return;
+    }
+    solve_line(gid.y, gid.x * NX, 1u, NX, 0u);
+}
+
+// Lines along y: one per (x, z), x fastest.
+@compute @workgroup_size(64)
+fn sweep_y(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if (gid.x >= NX * NZ || gid.y >= step.chunk_fields) {
+        return;
+    }
+    let x = gid.x % NX;
+    let z = gid.x / NX;
+    solve_line(gid.y, x + z * NX * NY, NX, NY, 1u);
+}
+
+// Lines along z: one per (x, y), x fastest.
+@compute @workgroup_size(64)
+fn sweep_z(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if (gid.x >= NX * NY || gid.y >= step.chunk_fields) {
+        return;
+    }
+    solve_line(gid.y, gid.x, NX * NY, NZ, 2u);
+}

@@ -1,0 +1,78 @@
+//! Command-line front end: argument parsing, logging, progress bars and exit codes.
+//! Everything it does goes through the library.
+
+mod bench;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use osteoniche::sim::BackendChoice;
+
+#[derive(Parser)]
+#[command(name = "osteoniche", version, about = "3D reaction-diffusion simulator of the bone-metastasis microenvironment")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a preset headless and write metrics.csv, .vti snapshots and summary.json.
+    Run(run::RunArgs),
+    /// Measure transport and full-step throughput on each available backend.
+    Bench(bench::BenchArgs),
+    /// Check preset files and report every problem found.
+    Validate {
+        /// Preset files.
+        #[arg(required = true)]
+        presets: Vec<PathBuf>,
+    },
+    /// Print the reference of the preset format (Markdown).
+    Reference,
+}
+
+/// Parses `auto`, `gpu` or `cpu`.
+pub fn parse_backend(s: &str) -> Result<BackendChoice, String> {
+    s.parse()
+}
+
+pub fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::bench(args),
+        Command::Validate { presets } => validate(&presets),
+        Command::Reference => {
+            print!("{}", osteoniche::preset::reference::markdown_table());
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn validate(presets: &[PathBuf]) -> anyhow::Result<()> {
+    let mut bad = 0;
+    for p in presets {
+        match osteoniche::preset::Preset::load(p) {
+            Ok(preset) => println!("ok: {} ({})", p.display(), preset.file.name),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if bad > 0 {
+        anyhow::bail!("{bad} of {} presets have problems", presets.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! The CPU backend: native Rust with rayon, one mirror per GPU kernel with the same name
+//! (`transport`, `sources`, `react`, `reduce`). It is a product path (on machines without a
+//! hardware GPU it beats software Vulkan) and the oracle the GPU is tested against.
+
+pub mod react;
+pub mod reduce;
+pub mod sources;
+pub mod transport;
+
+use crate::error::{Error, Result};
+use crate::sim::params::{Stages, sweep_order};
+use crate::sim::setup::Setup;
+use crate::sim::{Backend, BackendInfo, FieldStats};
+
+/// Voxels per parallel work item of the per-voxel kernels.
+pub(crate) const BLOCK: usize = 4096;
+
+/// Splits field-major storage into blocks of voxels: item `b` holds, for every field, the
+/// slice of voxels `b * BLOCK ..` of that field.
+pub(crate) fn voxel_blocks(fields: &mut [f32], n_vox: usize) -> Vec<Vec<&mut [f32]>> {
+    let n_blocks = n_vox.div_ceil(BLOCK);
+    let nf = fields.len() / n_vox;
+    let mut blocks: Vec<Vec<&mut [f32]>> = (0..n_blocks).map(|_| Vec::with_capacity(nf)).collect();
+    for field in fields.chunks_mut(n_vox) {
+        for (b, chunk) in field.chunks_mut(BLOCK).enumerate() {
+            blocks[b].push(chunk);
+        }
+    }
+    blocks
+}
+
+/// Native multithreaded backend.
+pub struct CpuBackend {
+    setup: Setup,
+    fields: Vec<f32>,
+    step_index: u64,
+    threads: usize,
+}
+
+impl CpuBackend {
+    /// A backend for `setup` with all fields zero; upload with [`Backend::write_fields`].
+    pub fn new(setup: &Setup) -> Result<Self> {
+        let len = setup.grid.len() * setup.species.len();
+        let mut fields = Vec::new();
+        fields.try_reserve_exact(len).map_err(|_| {
+            Error::Resources(format!(
+                "cannot allocate {:.1} GiB of host memory for {} fields of {} voxels",
+                setup.field_bytes() as f64 / (1u64 << 30) as f64,
+                setup.species.len(),
+                setup.grid.len()
+            ))
+        })?;
+        fields.resize(len, 0.0);
+        Ok(CpuBackend {
+            setup: setup.clone(),
+            fields,
+            step_index: 0,
+            threads: rayon::current_num_threads(),
+        })
+    }
+
+    /// Runs the transport sweeps of one step.
+    fn transport(&mut self) {
+        let s = &self.setup;
+        let n = s.grid.len();
+        let bone = s.species.bone();
+        for (f, ft) in s.transport.iter().enumerate() {
+            if ft.mobile == 0 {
+                continue;
+            }
+            let (field, bone_field) = split_field(&mut self.fields, n, f, bone);
+            for axis in sweep_order(self.step_index) {
+                let p = transport::LineParams::new(&s.step, ft, axis);
+                transport::sweep(field, bone_field, &s.grid, axis, &p);
+            }
+        }
+    }
+}
+
+/// Field `f` mutably and the bone field (if any, never mobile so never `f`) shared.
+fn split_field(fields: &mut [f32], n: usize, f: usize, bone: Option<usize>) -> (&mut [f32], Option<&[f32]>) {
+    match bone {
+        Some(b) if b < f => {
+            let (lo, hi) = fields.split_at_mut(f * n);
+            (&mut hi[..n], Some(&lo[b * n..(b + 1) * n]))
+        }
+        Some(b) => {
+            let (lo, hi) = fields.split_at_mut(b * n);
+            (&mut lo[f * n..(f + 1) * n], Some(&hi[..n]))
+        }
+        None => (&mut fields[f * n..(f + 1) * n], None),
+    }
+}
+
+impl Backend for CpuBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            kind: "cpu".into(),
+            device: format!("native, rayon {} threads", self.threads),
+            driver: String::new(),
+            software: false,
+        }
+    }
+
+    fn write_fields(&mut self, data: &[f32]) -> Result<()> {
+        if data.len() != self.fields.len() {
+            return Err(Error::Invalid(format!(
+                "field data has {} values, the simulation holds {}",
+                data.len(),
+                self.fields.len()
+            )));
+        }
+        self.fields.copy_from_slice(data);
+        Ok(())
+    }
+
+    fn read_fields(&mut self) -> Result<Vec<f32>> {
+        Ok(self.fields.clone())
+    }
+
+    fn step_index(&self) -> u64 {
+        self.step_index
+    }
+
+    fn set_step_index(&mut self, step: u64) {
+        self.step_index = step;
+    }
+
+    fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
+        let n = self.setup.grid.len();
+        let dt = self.setup.step.dt;
+        // Sources are Strang-split around the rest (half a step before, half after), so
+        // their splitting error is second order in dt.
+        for _ in 0..steps {
+            if stages.sources {
+                sources::sources(&mut self.fields, &self.setup.grid, &self.setup.regions, 0.5 * dt);
+            }
+            if stages.transport {
+                self.transport();
+            }
+            if stages.reactions {
+                react::react(&mut self.fields, n, &self.setup.rates, dt);
+            }
+            if stages.sources {
+                sources::sources(&mut self.fields, &self.setup.grid, &self.setup.regions, 0.5 * dt);
+            }
+            self.step_index += 1;
+        }
+        Ok(())
+    }
+
+    fn stats(&mut self) -> Result<Vec<FieldStats>> {
+        Ok(reduce::reduce(&self.fields, self.setup.grid.len()))
+    }
+}

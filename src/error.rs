@@ -1,0 +1,82 @@
+//! The library's error type: every variant says what was wrong, where, and what is allowed.
+
+use std::path::PathBuf;
+
+/// Where in a preset file a problem sits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file, or `<string>` for presets parsed from memory.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything the library can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The preset is not valid TOML, or does not fit the preset schema.
+    #[error("{location}: {message}")]
+    Preset {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A value is outside its allowed range.
+    #[error("{location}: `{key}` = {value}: {allowed}")]
+    Value {
+        /// Where the key is.
+        location: Location,
+        /// Dotted key path, e.g. `species[1].diffusion`.
+        key: String,
+        /// The offending value, as written.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// A grid or field set that does not fit the device or the host.
+    #[error("{0}")]
+    Resources(String),
+    /// The GPU could not be used (no adapter, device creation, shader or pipeline failure).
+    #[error("GPU: {0}")]
+    Gpu(String),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A request that does not make sense for the current simulation.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

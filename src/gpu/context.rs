@@ -1,0 +1,98 @@
+//! Adapter and device: chosen once, passed into backends so tests can bring their own.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::sim::BackendInfo;
+
+/// How to pick the adapter.
+#[derive(Debug, Clone, Default)]
+pub struct GpuOptions {
+    /// Accept only a software adapter (lavapipe/llvmpipe/WARP) when true.
+    pub force_software: bool,
+}
+
+/// An adapter with its device and queue.
+#[derive(Clone)]
+pub struct GpuContext {
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// The adapter's description.
+    pub info: wgpu::AdapterInfo,
+    /// Limits the device was created with (everything the adapter allows).
+    pub limits: wgpu::Limits,
+}
+
+/// True for CPU-emulated adapters.
+pub fn is_software(info: &wgpu::AdapterInfo) -> bool {
+    info.device_type == wgpu::DeviceType::Cpu
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env())
+}
+
+/// Name of the first hardware (non-CPU) adapter, if any. Starts no device.
+pub fn probe_hardware_adapter() -> Option<String> {
+    let adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    adapters
+        .iter()
+        .map(|a| a.get_info())
+        .find(|i| !is_software(i))
+        .map(|i| i.name)
+}
+
+impl GpuContext {
+    /// Opens the best adapter: a hardware one if present, otherwise a software one.
+    pub fn new(options: &GpuOptions) -> Result<GpuContext> {
+        let instance = instance();
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let mut ranked: Vec<wgpu::Adapter> = adapters
+            .into_iter()
+            .filter(|a| !options.force_software || is_software(&a.get_info()))
+            .collect();
+        // Hardware first, then Vulkan before GL (more storage buffers per stage).
+        ranked.sort_by_key(|a| {
+            let i = a.get_info();
+            (is_software(&i), i.backend != wgpu::Backend::Vulkan)
+        });
+        let adapter = ranked.into_iter().next().ok_or_else(|| {
+            Error::Gpu(
+                "no GPU adapter found (on Linux without a GPU, install Mesa's software Vulkan: \
+                 apt-get install mesa-vulkan-drivers libvulkan1); use --backend cpu"
+                    .into(),
+            )
+        })?;
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("osteoniche"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu(format!("could not open `{}`: {e}", info.name)))?;
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
+            log::error!("GPU error: {e}");
+        }));
+        Ok(GpuContext {
+            device,
+            queue,
+            info,
+            limits,
+        })
+    }
+
+    /// The adapter as [`BackendInfo`].
+    pub fn backend_info(&self) -> BackendInfo {
+        BackendInfo {
+            kind: "gpu".into(),
+            device: format!("{} ({:?})", self.info.name, self.info.backend),
+            driver: format!("{} {}", self.info.driver, self.info.driver_info).trim().to_string(),
+            software: is_software(&self.info),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What every kernel struct shares: explicit bind group layouts and pipeline creation with
+//! shader errors turned into [`Error::Gpu`].
+
+use crate::error::{Error, Result};
+
+/// How a binding is used.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot {
+    /// `var<uniform>`.
+    Uniform,
+    /// `var<storage, read>`.
+    Read,
+    /// `var<storage, read_write>`.
+    ReadWrite,
+}
+
+/// A bind group layout with bindings `0..slots.len()` of the given kinds.
+pub fn layout(device: &wgpu::Device, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
+            binding: i as u32,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: match slot {
+                    Slot::Uniform => wgpu::BufferBindingType::Uniform,
+                    Slot::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                    Slot::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some(label),
+        entries: &entries,
+    })
+}
+
+/// A bind group binding `buffers` whole, in order.
+pub fn bind(
+    device: &wgpu::Device,
+    label: &str,
+    layout: &wgpu::BindGroupLayout,
+    buffers: &[&wgpu::Buffer],
+) -> wgpu::BindGroup {
+    let entries: Vec<wgpu::BindGroupEntry> = buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some(label),
+        layout,
+        entries: &entries,
+    })
+}
+
+/// Compiles `source` and builds one pipeline per entry point, failing with the shader
+/// compiler's message instead of panicking.
+pub fn pipelines(
+    device: &wgpu::Device,
+    kernel: &str,
+    source: &str,
+    layout: &wgpu::BindGroupLayout,
+    entries: &[&str],
+) -> Result<Vec<wgpu::ComputePipeline>> {
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let label = format!("osteoniche.{kernel}");
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&label),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some(&label),
+        bind_group_layouts: &[Some(layout)],
+        immediate_size: 0,
+    });
+    let out = entries
+        .iter()
+        .map(|entry| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&format!("{label}.{entry}")),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        })
+        .collect();
+    if let Some(e) = pollster::block_on(scope.pop()) {
+        return Err(Error::Gpu(format!("kernel `{kernel}` failed to build: {e}")));
+    }
+    Ok(out)
+}
+
+/// Workgroup counts for `groups` workgroups of a 1-D kernel, split over x and y so neither
+/// exceeds the 65535 limit (the shaders rebuild the index as `x + 65535 * 64 * y`).
+pub fn split_groups(groups: u32) -> (u32, u32) {
+    if groups <= 65535 {
+        (groups.max(1), 1)
+    } else {
+        (65535, groups.div_ceil(65535))
+    }
+}

@@ -1,0 +1,143 @@
+//! How fields sit in GPU buffers, and the WGSL prelude generated from it.
+//!
+//! Fields are f32, field-major (`f * voxels + voxel`). A storage binding holds at most the
+//! adapter's `max_storage_buffer_binding_size`, so the fields are split into chunks of
+//! `fields_per_chunk` whole fields, one buffer each. Kernels that work field by field
+//! (transport, reduce) bind one chunk; per-voxel kernels (sources, react) bind them all and
+//! reach them through the generated `load(f, v)` / `store(f, v, x)`.
+
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::model::SpeciesList;
+
+/// Shared WGSL files, in the order they are prepended.
+const SHARED: &[&str] = &[
+    include_str!("../../shaders/shared/params.wgsl"),
+    include_str!("../../shaders/shared/model.wgsl"),
+];
+
+/// Kernels and their sources.
+pub const KERNELS: &[(&str, &str)] = &[
+    ("transport", include_str!("../../shaders/transport.wgsl")),
+    ("sources", include_str!("../../shaders/sources.wgsl")),
+    ("react", include_str!("../../shaders/react.wgsl")),
+    ("reduce", include_str!("../../shaders/reduce.wgsl")),
+];
+
+/// First binding index of the field chunks in per-voxel kernels.
+pub const FIRST_CHUNK_BINDING: u32 = 2;
+
+/// Placement of the fields in buffers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldLayout {
+    /// The grid.
+    pub grid: Grid,
+    /// Number of fields.
+    pub fields: usize,
+    /// Whole fields per buffer.
+    pub fields_per_chunk: usize,
+}
+
+impl FieldLayout {
+    /// Chooses chunks for `fields` fields on `grid` within the adapter's limits.
+    pub fn new(grid: Grid, fields: usize, limits: &wgpu::Limits) -> Result<FieldLayout> {
+        let field_bytes = 4 * grid.len() as u64;
+        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let fields_per_chunk = (max_binding / field_bytes.max(1)) as usize;
+        if fields_per_chunk == 0 {
+            let fit = ((max_binding / 4) as f64).cbrt() as usize;
+            return Err(Error::Resources(format!(
+                "one field of {}x{}x{} voxels needs {:.0} MiB but this adapter binds at most {:.0} MiB \
+                 per buffer; use --resolution {fit} or smaller, or --backend cpu",
+                grid.nx,
+                grid.ny,
+                grid.nz,
+                field_bytes as f64 / 1048576.0,
+                max_binding as f64 / 1048576.0
+            )));
+        }
+        let layout = FieldLayout {
+            grid,
+            fields,
+            fields_per_chunk: fields_per_chunk.min(fields.max(1)),
+        };
+        let needed = layout.chunks() as u32 + FIRST_CHUNK_BINDING;
+        if needed > limits.max_storage_buffers_per_shader_stage + 1 {
+            return Err(Error::Resources(format!(
+                "{fields} fields of {} voxels need {} storage buffers per kernel; this adapter allows {}; \
+                 use a coarser --resolution or --backend cpu",
+                grid.len(),
+                needed - 1,
+                limits.max_storage_buffers_per_shader_stage
+            )));
+        }
+        Ok(layout)
+    }
+
+    /// Number of chunk buffers.
+    pub fn chunks(&self) -> usize {
+        self.fields.div_ceil(self.fields_per_chunk)
+    }
+
+    /// Fields held by chunk `c`.
+    pub fn chunk_fields(&self, c: usize) -> usize {
+        (self.fields - c * self.fields_per_chunk).min(self.fields_per_chunk)
+    }
+
+    /// The WGSL source of `kernel`: generated constants, shared files, and (for per-voxel
+    /// kernels) the chunk bindings with `load`/`store`.
+    pub fn shader_source(&self, kernel: &str, species: &SpeciesList) -> Result<String> {
+        let body = KERNELS
+            .iter()
+            .find(|(name, _)| *name == kernel)
+            .map(|(_, src)| *src)
+            .ok_or_else(|| Error::Gpu(format!("no kernel `{kernel}`")))?;
+        let g = &self.grid;
+        let mut s = species.wgsl_constants();
+        s.push_str(&format!(
+            "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NZ: u32 = {}u;\nconst NV: u32 = {}u;\n\
+             const MAX_LINE: u32 = {}u;\nconst FIELDS_PER_CHUNK: u32 = {}u;\n",
+            g.nx,
+            g.ny,
+            g.nz,
+            g.len(),
+            g.max_line(),
+            self.fields_per_chunk
+        ));
+        for shared in SHARED {
+            s.push_str(shared);
+            s.push('\n');
+        }
+        if matches!(kernel, "sources" | "react") {
+            s.push_str(&self.chunk_accessors());
+        }
+        s.push_str(body);
+        Ok(s)
+    }
+
+    fn chunk_accessors(&self) -> String {
+        let mut s = String::new();
+        for c in 0..self.chunks() {
+            s.push_str(&format!(
+                "@group(0) @binding({}) var<storage, read_write> chunk{c}: array<f32>;\n",
+                FIRST_CHUNK_BINDING as usize + c
+            ));
+        }
+        let cases = |body: &dyn Fn(usize) -> String| -> String {
+            (0..self.chunks())
+                .map(|c| format!("        case {c}u: {{ {} }}\n", body(c)))
+                .collect()
+        };
+        s.push_str(&format!(
+            "fn load(f: u32, v: u32) -> f32 {{\n    let o = (f % FIELDS_PER_CHUNK) * NV + v;\n    \
+             switch (f / FIELDS_PER_CHUNK) {{\n{}        default: {{ return 0.0; }}\n    }}\n}}\n",
+            cases(&|c| format!("return chunk{c}[o];"))
+        ));
+        s.push_str(&format!(
+            "fn store(f: u32, v: u32, x: f32) {{\n    let o = (f % FIELDS_PER_CHUNK) * NV + v;\n    \
+             switch (f / FIELDS_PER_CHUNK) {{\n{}        default: {{ }}\n    }}\n}}\n",
+            cases(&|c| format!("chunk{c}[o] = x;"))
+        ));
+        s
+    }
+}

@@ -1,0 +1,310 @@
+//! The GPU backend: wgpu compute, one WGSL file per kernel under `shaders/`, one struct per
+//! kernel here. Pipelines are compiled once per run (the grid and species list are baked
+//! into the generated prelude); a step is the list of dispatches in [`GpuBackend::encode_step`].
+
+pub mod context;
+pub mod kernel;
+pub mod layout;
+pub mod reduce;
+pub mod transport;
+pub mod voxelwise;
+
+use wgpu::util::DeviceExt;
+
+pub use context::{GpuContext, GpuOptions, probe_hardware_adapter};
+pub use layout::FieldLayout;
+
+use crate::error::{Error, Result};
+use crate::sim::params::{Stages, StepUniform, sweep_order};
+use crate::sim::setup::Setup;
+use crate::sim::{Backend, BackendInfo, FieldStats};
+
+/// Steps encoded into one submission.
+const STEPS_PER_SUBMIT: u64 = 8;
+
+/// wgpu compute backend.
+pub struct GpuBackend {
+    ctx: GpuContext,
+    setup: Setup,
+    layout: FieldLayout,
+    chunks: Vec<wgpu::Buffer>,
+    bone_copy: Option<wgpu::Buffer>,
+    transport: transport::Transport,
+    sources: Option<voxelwise::Voxelwise>,
+    react: voxelwise::Voxelwise,
+    reduce: reduce::Reduce,
+    step_index: u64,
+}
+
+impl GpuBackend {
+    /// Opens an adapter per `options` and builds the backend.
+    pub fn new(setup: &Setup, options: &GpuOptions) -> Result<Self> {
+        Self::with_context(GpuContext::new(options)?, setup)
+    }
+
+    /// Builds the backend on a device the caller opened.
+    pub fn with_context(ctx: GpuContext, setup: &Setup) -> Result<Self> {
+        let device = &ctx.device;
+        let fl = FieldLayout::new(setup.grid, setup.species.len(), &ctx.limits)?;
+        let n = setup.grid.len() as u64;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let chunks: Vec<wgpu::Buffer> = (0..fl.chunks())
+            .map(|c| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&format!("osteoniche.fields.chunk{c}")),
+                    size: 4 * n * fl.chunk_fields(c) as u64,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
+        let bone_copy = setup.species.bone().map(|_| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("osteoniche.bone"),
+                size: 4 * n,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Resources(format!(
+                "the GPU could not hold {:.1} GiB of fields: {e}; use a coarser --resolution or --backend cpu",
+                setup.field_bytes() as f64 / (1u64 << 30) as f64
+            )));
+        }
+        let init = |label: &str, contents: &[u8], usage| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage,
+            })
+        };
+        let step_uniforms: Vec<wgpu::Buffer> = (0..fl.chunks())
+            .map(|c| {
+                let u = StepUniform {
+                    field_base: (c * fl.fields_per_chunk) as u32,
+                    chunk_fields: fl.chunk_fields(c) as u32,
+                    ..setup.step
+                };
+                init("osteoniche.step", bytemuck::bytes_of(&u), wgpu::BufferUsages::UNIFORM)
+            })
+            .collect();
+        let storage = wgpu::BufferUsages::STORAGE;
+        let transport_params = init("osteoniche.transport.params", bytemuck::cast_slice(&setup.transport), storage);
+        let rates = init("osteoniche.react.params", bytemuck::cast_slice(&setup.rates), storage);
+        let dummy = init("osteoniche.empty", &[0u8; 64], storage);
+        let bone_binding = bone_copy.as_ref().unwrap_or(&dummy);
+        let transport = transport::Transport::new(
+            device,
+            &fl,
+            &setup.species,
+            &step_uniforms,
+            &transport_params,
+            bone_binding,
+            &chunks,
+        )?;
+        let sources = if setup.regions.is_empty() {
+            None
+        } else {
+            let regions = init("osteoniche.sources.params", bytemuck::cast_slice(&setup.regions), storage);
+            let half = StepUniform {
+                dt: 0.5 * setup.step.dt,
+                ..setup.step
+            };
+            let half_step = init("osteoniche.sources.step", bytemuck::bytes_of(&half), wgpu::BufferUsages::UNIFORM);
+            Some(voxelwise::Voxelwise::new(
+                device,
+                "sources",
+                &fl,
+                &setup.species,
+                &half_step,
+                &regions,
+                &chunks,
+            )?)
+        };
+        let react = voxelwise::Voxelwise::new(device, "react", &fl, &setup.species, &step_uniforms[0], &rates, &chunks)?;
+        let reduce = reduce::Reduce::new(device, &fl, &setup.species, &step_uniforms, &chunks)?;
+        Ok(GpuBackend {
+            ctx,
+            setup: setup.clone(),
+            layout: fl,
+            chunks,
+            bone_copy,
+            transport,
+            sources,
+            react,
+            reduce,
+            step_index: 0,
+        })
+    }
+
+    /// The field placement in buffers.
+    pub fn layout(&self) -> &FieldLayout {
+        &self.layout
+    }
+
+    /// Encodes one coupled step: sources, transport sweeps, reactions.
+    fn encode_step(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
+        // Sources are Strang-split around the rest: half a step before, half after.
+        if stages.sources
+            && let Some(sources) = &self.sources
+        {
+            let mut pass = compute_pass(enc, "sources");
+            sources.encode(&mut pass);
+        }
+        if stages.transport && self.setup.species.mobile_count() > 0 {
+            if let (Some(b), Some(copy)) = (self.setup.species.bone(), &self.bone_copy) {
+                let (chunk, offset) = self.locate(b);
+                let bytes = 4 * self.setup.grid.len() as u64;
+                enc.copy_buffer_to_buffer(&self.chunks[chunk], offset, copy, 0, bytes);
+            }
+            let mut pass = compute_pass(enc, "transport");
+            for axis in sweep_order(step) {
+                self.transport.encode(&mut pass, axis);
+            }
+        }
+        if stages.reactions {
+            let mut pass = compute_pass(enc, "react");
+            self.react.encode(&mut pass);
+        }
+        if stages.sources
+            && let Some(sources) = &self.sources
+        {
+            let mut pass = compute_pass(enc, "sources");
+            sources.encode(&mut pass);
+        }
+    }
+
+    /// Chunk and byte offset of field `f`.
+    fn locate(&self, f: usize) -> (usize, u64) {
+        let fpc = self.layout.fields_per_chunk;
+        (f / fpc, 4 * ((f % fpc) * self.setup.grid.len()) as u64)
+    }
+
+    /// Copies `size` bytes of `src` back to the host.
+    fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        let device = &self.ctx.device;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("osteoniche.readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        self.ctx.queue.submit([enc.finish()]);
+        map_read(device, &staging)
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))
+    }
+}
+
+fn compute_pass<'a>(enc: &'a mut wgpu::CommandEncoder, name: &str) -> wgpu::ComputePass<'a> {
+    enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some(name),
+        timestamp_writes: None,
+    })
+}
+
+/// Maps a MAP_READ buffer and copies its contents out.
+fn map_read(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+        let _ = tx.send(r);
+    });
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .map_err(|e| Error::Gpu(format!("waiting for a readback failed: {e}")))?;
+    rx.recv()
+        .map_err(|_| Error::Gpu("the readback was dropped".into()))?
+        .map_err(|e| Error::Gpu(format!("mapping a readback failed: {e}")))?;
+    let data = {
+        let view = buffer
+            .get_mapped_range(..)
+            .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e}")))?;
+        view.to_vec()
+    };
+    buffer.unmap();
+    Ok(data)
+}
+
+impl Backend for GpuBackend {
+    fn info(&self) -> BackendInfo {
+        self.ctx.backend_info()
+    }
+
+    fn write_fields(&mut self, data: &[f32]) -> Result<()> {
+        let n = self.setup.grid.len();
+        if data.len() != n * self.layout.fields {
+            return Err(Error::Invalid(format!(
+                "field data has {} values, the simulation holds {}",
+                data.len(),
+                n * self.layout.fields
+            )));
+        }
+        let fpc = self.layout.fields_per_chunk;
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let first = c * fpc * n;
+            let len = self.layout.chunk_fields(c) * n;
+            self.ctx
+                .queue
+                .write_buffer(chunk, 0, bytemuck::cast_slice(&data[first..first + len]));
+        }
+        self.ctx.queue.submit([]);
+        self.wait()
+    }
+
+    fn read_fields(&mut self) -> Result<Vec<f32>> {
+        let n = self.setup.grid.len();
+        let mut out = Vec::with_capacity(n * self.layout.fields);
+        for (c, chunk) in self.chunks.iter().enumerate() {
+            let bytes = self.read_buffer(chunk, 4 * (n * self.layout.chunk_fields(c)) as u64)?;
+            out.extend_from_slice(bytemuck::cast_slice(&bytes));
+        }
+        Ok(out)
+    }
+
+    fn step_index(&self) -> u64 {
+        self.step_index
+    }
+
+    fn set_step_index(&mut self, step: u64) {
+        self.step_index = step;
+    }
+
+    fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
+        let mut done = 0;
+        while done < steps {
+            let batch = (steps - done).min(STEPS_PER_SUBMIT);
+            let mut enc = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("osteoniche.step"),
+            });
+            for s in 0..batch {
+                self.encode_step(&mut enc, self.step_index + s, stages);
+            }
+            self.ctx.queue.submit([enc.finish()]);
+            self.step_index += batch;
+            done += batch;
+        }
+        self.wait()
+    }
+
+    fn stats(&mut self) -> Result<Vec<FieldStats>> {
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = compute_pass(&mut enc, "reduce");
+            self.reduce.encode(&mut pass);
+        }
+        self.ctx.queue.submit([enc.finish()]);
+        let bytes = self.read_buffer(&self.reduce.partials, self.reduce.partials.size())?;
+        Ok(self.reduce.finish(bytemuck::cast_slice(&bytes)))
+    }
+}

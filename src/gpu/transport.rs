@@ -1,0 +1,65 @@
+//! Kernel `transport` (`shaders/transport.wgsl`): the per-axis implicit sweeps.
+
+use super::kernel::{Slot, bind, layout, pipelines};
+use super::layout::FieldLayout;
+use crate::error::Result;
+use crate::model::SpeciesList;
+
+/// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
+const WG: u32 = 64;
+
+/// Pipelines of the three sweeps and one bind group per field chunk.
+pub struct Transport {
+    sweeps: Vec<wgpu::ComputePipeline>,
+    groups: Vec<wgpu::BindGroup>,
+    chunk_fields: Vec<u32>,
+    dims: [u32; 3],
+}
+
+impl Transport {
+    /// Builds the pipelines; `step_uniforms[c]` is chunk `c`'s uniform.
+    pub fn new(
+        device: &wgpu::Device,
+        fl: &FieldLayout,
+        species: &SpeciesList,
+        step_uniforms: &[wgpu::Buffer],
+        params: &wgpu::Buffer,
+        bone: &wgpu::Buffer,
+        chunks: &[wgpu::Buffer],
+    ) -> Result<Self> {
+        let bgl = layout(
+            device,
+            "osteoniche.transport",
+            &[Slot::Uniform, Slot::Read, Slot::Read, Slot::ReadWrite],
+        );
+        let source = fl.shader_source("transport", species)?;
+        let sweeps = pipelines(device, "transport", &source, &bgl, &["sweep_x", "sweep_y", "sweep_z"])?;
+        let groups = chunks
+            .iter()
+            .zip(step_uniforms)
+            .map(|(chunk, u)| bind(device, "osteoniche.transport", &bgl, &[u, params, bone, chunk]))
+            .collect();
+        let g = fl.grid;
+        Ok(Transport {
+            sweeps,
+            groups,
+            chunk_fields: (0..fl.chunks()).map(|c| fl.chunk_fields(c) as u32).collect(),
+            dims: [g.nx as u32, g.ny as u32, g.nz as u32],
+        })
+    }
+
+    /// Encodes the sweep along `axis` for every chunk.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, axis: usize) {
+        let [nx, ny, nz] = self.dims;
+        let lines = match axis {
+            0 => ny * nz,
+            1 => nx * nz,
+            _ => nx * ny,
+        };
+        pass.set_pipeline(&self.sweeps[axis]);
+        for (group, &fields) in self.groups.iter().zip(&self.chunk_fields) {
+            pass.set_bind_group(0, group, &[]);
+            pass.dispatch_workgroups(lines.div_ceil(WG), fields, 1);
+        }
+    }
+}

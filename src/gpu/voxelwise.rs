@@ -1,0 +1,52 @@
+//! Kernels `sources` and `react` (`shaders/sources.wgsl`, `shaders/react.wgsl`): per-voxel
+//! kernels that bind every field chunk. They share this one struct; each keeps its name.
+
+use super::kernel::{Slot, bind, layout, pipelines, split_groups};
+use super::layout::FieldLayout;
+use crate::error::Result;
+use crate::model::SpeciesList;
+
+/// Invocations per workgroup (keep in sync with `@workgroup_size` in the shaders).
+const WG: u32 = 64;
+
+/// One per-voxel kernel with its bind group.
+pub struct Voxelwise {
+    pipeline: wgpu::ComputePipeline,
+    group: wgpu::BindGroup,
+    groups: (u32, u32),
+}
+
+impl Voxelwise {
+    /// Builds kernel `name` (`sources` or `react`) with its parameter array `params`.
+    pub fn new(
+        device: &wgpu::Device,
+        name: &str,
+        fl: &FieldLayout,
+        species: &SpeciesList,
+        step_uniform: &wgpu::Buffer,
+        params: &wgpu::Buffer,
+        chunks: &[wgpu::Buffer],
+    ) -> Result<Self> {
+        let mut slots = vec![Slot::Uniform, Slot::Read];
+        slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
+        let label = format!("osteoniche.{name}");
+        let bgl = layout(device, &label, &slots);
+        let source = fl.shader_source(name, species)?;
+        let pipeline = pipelines(device, name, &source, &bgl, &[name])?.remove(0);
+        let mut buffers = vec![step_uniform, params];
+        buffers.extend(chunks.iter());
+        let group = bind(device, &label, &bgl, &buffers);
+        Ok(Voxelwise {
+            pipeline,
+            group,
+            groups: split_groups((fl.grid.len() as u32).div_ceil(WG)),
+        })
+    }
+
+    /// Encodes one pass over every voxel.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.group, &[]);
+        pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+    }
+}

@@ -1,0 +1,60 @@
+//! metrics.csv: one row per sample time, per field its integral, mean, minimum and maximum.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use super::atomic::write_atomic;
+use crate::error::Result;
+use crate::grid::Grid;
+use crate::sim::FieldStats;
+
+/// Collects metric rows and writes them atomically.
+pub struct MetricsTable {
+    path: PathBuf,
+    header: String,
+    rows: String,
+    voxels: f64,
+    voxel_volume: f64,
+}
+
+impl MetricsTable {
+    /// A table for the given fields; written to `path` on [`MetricsTable::flush`].
+    pub fn new(path: &Path, grid: &Grid, names: &[&str]) -> Self {
+        let mut header = String::from("step,time_min,time_days");
+        for n in names {
+            write!(header, ",{n}_integral,{n}_mean,{n}_min,{n}_max").expect("string write");
+        }
+        header.push('\n');
+        MetricsTable {
+            path: path.to_path_buf(),
+            header,
+            rows: String::new(),
+            voxels: grid.len() as f64,
+            voxel_volume: grid.voxel_volume_um3(),
+        }
+    }
+
+    /// Adds a row. Integral: sum times voxel volume (field unit x µm^3).
+    pub fn push(&mut self, step: u64, time_min: f64, stats: &[FieldStats]) {
+        write!(self.rows, "{step},{time_min},{}", time_min / 1440.0).expect("string write");
+        for s in stats {
+            write!(
+                self.rows,
+                ",{:e},{:e},{:e},{:e}",
+                s.sum * self.voxel_volume,
+                s.sum / self.voxels,
+                s.min,
+                s.max
+            )
+            .expect("string write");
+        }
+        self.rows.push('\n');
+    }
+
+    /// Writes everything collected so far (atomically replacing the previous file).
+    pub fn flush(&self) -> Result<()> {
+        let mut text = self.header.clone();
+        text.push_str(&self.rows);
+        write_atomic(&self.path, text.as_bytes())
+    }
+}

@@ -1,0 +1,5 @@
+//! Output files: metrics CSV, VTK ImageData snapshots, run summary; all written atomically.
+
+pub mod atomic;
+pub mod metrics;
+pub mod vti;

@@ -1,0 +1,32 @@
+//! osteoniche: a GPU-accelerated 3D reaction-diffusion simulator of the bone-metastasis
+//! microenvironment.
+//!
+//! Load a [`preset::Preset`], resolve it into a [`preset::Scenario`], build a
+//! [`sim::Simulation`] on the GPU (wgpu) or CPU (rayon) backend, step it, read metrics.
+//!
+//! ```no_run
+//! use osteoniche::{preset::Preset, sim::{BackendChoice, Simulation}};
+//! let preset = Preset::load("presets/cytokine-demo.toml".as_ref())?;
+//! let mut sim = Simulation::new(preset.scenario(None, None)?, BackendChoice::Cpu)?;
+//! sim.advance(10)?;
+//! let stats = sim.stats()?;
+//! # Ok::<(), osteoniche::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+#![allow(
+    clippy::result_large_err,
+    reason = "errors are rare and carry file, line and key context; boxing them would save nothing measurable"
+)]
+
+pub mod cpu;
+pub mod error;
+pub mod gpu;
+pub mod grid;
+pub mod io;
+pub mod lattice;
+pub mod model;
+pub mod preset;
+pub mod sim;
+
+pub use error::{Error, Result};

@@ -1,0 +1,7 @@
+//! What is simulated: the species (fields) and the per-voxel reaction terms.
+
+pub mod reactions;
+pub mod species;
+
+pub use reactions::{ReactionParams, SpeciesRates};
+pub use species::{Species, SpeciesKind, SpeciesList};

@@ -1,0 +1,80 @@
+//! Per-voxel reaction terms, written as production `P >= 0` and loss rate `L >= 0` for each
+//! species: `du/dt = P(u) - L(u) u`. The reaction step integrates this with an exponential
+//! update (see `cpu/react.rs` and `shaders/react.wgsl`), which keeps every field
+//! non-negative and is exact for constant `P` and `L`, so stiff decay or binding with
+//! `L dt >> 1` is stable.
+
+use bytemuck::{Pod, Zeroable};
+
+use super::SpeciesList;
+
+/// Reaction parameters of one species, as the shaders read them.
+/// Keep in sync with `SpeciesRates` in `shaders/shared/model.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct SpeciesRates {
+    /// First-order decay, 1/min.
+    pub decay: f32,
+    /// Logistic growth rate, 1/min.
+    pub growth: f32,
+    /// Logistic carrying capacity, field unit (> 0).
+    pub capacity: f32,
+    /// Padding to 16 bytes.
+    pub _pad: f32,
+}
+const _: () = assert!(std::mem::size_of::<SpeciesRates>() == 16);
+
+/// Reaction parameters of the whole species list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactionParams {
+    /// One entry per field, in field order.
+    pub rates: Vec<SpeciesRates>,
+}
+
+impl ReactionParams {
+    /// Takes decay, growth and capacity from each species.
+    pub fn from_species(species: &SpeciesList) -> Self {
+        let rates = species
+            .iter()
+            .map(|s| SpeciesRates {
+                decay: s.decay_per_min as f32,
+                growth: s.growth_per_min as f32,
+                capacity: s.capacity.max(f64::MIN_POSITIVE) as f32,
+                _pad: 0.0,
+            })
+            .collect();
+        ReactionParams { rates }
+    }
+
+    /// True when no term would change any field (the reaction step can be skipped).
+    pub fn is_identity(&self) -> bool {
+        self.rates.iter().all(|r| r.decay == 0.0 && r.growth == 0.0)
+    }
+}
+
+/// Production and loss rate of field `f` given the voxel's values `u` (CPU mirror of
+/// `rates()` in `shaders/shared/model.wgsl`).
+#[inline]
+pub fn rates(f: usize, u: &[f32], params: &[SpeciesRates]) -> (f32, f32) {
+    let r = params[f];
+    let uf = u[f];
+    // Logistic growth r u (1 - u/K) as production r u and loss r u / K: non-negative parts.
+    let production = r.growth * uf;
+    let loss = r.decay + r.growth * uf / r.capacity;
+    (production, loss)
+}
+
+/// One exponential step of `du/dt = P - L u` over `dt` with `P`, `L` frozen: exact for
+/// constant rates, non-negative for `u, P, L >= 0` whatever `L dt`.
+#[inline]
+pub fn exp_update(u: f32, production: f32, loss: f32, dt: f32) -> f32 {
+    let x = loss * dt;
+    let e = (-x).exp();
+    // (1 - e^-x)/x, with its limit 1 for tiny x (where 1 - e^-x loses all digits).
+    let phi = if x > 1e-4 {
+        (1.0 - e) / x
+    } else {
+        1.0 - 0.5 * x
+    };
+    u * e + production * dt * phi
+}

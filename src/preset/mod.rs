@@ -1,0 +1,174 @@
+//! Presets: TOML scenario files, parsed, checked and resolved into a [`Scenario`].
+//!
+//! Every refusal names the file, line and key, says what was found and what is allowed.
+
+pub mod duration;
+pub mod locate;
+pub mod reference;
+pub mod schema;
+mod validate;
+
+use std::path::Path;
+
+pub use duration::SimDuration;
+pub use schema::*;
+
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::model::{Species, SpeciesKind, SpeciesList};
+use locate::Locator;
+
+/// A preset that parsed and passed every check, with the name of the file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    /// The checked contents.
+    pub file: PresetFile,
+    /// Where it came from (a path, or `<string>`).
+    pub origin: String,
+}
+
+impl Preset {
+    /// Reads and checks a preset file.
+    pub fn load(path: &Path) -> Result<Preset> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks preset text; `origin` names it in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Preset> {
+        let locator = Locator::new(origin, text);
+        let file: PresetFile = toml::from_str(text).map_err(|e| Error::Preset {
+            location: locator.at_offset(e.span().map(|s| s.start)),
+            message: explain_toml_error(e.message()),
+        })?;
+        validate::check(&file, &locator)?;
+        Ok(Preset {
+            file,
+            origin: origin.to_string(),
+        })
+    }
+
+    /// The preset as TOML (what was run, with every default filled in).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.file).expect("a checked preset always serialises")
+    }
+
+    /// Resolves the preset into what the simulation needs, with optional overrides:
+    /// `resolution` re-grids the same physical box with that many voxels on its longest
+    /// axis; `seed` replaces the preset's seed.
+    pub fn scenario(&self, resolution: Option<usize>, seed: Option<u64>) -> Result<Scenario> {
+        let f = &self.file;
+        let mut size = f.grid.size;
+        let mut dx = f.grid.voxel_um;
+        if let Some(n) = resolution {
+            if !(1..=4096).contains(&n) {
+                return Err(Error::Invalid(format!(
+                    "--resolution {n}: allowed 1..=4096 voxels on the longest axis"
+                )));
+            }
+            let longest = *size.iter().max().expect("three axes") as f64;
+            let extent = longest * dx;
+            dx = extent / n as f64;
+            for s in &mut size {
+                *s = ((*s as f64 * n as f64 / longest).round() as usize).max(1);
+            }
+        }
+        let grid = Grid::new(size[0], size[1], size[2], dx);
+        let species = SpeciesList::new(f.species.iter().map(resolve_species).collect());
+        let dt_min = f.time.dt.minutes();
+        let steps = (f.time.duration.minutes() / dt_min - 1e-9).ceil().max(1.0) as u64;
+        Ok(Scenario {
+            name: f.name.clone(),
+            grid,
+            species,
+            dt_min,
+            steps,
+            theta: f.time.scheme.theta(),
+            seed: seed.unwrap_or(f.seed),
+            preset: f.clone(),
+        })
+    }
+}
+
+/// Species entry with its defaults filled in.
+fn resolve_species(s: &SpeciesSpec) -> Species {
+    let unit = s.unit.clone().unwrap_or_else(|| match s.kind {
+        SpeciesKind::Factor | SpeciesKind::Drug => "nM".to_string(),
+        _ => "volume fraction".to_string(),
+    });
+    Species {
+        name: s.name.clone(),
+        kind: s.kind,
+        unit,
+        diffusion_um2_min: s.diffusion,
+        decay_per_min: s.decay,
+        bone_permeability: s.bone_permeability,
+        growth_per_min: s.growth,
+        capacity: s.capacity,
+    }
+}
+
+/// A resolved run: grid, fields, step and the preset it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Preset name.
+    pub name: String,
+    /// The grid (after any resolution override).
+    pub grid: Grid,
+    /// The fields.
+    pub species: SpeciesList,
+    /// Coupled step, minutes.
+    pub dt_min: f64,
+    /// Number of steps to cover the duration.
+    pub steps: u64,
+    /// Transport implicitness (1 backward Euler, 0.5 Crank-Nicolson).
+    pub theta: f64,
+    /// Seed in use.
+    pub seed: u64,
+    /// The checked preset.
+    pub preset: PresetFile,
+}
+
+/// Makes serde's messages read as advice: nearest valid key for unknown keys.
+fn explain_toml_error(message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let candidates: Vec<&str> = expected
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, s)| s)
+            .collect();
+        if let Some(best) = nearest(field, &candidates) {
+            return format!("{message}; did you mean `{best}`?");
+        }
+    }
+    message.to_string()
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,385 @@
+//! The preset file format, as serde structs. Every key documents its unit, default and
+//! allowed range; `docs/preset-format.md` is generated from [`super::reference::KEYS`] and a
+//! test checks that table against these structs.
+
+use serde::{Deserialize, Serialize};
+
+use super::duration::SimDuration;
+use crate::model::SpeciesKind;
+
+/// A whole preset file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetFile {
+    /// Short identifier of the scenario. Required.
+    pub name: String,
+    /// What the scenario represents, with sources. Default: empty.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every random choice (lattice phases). Default 1.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The grid. Required.
+    pub grid: GridSpec,
+    /// Time stepping. Required.
+    pub time: TimeSpec,
+    /// What is written and how often. Default: metrics every step, no snapshots.
+    #[serde(default)]
+    pub output: OutputSpec,
+    /// Which operator-splitting stages run. Default: all.
+    #[serde(default)]
+    pub switches: Switches,
+    /// The bone lattice. Default: none (pure marrow).
+    #[serde(default)]
+    pub lattice: Option<LatticeSpec>,
+    /// The fields, in memory order. At least one.
+    pub species: Vec<SpeciesSpec>,
+    /// Supply and uptake regions. Default: none.
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// `[grid]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    /// Voxels along x, y, z; each 1..=4096.
+    pub size: [usize; 3],
+    /// Voxel edge, µm; 0 < voxel_um <= 1000 (MODEL.md: 10-40 µm for tissue, 20 by default).
+    pub voxel_um: f64,
+}
+
+/// Time scheme of the transport solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheme {
+    /// Implicit Euler per axis (BioFVM's LOD): first order in time, unconditionally
+    /// stable and positivity preserving.
+    BackwardEuler,
+    /// Crank-Nicolson per axis, axis order alternating each step: second order in time,
+    /// unconditionally stable; may undershoot near sharp fronts at very large `D dt/dx^2`.
+    CrankNicolson,
+}
+
+impl Scheme {
+    /// The implicitness theta of the per-axis theta-scheme.
+    pub fn theta(self) -> f64 {
+        match self {
+            Scheme::BackwardEuler => 1.0,
+            Scheme::CrankNicolson => 0.5,
+        }
+    }
+}
+
+/// `[time]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSpec {
+    /// Coupled step, with unit; > 0 and <= duration.
+    pub dt: SimDuration,
+    /// Simulated time, with unit; > 0.
+    pub duration: SimDuration,
+    /// Transport time scheme. Default `backward-euler`.
+    #[serde(default = "default_scheme")]
+    pub scheme: Scheme,
+}
+
+fn default_scheme() -> Scheme {
+    Scheme::BackwardEuler
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Interval between rows of metrics.csv, with unit. Default: every step.
+    #[serde(default)]
+    pub metrics_every: Option<SimDuration>,
+    /// Interval between .vti snapshots, with unit. Default: none but the final one.
+    #[serde(default)]
+    pub snapshot_every: Option<SimDuration>,
+}
+
+/// `[switches]`: operator-splitting stages that can be turned off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Switches {
+    /// Supply/uptake regions. Default true.
+    #[serde(default = "yes")]
+    pub sources: bool,
+    /// Diffusion / random motility. Default true.
+    #[serde(default = "yes")]
+    pub transport: bool,
+    /// Per-voxel reactions (decay, growth, and the model's terms). Default true.
+    #[serde(default = "yes")]
+    pub reactions: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Switches {
+    fn default() -> Self {
+        Switches {
+            sources: true,
+            transport: true,
+            reactions: true,
+        }
+    }
+}
+
+/// `[lattice]`: a procedural trabecular lattice (a gyroid sheet with seeded phase jitter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatticeSpec {
+    /// Repeat length of the trabecular pattern, µm; > 0. Default 500 (assumption: gives
+    /// a mouse-like Tb.Sp of ~200 µm at BV/TV 0.15).
+    #[serde(default = "default_period")]
+    pub period_um: f64,
+    /// Target bone volume fraction BV/TV, 0 < bv_tv < 1. Default 0.15 (mouse metaphysis).
+    #[serde(default = "default_bv_tv")]
+    pub bv_tv: f64,
+}
+
+fn default_period() -> f64 {
+    500.0
+}
+fn default_bv_tv() -> f64 {
+    0.15
+}
+
+/// One `[[species]]` entry: a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeciesSpec {
+    /// Identifier: letters, digits, `-` and `_`, starting with a letter; unique.
+    pub name: String,
+    /// `factor`, `drug`, `cell`, `bone` or `geometry`. Default `factor`.
+    #[serde(default = "default_kind")]
+    pub kind: SpeciesKind,
+    /// Unit of the values. Default `nM` (`volume fraction` for cell, bone, geometry).
+    #[serde(default)]
+    pub unit: Option<String>,
+    /// Diffusion coefficient in free marrow, µm^2/min; >= 0. Default 0.
+    #[serde(default)]
+    pub diffusion: f64,
+    /// First-order decay rate, 1/min; >= 0. Default 0.
+    #[serde(default)]
+    pub decay: f64,
+    /// Fraction of the diffusivity kept inside fully mineralised bone, 0..=1. Default 1.
+    #[serde(default = "one")]
+    pub bone_permeability: f64,
+    /// Logistic growth rate, 1/min; >= 0. Default 0.
+    #[serde(default)]
+    pub growth: f64,
+    /// Logistic carrying capacity, field unit; > 0. Default 1.
+    #[serde(default = "one")]
+    pub capacity: f64,
+    /// Initial condition. Default uniform 0.
+    #[serde(default)]
+    pub initial: InitialSpec,
+    /// Fixed values on chosen outer faces (Dirichlet). Default: all faces no-flux.
+    #[serde(default)]
+    pub dirichlet: Option<DirichletSpec>,
+}
+
+fn default_kind() -> SpeciesKind {
+    SpeciesKind::Factor
+}
+fn one() -> f64 {
+    1.0
+}
+
+/// Axis of a cosine initial condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Axis {
+    /// x
+    X,
+    /// y
+    Y,
+    /// z
+    Z,
+}
+
+impl Axis {
+    /// 0, 1 or 2.
+    pub fn index(self) -> usize {
+        match self {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+        }
+    }
+}
+
+/// Which part of the lattice an initial condition copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LatticePart {
+    /// The bone fraction.
+    Bone,
+    /// One minus the bone fraction.
+    Marrow,
+    /// The bone surface indicator: bone fraction times the marrow fraction of the
+    /// neighbourhood (non-zero only where bone meets marrow).
+    Surface,
+}
+
+/// `initial = { kind = ..., ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum InitialSpec {
+    /// The same value everywhere.
+    Uniform {
+        /// Value, field unit; >= 0.
+        value: f64,
+    },
+    /// `background + amplitude exp(-|x - c|^2 / (2 sigma^2))`.
+    Gaussian {
+        /// Centre, µm from the grid's origin corner.
+        center_um: [f64; 3],
+        /// Standard deviation, µm; > 0.
+        sigma_um: f64,
+        /// Peak above background, field unit; >= 0.
+        amplitude: f64,
+        /// Value far away, field unit; >= 0. Default 0.
+        #[serde(default)]
+        background: f64,
+    },
+    /// `value` inside the axis-aligned box (voxel centres), `background` outside.
+    Box {
+        /// Lower corner, µm.
+        min_um: [f64; 3],
+        /// Upper corner, µm.
+        max_um: [f64; 3],
+        /// Value inside, field unit; >= 0.
+        value: f64,
+        /// Value outside, field unit; >= 0. Default 0.
+        #[serde(default)]
+        background: f64,
+    },
+    /// `mean + amplitude cos(modes pi x / L)` along one axis (L: the domain length on it),
+    /// which satisfies the no-flux walls; the BioFVM 1-D convergence test.
+    Cosine {
+        /// Axis.
+        axis: Axis,
+        /// Mean, field unit.
+        mean: f64,
+        /// Amplitude, field unit; |amplitude| <= mean.
+        amplitude: f64,
+        /// Number of half-waves across the domain, >= 1. Default 1.
+        #[serde(default = "one_u32")]
+        modes: u32,
+    },
+    /// `scale` times a part of the lattice.
+    Lattice {
+        /// `bone`, `marrow` or `surface`.
+        of: LatticePart,
+        /// Factor, field unit; >= 0. Default 1.
+        #[serde(default = "one")]
+        scale: f64,
+    },
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+impl Default for InitialSpec {
+    fn default() -> Self {
+        InitialSpec::Uniform { value: 0.0 }
+    }
+}
+
+/// `dirichlet = { x_min = 1.0, ... }`: fixed values on outer faces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DirichletSpec {
+    /// Value held on the x = 0 face, field unit; >= 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_min: Option<f64>,
+    /// Value held on the x = Lx face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_max: Option<f64>,
+    /// Value held on the y = 0 face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_min: Option<f64>,
+    /// Value held on the y = Ly face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_max: Option<f64>,
+    /// Value held on the z = 0 face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_min: Option<f64>,
+    /// Value held on the z = Lz face.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_max: Option<f64>,
+}
+
+impl DirichletSpec {
+    /// Faces in the order x_min, x_max, y_min, y_max, z_min, z_max.
+    pub fn faces(&self) -> [Option<f64>; 6] {
+        [
+            self.x_min, self.x_max, self.y_min, self.y_max, self.z_min, self.z_max,
+        ]
+    }
+}
+
+/// One `[[sources]]` entry: BioFVM-style bulk supply and uptake,
+/// `du/dt = supply_rate (target - u) - uptake_rate u` inside the region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Field the region acts on (a `[[species]]` name).
+    pub species: String,
+    /// Where it acts.
+    pub region: RegionSpec,
+    /// Supply rate, 1/min; >= 0. Default 0.
+    #[serde(default)]
+    pub supply_rate: f64,
+    /// Saturation value the supply drives towards, field unit; >= 0. Default 0.
+    #[serde(default)]
+    pub target: f64,
+    /// Uptake rate, 1/min; >= 0. Default 0.
+    #[serde(default)]
+    pub uptake_rate: f64,
+}
+
+/// `region = { kind = ..., ... }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum RegionSpec {
+    /// Every voxel.
+    Everywhere,
+    /// Voxels whose centre is in the axis-aligned box.
+    Box {
+        /// Lower corner, µm.
+        min_um: [f64; 3],
+        /// Upper corner, µm.
+        max_um: [f64; 3],
+    },
+    /// Voxels whose centre is within `radius_um` of `center_um`.
+    Sphere {
+        /// Centre, µm.
+        center_um: [f64; 3],
+        /// Radius, µm; > 0.
+        radius_um: f64,
+    },
+    /// Voxels whose centre is closer than `width_um` to any outer face (BioFVM's
+    /// convergence test 2 strips).
+    Shell {
+        /// Width, µm; > 0.
+        width_um: f64,
+    },
+    /// Every voxel, with the rates scaled by another field's value there (e.g. a
+    /// `geometry` field holding the bone-surface indicator, or a cell density).
+    Field {
+        /// Name of the weighting field (a `[[species]]` name).
+        species: String,
+    },
+}

@@ -1,0 +1,282 @@
+//! Range checks on a parsed preset, each reported at the key's line.
+
+use super::locate::{Locator, Seg, path_string};
+use super::schema::*;
+use crate::error::{Error, Result};
+
+struct Checker<'a, 'b> {
+    loc: &'a Locator<'b>,
+}
+
+fn key(k: &str) -> Seg {
+    Seg::Key(k.to_string())
+}
+
+impl Checker<'_, '_> {
+    fn fail(&self, path: &[Seg], value: impl std::fmt::Display, allowed: &str) -> Error {
+        Error::Value {
+            location: self.loc.locate(path),
+            key: path_string(path),
+            value: value.to_string(),
+            allowed: allowed.to_string(),
+        }
+    }
+
+    fn finite(&self, path: &[Seg], v: f64) -> Result<()> {
+        if v.is_finite() {
+            Ok(())
+        } else {
+            Err(self.fail(path, v, "must be a finite number"))
+        }
+    }
+
+    fn non_negative(&self, path: &[Seg], v: f64) -> Result<()> {
+        self.finite(path, v)?;
+        if v < 0.0 {
+            return Err(self.fail(path, v, "must be >= 0"));
+        }
+        Ok(())
+    }
+
+    fn positive(&self, path: &[Seg], v: f64) -> Result<()> {
+        self.finite(path, v)?;
+        if v <= 0.0 {
+            return Err(self.fail(path, v, "must be > 0"));
+        }
+        Ok(())
+    }
+
+    fn within(&self, path: &[Seg], v: f64, lo: f64, hi: f64, allowed: &str) -> Result<()> {
+        self.finite(path, v)?;
+        if v < lo || v > hi {
+            return Err(self.fail(path, v, allowed));
+        }
+        Ok(())
+    }
+
+    fn point(&self, path: &[Seg], p: [f64; 3]) -> Result<()> {
+        for v in p {
+            self.finite(path, v)?;
+        }
+        Ok(())
+    }
+
+    fn duration(&self, path: &[Seg], d: super::SimDuration) -> Result<()> {
+        if d.minutes() <= 0.0 {
+            return Err(self.fail(path, format!("\"{d}\""), "must be > 0"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks every value of a parsed preset against its allowed range.
+pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
+    let c = Checker { loc };
+    if file.name.trim().is_empty() {
+        return Err(c.fail(&[key("name")], "\"\"", "must not be empty"));
+    }
+    // [grid]
+    for (axis, &n) in file.grid.size.iter().enumerate() {
+        if !(1..=4096).contains(&n) {
+            return Err(c.fail(
+                &[key("grid"), key("size"), Seg::Index(axis)],
+                n,
+                "each axis must have 1..=4096 voxels",
+            ));
+        }
+    }
+    c.within(
+        &[key("grid"), key("voxel_um")],
+        file.grid.voxel_um,
+        f64::MIN_POSITIVE,
+        1000.0,
+        "must be > 0 and <= 1000 µm",
+    )?;
+    // [time]
+    c.duration(&[key("time"), key("dt")], file.time.dt)?;
+    c.duration(&[key("time"), key("duration")], file.time.duration)?;
+    if file.time.dt > file.time.duration {
+        return Err(c.fail(
+            &[key("time"), key("dt")],
+            format!("\"{}\"", file.time.dt),
+            &format!("must not exceed time.duration (\"{}\")", file.time.duration),
+        ));
+    }
+    // [output]
+    if let Some(d) = file.output.metrics_every {
+        c.duration(&[key("output"), key("metrics_every")], d)?;
+    }
+    if let Some(d) = file.output.snapshot_every {
+        c.duration(&[key("output"), key("snapshot_every")], d)?;
+    }
+    // [lattice]
+    if let Some(l) = &file.lattice {
+        c.positive(&[key("lattice"), key("period_um")], l.period_um)?;
+        c.within(
+            &[key("lattice"), key("bv_tv")],
+            l.bv_tv,
+            1e-3,
+            0.95,
+            "BV/TV must be within 0.001..=0.95",
+        )?;
+    }
+    // [[species]]
+    if file.species.is_empty() {
+        return Err(c.fail(&[key("species")], "[]", "at least one [[species]] is needed"));
+    }
+    let mut bones = 0;
+    for (i, s) in file.species.iter().enumerate() {
+        let p = |k: &str| vec![key("species"), Seg::Index(i), key(k)];
+        let valid_name = s.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(c.fail(
+                &p("name"),
+                format!("\"{}\"", s.name),
+                "a name starts with a letter and has only letters, digits, '-' and '_'",
+            ));
+        }
+        if let Some(j) = file.species[..i].iter().position(|o| o.name == s.name) {
+            return Err(c.fail(
+                &p("name"),
+                format!("\"{}\"", s.name),
+                &format!("duplicate: species[{j}] has the same name"),
+            ));
+        }
+        if s.kind == crate::model::SpeciesKind::Bone {
+            bones += 1;
+            if bones > 1 {
+                return Err(c.fail(&p("kind"), "\"bone\"", "only one species may be of kind bone"));
+            }
+        }
+        c.non_negative(&p("diffusion"), s.diffusion)?;
+        c.non_negative(&p("decay"), s.decay)?;
+        c.within(
+            &p("bone_permeability"),
+            s.bone_permeability,
+            0.0,
+            1.0,
+            "must be within 0..=1",
+        )?;
+        c.non_negative(&p("growth"), s.growth)?;
+        c.positive(&p("capacity"), s.capacity)?;
+        check_initial(&c, file, i, &s.initial)?;
+        if let Some(d) = &s.dirichlet {
+            let names = ["x_min", "x_max", "y_min", "y_max", "z_min", "z_max"];
+            for (face, v) in names.iter().zip(d.faces()) {
+                if let Some(v) = v {
+                    let path = vec![key("species"), Seg::Index(i), key("dirichlet"), key(face)];
+                    c.non_negative(&path, v)?;
+                    if !s.kind.can_move() || s.diffusion <= 0.0 {
+                        return Err(c.fail(
+                            &path,
+                            v,
+                            "a fixed face value needs a mobile species (diffusion > 0, kind not bone/geometry)",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // [[sources]]
+    let names: Vec<&str> = file.species.iter().map(|s| s.name.as_str()).collect();
+    for (i, src) in file.sources.iter().enumerate() {
+        let p = |k: &str| vec![key("sources"), Seg::Index(i), key(k)];
+        check_species_name(&c, &p("species"), &src.species, &names)?;
+        c.non_negative(&p("supply_rate"), src.supply_rate)?;
+        c.non_negative(&p("target"), src.target)?;
+        c.non_negative(&p("uptake_rate"), src.uptake_rate)?;
+        let r = |k: &str| vec![key("sources"), Seg::Index(i), key("region"), key(k)];
+        match &src.region {
+            RegionSpec::Everywhere => {}
+            RegionSpec::Box { min_um, max_um } => {
+                c.point(&r("min_um"), *min_um)?;
+                c.point(&r("max_um"), *max_um)?;
+            }
+            RegionSpec::Sphere {
+                center_um,
+                radius_um,
+            } => {
+                c.point(&r("center_um"), *center_um)?;
+                c.positive(&r("radius_um"), *radius_um)?;
+            }
+            RegionSpec::Shell { width_um } => c.positive(&r("width_um"), *width_um)?,
+            RegionSpec::Field { species } => check_species_name(&c, &r("species"), species, &names)?,
+        }
+    }
+    Ok(())
+}
+
+fn check_species_name(c: &Checker<'_, '_>, path: &[Seg], name: &str, names: &[&str]) -> Result<()> {
+    if names.contains(&name) {
+        return Ok(());
+    }
+    let hint = match super::nearest(name, names) {
+        Some(n) => format!("no such species; did you mean \"{n}\"? (known: {})", names.join(", ")),
+        None => format!("no such species (known: {})", names.join(", ")),
+    };
+    Err(c.fail(path, format!("\"{name}\""), &hint))
+}
+
+fn check_initial(c: &Checker<'_, '_>, file: &PresetFile, i: usize, ic: &InitialSpec) -> Result<()> {
+    let p = |k: &str| vec![key("species"), Seg::Index(i), key("initial"), key(k)];
+    match ic {
+        InitialSpec::Uniform { value } => c.non_negative(&p("value"), *value),
+        InitialSpec::Gaussian {
+            center_um,
+            sigma_um,
+            amplitude,
+            background,
+        } => {
+            c.point(&p("center_um"), *center_um)?;
+            c.positive(&p("sigma_um"), *sigma_um)?;
+            c.non_negative(&p("amplitude"), *amplitude)?;
+            c.non_negative(&p("background"), *background)
+        }
+        InitialSpec::Box {
+            min_um,
+            max_um,
+            value,
+            background,
+        } => {
+            c.point(&p("min_um"), *min_um)?;
+            c.point(&p("max_um"), *max_um)?;
+            c.non_negative(&p("value"), *value)?;
+            c.non_negative(&p("background"), *background)
+        }
+        InitialSpec::Cosine {
+            mean,
+            amplitude,
+            modes,
+            ..
+        } => {
+            c.finite(&p("mean"), *mean)?;
+            c.finite(&p("amplitude"), *amplitude)?;
+            if amplitude.abs() > *mean {
+                return Err(c.fail(
+                    &p("amplitude"),
+                    amplitude,
+                    "|amplitude| must not exceed mean (fields are non-negative)",
+                ));
+            }
+            if *modes < 1 {
+                return Err(c.fail(&p("modes"), modes, "must be >= 1"));
+            }
+            Ok(())
+        }
+        InitialSpec::Lattice { scale, .. } => {
+            c.non_negative(&p("scale"), *scale)?;
+            if file.lattice.is_none() {
+                return Err(c.fail(
+                    &p("of"),
+                    "lattice",
+                    "a lattice initial condition needs a [lattice] table",
+                ));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Plain-data parameters of one step, shared by both backends and uploaded as-is to the GPU.
+//! Keep in sync with `shaders/shared/params.wgsl` (sizes are asserted at compile time).
+
+use bytemuck::{Pod, Zeroable};
+
+/// Grid and step constants. Keep in sync with `Step` in `shaders/shared/params.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct StepUniform {
+    /// Voxels along x.
+    pub nx: u32,
+    /// Voxels along y.
+    pub ny: u32,
+    /// Voxels along z.
+    pub nz: u32,
+    /// Number of fields.
+    pub nf: u32,
+    /// Voxels in the grid.
+    pub n_vox: u32,
+    /// First field of the buffer chunk a transport dispatch works on.
+    pub field_base: u32,
+    /// Number of source regions.
+    pub n_regions: u32,
+    /// Fields held by the chunk (transport) or 0.
+    pub chunk_fields: u32,
+    /// Coupled step, min.
+    pub dt: f32,
+    /// dt / dx^2, min/µm^2.
+    pub dt_over_dx2: f32,
+    /// Implicitness of the per-axis transport solve (1 or 0.5).
+    pub theta: f32,
+    /// Voxel edge, µm.
+    pub dx: f32,
+}
+const _: () = assert!(std::mem::size_of::<StepUniform>() == 48);
+
+/// Transport parameters of one field. Keep in sync with `FieldTransport` in
+/// `shaders/shared/params.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct FieldTransport {
+    /// Diffusion coefficient in free marrow, µm^2/min.
+    pub diffusion: f32,
+    /// Share of it kept inside fully mineralised bone, 0..1.
+    pub bone_permeability: f32,
+    /// Bit `2*axis + side` set when that face holds a fixed value (side 0: min, 1: max).
+    pub dirichlet_mask: u32,
+    /// 1 when the transport step moves this field.
+    pub mobile: u32,
+    /// Fixed face values, in mask bit order (last two unused).
+    pub dirichlet: [f32; 8],
+}
+const _: () = assert!(std::mem::size_of::<FieldTransport>() == 48);
+
+/// Region shapes, as `SourceRegion::shape` codes.
+pub mod shape {
+    /// Every voxel.
+    pub const EVERYWHERE: u32 = 0;
+    /// Axis-aligned box: `a.xyz` min, `b.xyz` max.
+    pub const BOX: u32 = 1;
+    /// Sphere: `a.xyz` centre, `a.w` radius.
+    pub const SPHERE: u32 = 2;
+    /// Strip along the outer faces: `a.x` width.
+    pub const SHELL: u32 = 3;
+    /// Everywhere, rates scaled by field `weight_field`.
+    pub const FIELD: u32 = 4;
+}
+
+/// One supply/uptake region. Keep in sync with `SourceRegion` in
+/// `shaders/shared/params.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct SourceRegion {
+    /// Shape code (see [`shape`]).
+    pub shape: u32,
+    /// Field acted on.
+    pub field: u32,
+    /// Weighting field for [`shape::FIELD`].
+    pub weight_field: u32,
+    /// Padding.
+    pub _pad0: u32,
+    /// Supply rate, 1/min.
+    pub supply: f32,
+    /// Supply saturation value.
+    pub target: f32,
+    /// Uptake rate, 1/min.
+    pub uptake: f32,
+    /// Padding.
+    pub _pad1: f32,
+    /// Shape data (see [`shape`]).
+    pub a: [f32; 4],
+    /// Shape data (see [`shape`]).
+    pub b: [f32; 4],
+}
+const _: () = assert!(std::mem::size_of::<SourceRegion>() == 64);
+
+impl SourceRegion {
+    /// Weight of the region at voxel centre `p` (µm) of a grid of extent `ext` (µm): 1 or 0
+    /// for geometric shapes, the weighting field's value `w` for [`shape::FIELD`].
+    /// CPU mirror of `region_weight` in `shaders/sources.wgsl`.
+    #[inline]
+    pub fn weight(&self, p: [f32; 3], ext: [f32; 3], w: f32) -> f32 {
+        let inside = match self.shape {
+            shape::EVERYWHERE => true,
+            shape::BOX => (0..3).all(|a| p[a] >= self.a[a] && p[a] <= self.b[a]),
+            shape::SPHERE => {
+                let d2: f32 = (0..3).map(|a| (p[a] - self.a[a]).powi(2)).sum();
+                d2 <= self.a[3] * self.a[3]
+            }
+            shape::SHELL => (0..3).any(|a| p[a] < self.a[0] || ext[a] - p[a] < self.a[0]),
+            shape::FIELD => return w,
+            _ => false,
+        };
+        if inside { 1.0 } else { 0.0 }
+    }
+}
+
+/// Which operator-splitting stages a call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stages {
+    /// Supply/uptake regions.
+    pub sources: bool,
+    /// Transport sweeps.
+    pub transport: bool,
+    /// Per-voxel reactions.
+    pub reactions: bool,
+}
+
+impl Stages {
+    /// Every stage.
+    pub const ALL: Stages = Stages {
+        sources: true,
+        transport: true,
+        reactions: true,
+    };
+    /// Transport alone (what `bench` times as "transport").
+    pub const TRANSPORT: Stages = Stages {
+        sources: false,
+        transport: true,
+        reactions: false,
+    };
+}
+
+/// Axis order of the transport sweeps for step number `step`: x, y, z on even steps and
+/// z, y, x on odd ones, so that the splitting error of non-commuting (bone-dependent)
+/// operators cancels to leading order over each pair of steps.
+pub fn sweep_order(step: u64) -> [usize; 3] {
+    if step.is_multiple_of(2) { [0, 1, 2] } else { [2, 1, 0] }
+}

@@ -1,0 +1,224 @@
+//! Turns a [`Scenario`] into the plain data both backends run on: initial fields and the
+//! per-field, per-region parameter arrays.
+
+use rayon::prelude::*;
+
+use super::params::{FieldTransport, SourceRegion, StepUniform, shape};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::lattice::Lattice;
+use crate::model::{ReactionParams, SpeciesList, SpeciesRates};
+use super::params::Stages;
+use crate::preset::{InitialSpec, LatticePart, RegionSpec, Scenario};
+
+/// Everything a backend needs to run a scenario.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The grid.
+    pub grid: Grid,
+    /// The fields.
+    pub species: SpeciesList,
+    /// Grid and step constants.
+    pub step: StepUniform,
+    /// One entry per field.
+    pub transport: Vec<FieldTransport>,
+    /// One entry per field.
+    pub rates: Vec<SpeciesRates>,
+    /// Supply/uptake regions, applied in order.
+    pub regions: Vec<SourceRegion>,
+    /// Stages the preset switches on.
+    pub stages: Stages,
+}
+
+impl Setup {
+    /// Builds the parameter arrays of a scenario.
+    pub fn new(sc: &Scenario) -> Result<Setup> {
+        let grid = sc.grid;
+        let n = grid.len();
+        if n > u32::MAX as usize / sc.species.len().max(1) {
+            return Err(Error::Resources(format!(
+                "{}x{}x{} voxels x {} fields exceeds 2^32 values: use --resolution to coarsen",
+                grid.nx,
+                grid.ny,
+                grid.nz,
+                sc.species.len()
+            )));
+        }
+        let step = StepUniform {
+            nx: grid.nx as u32,
+            ny: grid.ny as u32,
+            nz: grid.nz as u32,
+            nf: sc.species.len() as u32,
+            n_vox: n as u32,
+            field_base: 0,
+            n_regions: sc.preset.sources.len() as u32,
+            chunk_fields: 0,
+            dt: sc.dt_min as f32,
+            dt_over_dx2: (sc.dt_min / (grid.dx_um * grid.dx_um)) as f32,
+            theta: sc.theta as f32,
+            dx: grid.dx_um as f32,
+        };
+        let transport = sc
+            .preset
+            .species
+            .iter()
+            .zip(sc.species.iter())
+            .map(|(spec, s)| {
+                let mut ft = FieldTransport {
+                    diffusion: s.diffusion_um2_min as f32,
+                    bone_permeability: s.bone_permeability as f32,
+                    dirichlet_mask: 0,
+                    mobile: u32::from(s.mobile()),
+                    dirichlet: [0.0; 8],
+                };
+                if let Some(d) = &spec.dirichlet {
+                    for (bit, v) in d.faces().iter().enumerate() {
+                        if let Some(v) = v {
+                            ft.dirichlet_mask |= 1 << bit;
+                            ft.dirichlet[bit] = *v as f32;
+                        }
+                    }
+                }
+                ft
+            })
+            .collect();
+        let index = |name: &str| sc.species.index(name).expect("validated species name") as u32;
+        let regions = sc
+            .preset
+            .sources
+            .iter()
+            .map(|src| {
+                let mut r = SourceRegion {
+                    shape: shape::EVERYWHERE,
+                    field: index(&src.species),
+                    weight_field: 0,
+                    _pad0: 0,
+                    supply: src.supply_rate as f32,
+                    target: src.target as f32,
+                    uptake: src.uptake_rate as f32,
+                    _pad1: 0.0,
+                    a: [0.0; 4],
+                    b: [0.0; 4],
+                };
+                match &src.region {
+                    RegionSpec::Everywhere => {}
+                    RegionSpec::Box { min_um, max_um } => {
+                        r.shape = shape::BOX;
+                        r.a = [min_um[0] as f32, min_um[1] as f32, min_um[2] as f32, 0.0];
+                        r.b = [max_um[0] as f32, max_um[1] as f32, max_um[2] as f32, 0.0];
+                    }
+                    RegionSpec::Sphere {
+                        center_um,
+                        radius_um,
+                    } => {
+                        r.shape = shape::SPHERE;
+                        r.a = [
+                            center_um[0] as f32,
+                            center_um[1] as f32,
+                            center_um[2] as f32,
+                            *radius_um as f32,
+                        ];
+                    }
+                    RegionSpec::Shell { width_um } => {
+                        r.shape = shape::SHELL;
+                        r.a[0] = *width_um as f32;
+                    }
+                    RegionSpec::Field { species } => {
+                        r.shape = shape::FIELD;
+                        r.weight_field = index(species);
+                    }
+                }
+                r
+            })
+            .collect();
+        let sw = &sc.preset.switches;
+        Ok(Setup {
+            grid,
+            species: sc.species.clone(),
+            step,
+            transport,
+            rates: ReactionParams::from_species(&sc.species).rates,
+            regions,
+            stages: Stages {
+                sources: sw.sources,
+                transport: sw.transport,
+                reactions: sw.reactions,
+            },
+        })
+    }
+
+    /// Bytes of field storage (`4 * voxels * fields`).
+    pub fn field_bytes(&self) -> u64 {
+        4 * self.grid.len() as u64 * self.species.len() as u64
+    }
+}
+
+/// The scenario's lattice, if it has one.
+pub fn lattice(sc: &Scenario) -> Option<Lattice> {
+    sc.preset
+        .lattice
+        .as_ref()
+        .map(|l| Lattice::gyroid(sc.grid, l.period_um, l.bv_tv, sc.seed))
+}
+
+/// Initial values of every field, field-major (`f * voxels + voxel`).
+pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
+    let grid = sc.grid;
+    let n = grid.len();
+    let ext = grid.extent_um();
+    let surface = lattice.map(|l| l.surface());
+    let mut out = vec![0f32; n * sc.species.len()];
+    for (spec, field) in sc.preset.species.iter().zip(out.chunks_mut(n)) {
+        field.par_iter_mut().enumerate().for_each(|(v, value)| {
+            let (i, j, k) = (v % grid.nx, (v / grid.nx) % grid.ny, v / (grid.nx * grid.ny));
+            let p = grid.center(i, j, k);
+            *value = match &spec.initial {
+                InitialSpec::Uniform { value } => *value,
+                InitialSpec::Gaussian {
+                    center_um,
+                    sigma_um,
+                    amplitude,
+                    background,
+                } => {
+                    let r2: f64 = (0..3).map(|a| (p[a] - center_um[a]).powi(2)).sum();
+                    background + amplitude * (-r2 / (2.0 * sigma_um * sigma_um)).exp()
+                }
+                InitialSpec::Box {
+                    min_um,
+                    max_um,
+                    value,
+                    background,
+                } => {
+                    if (0..3).all(|a| p[a] >= min_um[a] && p[a] <= max_um[a]) {
+                        *value
+                    } else {
+                        *background
+                    }
+                }
+                InitialSpec::Cosine {
+                    axis,
+                    mean,
+                    amplitude,
+                    modes,
+                } => {
+                    let a = axis.index();
+                    let x = p[a] / ext[a];
+                    mean + amplitude * (*modes as f64 * std::f64::consts::PI * x).cos()
+                }
+                InitialSpec::Lattice { of, scale } => {
+                    let l = lattice.expect("validated: a lattice IC has a lattice");
+                    let b = l.bone[v] as f64;
+                    scale
+                        * match of {
+                            LatticePart::Bone => b,
+                            LatticePart::Marrow => 1.0 - b,
+                            LatticePart::Surface => {
+                                surface.as_ref().expect("lattice present")[v] as f64
+                            }
+                        }
+                }
+            } as f32;
+        });
+    }
+    out
+}

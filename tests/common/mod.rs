@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use osteoniche::cpu::CpuBackend;
+use osteoniche::gpu::{GpuBackend, GpuContext, GpuOptions};
+use osteoniche::preset::{Preset, Scenario};
+use osteoniche::sim::{Backend, Setup, Simulation};
+
+/// Parses a preset from text; panics with the error (tests only).
+pub fn scenario(text: &str) -> Scenario {
+    Preset::parse(text, "<test>")
+        .unwrap_or_else(|e| panic!("test preset rejected: {e}"))
+        .scenario(None, None)
+        .expect("scenario")
+}
+
+/// A simulation of `sc` on the CPU backend.
+pub fn cpu_sim(sc: &Scenario) -> Simulation {
+    let setup = Setup::new(sc).expect("setup");
+    let backend: Box<dyn Backend> = Box::new(CpuBackend::new(&setup).expect("cpu"));
+    Simulation::with_backend(sc.clone(), setup, backend, "test".into()).expect("sim")
+}
+
+/// A GPU context, or `None` with the reason printed; with `OSTEONICHE_REQUIRE_GPU=1` a
+/// missing adapter fails the test instead.
+pub fn gpu_context(test: &str) -> Option<GpuContext> {
+    match GpuContext::new(&GpuOptions::default()) {
+        Ok(ctx) => Some(ctx),
+        Err(e) => {
+            if std::env::var("OSTEONICHE_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+                panic!("{test}: OSTEONICHE_REQUIRE_GPU=1 but no GPU adapter: {e}");
+            }
+            eprintln!("SKIPPED {test}: no GPU adapter ({e}); set OSTEONICHE_REQUIRE_GPU=1 to make this a failure");
+            None
+        }
+    }
+}
+
+/// A simulation of `sc` on the GPU backend of `ctx`.
+pub fn gpu_sim(ctx: &GpuContext, sc: &Scenario) -> Simulation {
+    let setup = Setup::new(sc).expect("setup");
+    let backend: Box<dyn Backend> = Box::new(GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend"));
+    Simulation::with_backend(sc.clone(), setup, backend, "test".into()).expect("sim")
+}
+
+/// Largest absolute difference, and the largest magnitude of `b`.
+pub fn max_diff(a: &[f32], b: &[f32]) -> (f64, f64) {
+    assert_eq!(a.len(), b.len());
+    let d = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).fold(0.0, f64::max);
+    let m = b.iter().map(|y| (*y as f64).abs()).fold(0.0, f64::max);
+    (d, m)
+}
+
+/// Sum in f64.
+pub fn total(v: &[f32]) -> f64 {
+    v.iter().map(|&x| x as f64).sum()
+}
