@@ -1,0 +1,93 @@
+//! Every WGSL kernel, assembled with its generated prelude, parses and validates with naga
+//! (no GPU needed), for single- and multi-chunk layouts, with and without a bone field.
+
+use osteoniche::gpu::FieldLayout;
+use osteoniche::gpu::layout::KERNELS;
+use osteoniche::grid::Grid;
+use osteoniche::model::{Species, SpeciesKind, SpeciesList};
+
+fn species(n: usize, bone: bool) -> SpeciesList {
+    let mut list: Vec<Species> = (0..n)
+        .map(|i| Species {
+            name: format!("tgf-beta{i}"),
+            kind: SpeciesKind::Factor,
+            unit: "nM".into(),
+            diffusion_um2_min: 1000.0,
+            decay_per_min: 0.1,
+            bone_permeability: 0.5,
+            growth_per_min: 0.0,
+            capacity: 1.0,
+        })
+        .collect();
+    if bone {
+        list.push(Species {
+            name: "bone".into(),
+            kind: SpeciesKind::Bone,
+            unit: "volume fraction".into(),
+            diffusion_um2_min: 0.0,
+            decay_per_min: 0.0,
+            bone_permeability: 1.0,
+            growth_per_min: 0.0,
+            capacity: 1.0,
+        });
+    }
+    SpeciesList::new(list)
+}
+
+fn validate(source: &str, what: &str) {
+    let module = naga::front::wgsl::parse_str(source)
+        .unwrap_or_else(|e| panic!("{what}: WGSL parse error:\n{}", e.emit_to_string(source)));
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{what}: validation error: {e:?}"));
+}
+
+#[test]
+fn every_kernel_validates_for_several_layouts() {
+    let cases = [
+        (Grid::new(16, 12, 8, 20.0), 3, false, None),
+        (Grid::new(16, 12, 8, 20.0), 5, true, None),
+        // Two fields per buffer: three chunks, switch-based load/store.
+        (Grid::new(10, 10, 10, 20.0), 5, true, Some(2 * 4 * 1000)),
+    ];
+    for (grid, n, bone, limit) in cases {
+        let sp = species(n, bone);
+        let mut limits = wgpu::Limits::default();
+        limits.max_storage_buffers_per_shader_stage = 16;
+        if let Some(l) = limit {
+            limits.max_storage_buffer_binding_size = l;
+        }
+        let layout = FieldLayout::new(grid, sp.len(), &limits).expect("layout");
+        for (kernel, _) in KERNELS {
+            let src = layout.shader_source(kernel, &sp).expect("source");
+            validate(&src, &format!("{kernel} ({} fields, {} chunks)", sp.len(), layout.chunks()));
+        }
+        if limit.is_some() {
+            assert!(layout.chunks() > 1, "the case really splits fields over buffers");
+        }
+    }
+}
+
+#[test]
+fn a_broken_kernel_is_caught() {
+    // The validator is not a rubber stamp: a type error in a kernel fails.
+    let sp = species(2, false);
+    let layout = FieldLayout::new(Grid::cube(8, 20.0), sp.len(), &wgpu::Limits::default()).unwrap();
+    let src = layout.shader_source("react", &sp).unwrap().replace("store(f, v, exp_update", "store(f, 1.5, exp_update");
+    let module = naga::front::wgsl::parse_str(&src);
+    let failed = match module {
+        Err(_) => true,
+        Ok(m) => naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+            .validate(&m)
+            .is_err(),
+    };
+    assert!(failed);
+}
+
+#[test]
+fn a_grid_too_large_for_the_adapter_is_refused_with_figures() {
+    let mut limits = wgpu::Limits::default();
+    limits.max_storage_buffer_binding_size = 128 << 20;
+    let err = FieldLayout::new(Grid::cube(512, 20.0), 4, &limits).unwrap_err().to_string();
+    assert!(err.contains("512 MiB") && err.contains("128 MiB") && err.contains("--resolution"), "{err}");
+}
