@@ -1,0 +1,127 @@
+//! The `osteoniche` binary: outputs of `run`, determinism, and clean refusals.
+
+use std::path::Path;
+use std::process::Command;
+
+use osteoniche::io::vti::read_vti_arrays;
+
+const TINY: &str = r#"name = "tiny"
+seed = 5
+[grid]
+size = [12, 10, 8]
+voxel_um = 20.0
+[time]
+dt = "0.5 h"
+duration = "1 d"
+[output]
+metrics_every = "2 h"
+snapshot_every = "12 h"
+[lattice]
+period_um = 160.0
+bv_tv = 0.2
+[[species]]
+name = "bone"
+kind = "bone"
+initial = { kind = "lattice", of = "bone" }
+[[species]]
+name = "tgf"
+diffusion = 4000.0
+decay = 0.1
+bone_permeability = 0.1
+[[sources]]
+species = "tgf"
+region = { kind = "sphere", center_um = [120.0, 100.0, 80.0], radius_um = 50.0 }
+supply_rate = 0.2
+target = 1.0
+"#;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_osteoniche"))
+}
+
+fn run_tiny(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let preset = dir.join("tiny.toml");
+    std::fs::write(&preset, TINY).unwrap();
+    bin()
+        .args(["run", preset.to_str().unwrap(), "--backend", "cpu", "--quiet", "--out"])
+        .arg(dir.join(out))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn run_writes_metrics_snapshots_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_tiny(dir.path(), "a", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("a");
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(metrics.starts_with("step,time_min,time_days,bone_integral"));
+    assert_eq!(metrics.lines().count(), 1 + 13, "header + rows at 0, 2, ..., 24 h");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 5);
+    assert_eq!(summary["backend"]["kind"], "cpu");
+    assert_eq!(summary["steps"], 48);
+    assert!(summary["preset_toml"].as_str().unwrap().contains("tiny"));
+    assert!(summary["wall_time_s"].as_f64().unwrap() > 0.0);
+    let snaps: Vec<_> = std::fs::read_dir(out.join("snapshots")).unwrap().collect();
+    assert_eq!(snaps.len(), 3, "0, 12 and 24 h");
+    let arrays = read_vti_arrays(&out.join("snapshots/step_000000048.vti")).unwrap();
+    assert_eq!(arrays.len(), 2);
+    assert_eq!(arrays[1].0, "tgf");
+    assert_eq!(arrays[1].1.len(), 12 * 10 * 8);
+    assert!(arrays[1].1.iter().any(|&v| v > 0.0) && arrays[1].1.iter().all(|&v| v >= 0.0));
+}
+
+#[test]
+fn same_preset_and_seed_give_identical_output() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run_tiny(dir.path(), "a", &[]).status.success());
+    assert!(run_tiny(dir.path(), "b", &[]).status.success());
+    let read = |d: &str| std::fs::read(dir.path().join(d).join("metrics.csv")).unwrap();
+    assert_eq!(read("a"), read("b"));
+    assert!(run_tiny(dir.path(), "c", &["--seed", "6"]).status.success());
+    assert_ne!(read("a"), read("c"), "another seed, another lattice");
+}
+
+#[test]
+fn bad_inputs_exit_with_a_message_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, TINY.replace("decay = 0.1", "decay = -0.1")).unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["run".into(), bad.display().to_string()], "species[1].decay"),
+        (vec!["run".into(), "missing.toml".into()], "missing.toml"),
+        (vec!["run".into(), bad.display().to_string(), "--backend".into(), "quantum".into()], "unknown backend"),
+        (vec!["validate".into(), bad.display().to_string()], "bad.toml:22:9"),
+    ];
+    for (args, expect) in cases {
+        let o = bin().args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: `{err}` lacks `{expect}`");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+    // An output folder with earlier results is never written over silently.
+    assert!(run_tiny(dir.path(), "keep", &[]).status.success());
+    let again = run_tiny(dir.path(), "keep", &[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
+    // --days and --resolution are checked.
+    let o = run_tiny(dir.path(), "d", &["--days=-1"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--days"));
+}
+
+#[test]
+fn resolution_rescales_the_grid_keeping_the_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run_tiny(dir.path(), "r", &["--resolution", "6", "--days", "0.25"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r/summary.json")).unwrap()).unwrap();
+    assert_eq!(s["grid"]["nx"], 6);
+    assert_eq!(s["grid"]["nz"], 4);
+    assert_eq!(s["grid"]["dx_um"], 40.0);
+    assert_eq!(s["steps"], 12);
+}

@@ -1,0 +1,114 @@
+//! docs/preset-format.md lists exactly the keys the preset schema has, so it cannot drift.
+
+use std::collections::BTreeSet;
+
+use osteoniche::preset::reference::{KEYS, markdown_table};
+
+/// Key paths of a TOML value, with `[]` for arrays of tables and `{kind}` for tagged tables.
+fn walk(prefix: &str, value: &toml::Value, out: &mut BTreeSet<String>) {
+    match value {
+        toml::Value::Table(t) => {
+            let tagged = prefix.ends_with(".initial") || prefix.ends_with(".region");
+            let tag = t.get("kind").and_then(|k| k.as_str()).filter(|_| tagged);
+            for (k, v) in t {
+                let base = match tag {
+                    Some(tag) if k != "kind" => format!("{prefix}{{{tag}}}"),
+                    _ => prefix.to_string(),
+                };
+                let path = if base.is_empty() { k.clone() } else { format!("{base}.{k}") };
+                match v {
+                    toml::Value::Table(_) => walk(&path, v, out),
+                    toml::Value::Array(a) if a.first().is_some_and(|x| x.is_table()) => {
+                        for item in a {
+                            walk(&format!("{path}[]"), item, out);
+                        }
+                    }
+                    _ => {
+                        out.insert(path);
+                    }
+                }
+            }
+        }
+        _ => unreachable!("walk starts at a table"),
+    }
+}
+
+/// A preset that uses every key and every variant.
+const FULL: &str = r#"
+name = "full"
+description = "all keys"
+seed = 3
+grid = { size = [4, 4, 4], voxel_um = 20.0 }
+time = { dt = "1 min", duration = "2 min", scheme = "crank-nicolson" }
+output = { metrics_every = "1 min", snapshot_every = "2 min" }
+switches = { sources = true, transport = true, reactions = false }
+lattice = { period_um = 100.0, bv_tv = 0.2 }
+[[species]]
+name = "a"
+kind = "factor"
+unit = "nM"
+diffusion = 1.0
+decay = 0.1
+bone_permeability = 0.5
+growth = 0.0
+capacity = 1.0
+initial = { kind = "uniform", value = 1.0 }
+dirichlet = { x_min = 1.0, x_max = 1.0, y_min = 1.0, y_max = 1.0, z_min = 1.0, z_max = 1.0 }
+[[species]]
+name = "b"
+initial = { kind = "gaussian", center_um = [1.0, 1.0, 1.0], sigma_um = 1.0, amplitude = 1.0, background = 0.0 }
+[[species]]
+name = "c"
+initial = { kind = "box", min_um = [0.0, 0.0, 0.0], max_um = [1.0, 1.0, 1.0], value = 1.0, background = 0.0 }
+[[species]]
+name = "d"
+initial = { kind = "cosine", axis = "x", mean = 1.0, amplitude = 1.0, modes = 2 }
+[[species]]
+name = "e"
+initial = { kind = "lattice", of = "bone", scale = 1.0 }
+[[sources]]
+species = "a"
+region = { kind = "everywhere" }
+supply_rate = 1.0
+target = 1.0
+uptake_rate = 1.0
+[[sources]]
+species = "a"
+region = { kind = "box", min_um = [0.0, 0.0, 0.0], max_um = [1.0, 1.0, 1.0] }
+[[sources]]
+species = "a"
+region = { kind = "sphere", center_um = [0.0, 0.0, 0.0], radius_um = 1.0 }
+[[sources]]
+species = "a"
+region = { kind = "shell", width_um = 1.0 }
+[[sources]]
+species = "a"
+region = { kind = "field", species = "b" }
+"#;
+
+#[test]
+fn reference_lists_exactly_the_schema_keys() {
+    let preset = osteoniche::preset::Preset::parse(FULL, "<full>").expect("the full preset is valid");
+    // Round-trip through the schema's own serialisation: keys the structs know.
+    let value: toml::Value = toml::from_str(&preset.to_toml()).unwrap();
+    let mut schema = BTreeSet::new();
+    walk("", &value, &mut schema);
+    // The tag keys of tagged tables are documented once per table.
+    schema.insert("species[].initial.kind".into());
+    schema.insert("sources[].region.kind".into());
+    schema.retain(|k| !k.ends_with("}.kind"));
+    let documented: BTreeSet<String> = KEYS.iter().map(|k| k.path.to_string()).collect();
+    let missing: Vec<_> = schema.difference(&documented).collect();
+    let stale: Vec<_> = documented.difference(&schema).collect();
+    assert!(missing.is_empty(), "keys without documentation: {missing:?}");
+    assert!(stale.is_empty(), "documented keys the schema lacks: {stale:?}");
+}
+
+#[test]
+fn docs_embed_the_generated_table() {
+    let doc = std::fs::read_to_string("docs/preset-format.md").expect("docs/preset-format.md");
+    assert!(
+        doc.contains(&markdown_table()),
+        "docs/preset-format.md is out of date: regenerate its table with `osteoniche reference`"
+    );
+}
