@@ -43,7 +43,14 @@ fn run_tiny(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
     let preset = dir.join("tiny.toml");
     std::fs::write(&preset, TINY).unwrap();
     bin()
-        .args(["run", preset.to_str().unwrap(), "--backend", "cpu", "--quiet", "--out"])
+        .args([
+            "run",
+            preset.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--quiet",
+            "--out",
+        ])
         .arg(dir.join(out))
         .args(extra)
         .output()
@@ -58,8 +65,13 @@ fn run_writes_metrics_snapshots_and_summary() {
     let out = dir.path().join("a");
     let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     assert!(metrics.starts_with("step,time_min,time_days,bone_integral"));
-    assert_eq!(metrics.lines().count(), 1 + 13, "header + rows at 0, 2, ..., 24 h");
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        metrics.lines().count(),
+        1 + 13,
+        "header + rows at 0, 2, ..., 24 h"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["seed"], 5);
     assert_eq!(summary["backend"]["kind"], "cpu");
     assert_eq!(summary["steps"], 48);
@@ -91,10 +103,24 @@ fn bad_inputs_exit_with_a_message_and_no_panic() {
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, TINY.replace("decay = 0.1", "decay = -0.1")).unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["run".into(), bad.display().to_string()], "species[1].decay"),
+        (
+            vec!["run".into(), bad.display().to_string()],
+            "species[1].decay",
+        ),
         (vec!["run".into(), "missing.toml".into()], "missing.toml"),
-        (vec!["run".into(), bad.display().to_string(), "--backend".into(), "quantum".into()], "unknown backend"),
-        (vec!["validate".into(), bad.display().to_string()], "bad.toml:22:9"),
+        (
+            vec![
+                "run".into(),
+                bad.display().to_string(),
+                "--backend".into(),
+                "quantum".into(),
+            ],
+            "unknown backend",
+        ),
+        (
+            vec!["validate".into(), bad.display().to_string()],
+            "bad.toml:22:9",
+        ),
     ];
     for (args, expect) in cases {
         let o = bin().args(&args).output().unwrap();
@@ -119,7 +145,8 @@ fn resolution_rescales_the_grid_keeping_the_box() {
     let o = run_tiny(dir.path(), "r", &["--resolution", "6", "--days", "0.25"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let s: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r/summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(s["grid"]["nx"], 6);
     assert_eq!(s["grid"]["nz"], 4);
     assert_eq!(s["grid"]["dx_um"], 40.0);

@@ -68,8 +68,17 @@ uptake_rate = 0.1
     )
 }
 
-fn compare(test: &str, scheme: &str, size: [usize; 3], stages: Stages, steps: u64, chunk_limit: Option<u64>) {
-    let Some(mut ctx) = gpu_context(test) else { return };
+fn compare(
+    test: &str,
+    scheme: &str,
+    size: [usize; 3],
+    stages: Stages,
+    steps: u64,
+    chunk_limit: Option<u64>,
+) {
+    let Some(mut ctx) = gpu_context(test) else {
+        return;
+    };
     if let Some(limit) = chunk_limit {
         ctx.limits.max_storage_buffer_binding_size = limit;
     }
@@ -77,7 +86,11 @@ fn compare(test: &str, scheme: &str, size: [usize; 3], stages: Stages, steps: u6
     let mut cpu = cpu_sim(&sc);
     let mut gpu = gpu_sim(&ctx, &sc);
     let start = cpu.fields().unwrap();
-    assert_eq!(start, gpu.fields().unwrap(), "{test}: upload/readback must be exact");
+    assert_eq!(
+        start,
+        gpu.fields().unwrap(),
+        "{test}: upload/readback must be exact"
+    );
     cpu.backend_mut().advance(steps, stages).unwrap();
     gpu.backend_mut().advance(steps, stages).unwrap();
     let (c, g) = (cpu.fields().unwrap(), gpu.fields().unwrap());
@@ -85,13 +98,21 @@ fn compare(test: &str, scheme: &str, size: [usize; 3], stages: Stages, steps: u6
     for (f, name) in sc.species.names().iter().enumerate() {
         let (d, m) = max_diff(&g[f * n..(f + 1) * n], &c[f * n..(f + 1) * n]);
         println!("{test}: field {name}: max |gpu - cpu| = {d:.2e} (magnitude {m:.2e})");
-        assert!(d <= TOL * m.max(1.0), "{test}: field {name} differs by {d} (magnitude {m})");
+        assert!(
+            d <= TOL * m.max(1.0),
+            "{test}: field {name} differs by {d} (magnitude {m})"
+        );
     }
     assert_ne!(c, start, "{test}: the stages changed something");
     // Statistics: the GPU reduction against the CPU one.
     let (cs, gs) = (cpu.stats().unwrap(), gpu.stats().unwrap());
     for (a, b) in cs.iter().zip(&gs) {
-        assert!((a.sum - b.sum).abs() <= 1e-5 * a.sum.abs().max(1.0), "{test}: sums {} vs {}", a.sum, b.sum);
+        assert!(
+            (a.sum - b.sum).abs() <= 1e-5 * a.sum.abs().max(1.0),
+            "{test}: sums {} vs {}",
+            a.sum,
+            b.sum
+        );
         assert!((a.min - b.min).abs() <= TOL * a.max.abs().max(1.0));
         assert!((a.max - b.max).abs() <= TOL * a.max.abs().max(1.0));
         assert_eq!((a.nonfinite, a.negative), (b.nonfinite, b.negative));
@@ -100,29 +121,58 @@ fn compare(test: &str, scheme: &str, size: [usize; 3], stages: Stages, steps: u6
 
 #[test]
 fn transport_backward_euler_matches_cpu() {
-    compare("transport_backward_euler", "backward-euler", [20, 14, 12], Stages::TRANSPORT, 3, None);
+    compare(
+        "transport_backward_euler",
+        "backward-euler",
+        [20, 14, 12],
+        Stages::TRANSPORT,
+        3,
+        None,
+    );
 }
 
 #[test]
 fn transport_crank_nicolson_matches_cpu() {
-    compare("transport_crank_nicolson", "crank-nicolson", [12, 18, 10], Stages::TRANSPORT, 2, None);
+    compare(
+        "transport_crank_nicolson",
+        "crank-nicolson",
+        [12, 18, 10],
+        Stages::TRANSPORT,
+        2,
+        None,
+    );
 }
 
 #[test]
 fn sources_match_cpu() {
-    let only = Stages { sources: true, transport: false, reactions: false };
+    let only = Stages {
+        sources: true,
+        transport: false,
+        reactions: false,
+    };
     compare("sources", "backward-euler", [16, 12, 10], only, 3, None);
 }
 
 #[test]
 fn react_matches_cpu() {
-    let only = Stages { sources: false, transport: false, reactions: true };
+    let only = Stages {
+        sources: false,
+        transport: false,
+        reactions: true,
+    };
     compare("react", "backward-euler", [16, 12, 10], only, 3, None);
 }
 
 #[test]
 fn full_steps_match_cpu() {
-    compare("full_steps", "crank-nicolson", [16, 16, 16], Stages::ALL, 4, None);
+    compare(
+        "full_steps",
+        "crank-nicolson",
+        [16, 16, 16],
+        Stages::ALL,
+        4,
+        None,
+    );
 }
 
 /// Fields split over several buffers (as on adapters with small binding limits) give the
@@ -130,13 +180,22 @@ fn full_steps_match_cpu() {
 #[test]
 fn chunked_field_buffers_match_cpu() {
     let bytes = 4 * 16 * 12 * 10 * 2;
-    compare("chunked", "backward-euler", [16, 12, 10], Stages::ALL, 3, Some(bytes));
+    compare(
+        "chunked",
+        "backward-euler",
+        [16, 12, 10],
+        Stages::ALL,
+        3,
+        Some(bytes),
+    );
 }
 
 /// Non-finite and negative values are counted by the GPU reduction.
 #[test]
 fn gpu_reduction_counts_bad_values() {
-    let Some(ctx) = gpu_context("gpu_reduction_counts_bad_values") else { return };
+    let Some(ctx) = gpu_context("gpu_reduction_counts_bad_values") else {
+        return;
+    };
     let sc = scenario(&rich_preset("backward-euler", [9, 7, 5]));
     let mut gpu = gpu_sim(&ctx, &sc);
     let mut f = gpu.fields().unwrap();
@@ -154,7 +213,9 @@ fn gpu_reduction_counts_bad_values() {
 /// The same preset on the GPU twice gives identical fields.
 #[test]
 fn gpu_runs_are_deterministic() {
-    let Some(ctx) = gpu_context("gpu_runs_are_deterministic") else { return };
+    let Some(ctx) = gpu_context("gpu_runs_are_deterministic") else {
+        return;
+    };
     let sc = scenario(&rich_preset("crank-nicolson", [12, 10, 8]));
     let run = || {
         let mut s = gpu_sim(&ctx, &sc);

@@ -18,38 +18,188 @@ diffusion = 100.0
 fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
     let with = |from: &str, to: &str| GOOD.replacen(from, to, 1);
     vec![
-        ("malformed TOML", with("voxel_um = 20.0", "voxel_um = = 20.0"), vec!["<test>:4"]),
-        ("unknown key with suggestion", with("diffusion = 100.0", "difusion = 100.0"), vec!["<test>:10", "unknown field `difusion`", "did you mean `diffusion`"]),
-        ("unknown table", format!("{GOOD}[extra]\nx = 1\n"), vec!["unknown field `extra`"]),
-        ("missing required key", with("voxel_um = 20.0\n", ""), vec!["missing field `voxel_um`"]),
-        ("negative D", with("diffusion = 100.0", "diffusion = -1.0"), vec!["<test>:10", "species[0].diffusion", "-1", ">= 0"]),
-        ("negative decay", with("diffusion = 100.0", "diffusion = 1.0\ndecay = -0.5"), vec!["<test>:11", "species[0].decay"]),
-        ("dt zero", with("dt = \"1 min\"", "dt = \"0 min\""), vec!["<test>:6", "time.dt", "> 0"]),
-        ("dt negative", with("dt = \"1 min\"", "dt = \"-1 min\""), vec!["<test>:6", "time.dt"]),
-        ("dt without unit", with("dt = \"1 min\"", "dt = 1.0"), vec!["<test>:6", "unit"]),
-        ("dt unknown unit", with("dt = \"1 min\"", "dt = \"1 fortnight\""), vec!["unknown time unit `fortnight`"]),
-        ("dt longer than duration", with("dt = \"1 min\"", "dt = \"1 h\""), vec!["time.dt", "must not exceed time.duration"]),
-        ("voxel zero", with("voxel_um = 20.0", "voxel_um = 0.0"), vec!["<test>:4", "grid.voxel_um"]),
-        ("NaN value", with("diffusion = 100.0", "diffusion = nan"), vec!["species[0].diffusion", "finite"]),
-        ("infinite value", with("diffusion = 100.0", "diffusion = inf"), vec!["species[0].diffusion", "finite"]),
-        ("grid axis zero", with("size = [8, 8, 8]", "size = [8, 0, 8]"), vec!["<test>:3", "grid.size[1]", "1..=4096"]),
-        ("grid too many axes", with("size = [8, 8, 8]", "size = [8, 8]"), vec!["<test>:3"]),
-        ("permeability above 1", with("diffusion = 100.0", "diffusion = 1.0\nbone_permeability = 1.5"), vec!["species[0].bone_permeability", "0..=1"]),
-        ("capacity zero", with("diffusion = 100.0", "diffusion = 1.0\ncapacity = 0.0"), vec!["species[0].capacity"]),
-        ("bad species name", with("name = \"u\"", "name = \"1u\""), vec!["species[0].name", "starts with a letter"]),
-        ("duplicate species", format!("{GOOD}[[species]]\nname = \"u\"\n"), vec!["species[1].name", "duplicate"]),
-        ("unknown kind", with("diffusion = 100.0", "diffusion = 1.0\nkind = \"virus\""), vec!["unknown variant `virus`"]),
-        ("source on unknown species", format!("{GOOD}[[sources]]\nspecies = \"uu\"\nregion = {{ kind = \"everywhere\" }}\n"), vec!["sources[0].species", "did you mean \"u\""]),
-        ("negative supply", format!("{GOOD}[[sources]]\nspecies = \"u\"\nregion = {{ kind = \"everywhere\" }}\nsupply_rate = -2.0\n"), vec!["sources[0].supply_rate"]),
-        ("sphere radius zero", format!("{GOOD}[[sources]]\nspecies = \"u\"\nregion = {{ kind = \"sphere\", center_um = [0.0, 0.0, 0.0], radius_um = 0.0 }}\n"), vec!["sources[0].region.radius_um"]),
-        ("lattice IC without lattice", with("diffusion = 100.0", "diffusion = 1.0\ninitial = { kind = \"lattice\", of = \"bone\" }"), vec!["needs a [lattice] table"]),
-        ("BV/TV above 1", format!("{GOOD}[lattice]\nbv_tv = 1.5\n"), vec!["lattice.bv_tv"]),
-        ("cosine amplitude above mean", with("diffusion = 100.0", "diffusion = 1.0\ninitial = { kind = \"cosine\", axis = \"x\", mean = 1.0, amplitude = 2.0 }"), vec!["initial.amplitude"]),
-        ("Dirichlet on immobile species", with("diffusion = 100.0", "diffusion = 0.0\ndirichlet = { x_min = 1.0 }"), vec!["dirichlet.x_min", "mobile"]),
-        ("no species", GOOD.split("[[species]]").next().unwrap().to_string(), vec!["missing field `species`"]),
-        ("two bone fields", format!("{GOOD}[[species]]\nname = \"b1\"\nkind = \"bone\"\n[[species]]\nname = \"b2\"\nkind = \"bone\"\n"), vec!["species[2].kind", "only one"]),
-        ("wrong type", with("diffusion = 100.0", "diffusion = \"fast\""), vec!["<test>:10"]),
-        ("empty name", with("name = \"ok\"", "name = \"\""), vec!["name", "must not be empty"]),
+        (
+            "malformed TOML",
+            with("voxel_um = 20.0", "voxel_um = = 20.0"),
+            vec!["<test>:4"],
+        ),
+        (
+            "unknown key with suggestion",
+            with("diffusion = 100.0", "difusion = 100.0"),
+            vec![
+                "<test>:10",
+                "unknown field `difusion`",
+                "did you mean `diffusion`",
+            ],
+        ),
+        (
+            "unknown table",
+            format!("{GOOD}[extra]\nx = 1\n"),
+            vec!["unknown field `extra`"],
+        ),
+        (
+            "missing required key",
+            with("voxel_um = 20.0\n", ""),
+            vec!["missing field `voxel_um`"],
+        ),
+        (
+            "negative D",
+            with("diffusion = 100.0", "diffusion = -1.0"),
+            vec!["<test>:10", "species[0].diffusion", "-1", ">= 0"],
+        ),
+        (
+            "negative decay",
+            with("diffusion = 100.0", "diffusion = 1.0\ndecay = -0.5"),
+            vec!["<test>:11", "species[0].decay"],
+        ),
+        (
+            "dt zero",
+            with("dt = \"1 min\"", "dt = \"0 min\""),
+            vec!["<test>:6", "time.dt", "> 0"],
+        ),
+        (
+            "dt negative",
+            with("dt = \"1 min\"", "dt = \"-1 min\""),
+            vec!["<test>:6", "time.dt"],
+        ),
+        (
+            "dt without unit",
+            with("dt = \"1 min\"", "dt = 1.0"),
+            vec!["<test>:6", "unit"],
+        ),
+        (
+            "dt unknown unit",
+            with("dt = \"1 min\"", "dt = \"1 fortnight\""),
+            vec!["unknown time unit `fortnight`"],
+        ),
+        (
+            "dt longer than duration",
+            with("dt = \"1 min\"", "dt = \"1 h\""),
+            vec!["time.dt", "must not exceed time.duration"],
+        ),
+        (
+            "voxel zero",
+            with("voxel_um = 20.0", "voxel_um = 0.0"),
+            vec!["<test>:4", "grid.voxel_um"],
+        ),
+        (
+            "NaN value",
+            with("diffusion = 100.0", "diffusion = nan"),
+            vec!["species[0].diffusion", "finite"],
+        ),
+        (
+            "infinite value",
+            with("diffusion = 100.0", "diffusion = inf"),
+            vec!["species[0].diffusion", "finite"],
+        ),
+        (
+            "grid axis zero",
+            with("size = [8, 8, 8]", "size = [8, 0, 8]"),
+            vec!["<test>:3", "grid.size[1]", "1..=4096"],
+        ),
+        (
+            "grid too many axes",
+            with("size = [8, 8, 8]", "size = [8, 8]"),
+            vec!["<test>:3"],
+        ),
+        (
+            "permeability above 1",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\nbone_permeability = 1.5",
+            ),
+            vec!["species[0].bone_permeability", "0..=1"],
+        ),
+        (
+            "capacity zero",
+            with("diffusion = 100.0", "diffusion = 1.0\ncapacity = 0.0"),
+            vec!["species[0].capacity"],
+        ),
+        (
+            "bad species name",
+            with("name = \"u\"", "name = \"1u\""),
+            vec!["species[0].name", "starts with a letter"],
+        ),
+        (
+            "duplicate species",
+            format!("{GOOD}[[species]]\nname = \"u\"\n"),
+            vec!["species[1].name", "duplicate"],
+        ),
+        (
+            "unknown kind",
+            with("diffusion = 100.0", "diffusion = 1.0\nkind = \"virus\""),
+            vec!["unknown variant `virus`"],
+        ),
+        (
+            "source on unknown species",
+            format!("{GOOD}[[sources]]\nspecies = \"uu\"\nregion = {{ kind = \"everywhere\" }}\n"),
+            vec!["sources[0].species", "did you mean \"u\""],
+        ),
+        (
+            "negative supply",
+            format!(
+                "{GOOD}[[sources]]\nspecies = \"u\"\nregion = {{ kind = \"everywhere\" }}\nsupply_rate = -2.0\n"
+            ),
+            vec!["sources[0].supply_rate"],
+        ),
+        (
+            "sphere radius zero",
+            format!(
+                "{GOOD}[[sources]]\nspecies = \"u\"\nregion = {{ kind = \"sphere\", center_um = [0.0, 0.0, 0.0], radius_um = 0.0 }}\n"
+            ),
+            vec!["sources[0].region.radius_um"],
+        ),
+        (
+            "lattice IC without lattice",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\ninitial = { kind = \"lattice\", of = \"bone\" }",
+            ),
+            vec!["needs a [lattice] table"],
+        ),
+        (
+            "BV/TV above 1",
+            format!("{GOOD}[lattice]\nbv_tv = 1.5\n"),
+            vec!["lattice.bv_tv"],
+        ),
+        (
+            "cosine amplitude above mean",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\ninitial = { kind = \"cosine\", axis = \"x\", mean = 1.0, amplitude = 2.0 }",
+            ),
+            vec!["initial.amplitude"],
+        ),
+        (
+            "Dirichlet on immobile species",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 0.0\ndirichlet = { x_min = 1.0 }",
+            ),
+            vec!["dirichlet.x_min", "mobile"],
+        ),
+        (
+            "no species",
+            GOOD.split("[[species]]").next().unwrap().to_string(),
+            vec!["missing field `species`"],
+        ),
+        (
+            "two bone fields",
+            format!(
+                "{GOOD}[[species]]\nname = \"b1\"\nkind = \"bone\"\n[[species]]\nname = \"b2\"\nkind = \"bone\"\n"
+            ),
+            vec!["species[2].kind", "only one"],
+        ),
+        (
+            "wrong type",
+            with("diffusion = 100.0", "diffusion = \"fast\""),
+            vec!["<test>:10"],
+        ),
+        (
+            "empty name",
+            with("name = \"ok\"", "name = \"\""),
+            vec!["name", "must not be empty"],
+        ),
     ]
 }
 
@@ -57,11 +207,15 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
 fn every_bad_preset_gets_a_clear_message() {
     let table = cases();
     assert!(table.len() >= 30);
-    assert!(Preset::parse(GOOD, "<test>").is_ok(), "the base preset is valid");
+    assert!(
+        Preset::parse(GOOD, "<test>").is_ok(),
+        "the base preset is valid"
+    );
     for (what, text, fragments) in table {
-        let result = std::panic::catch_unwind(|| Preset::parse(&text, "<test>"));
+        let result =
+            std::panic::catch_unwind(|| Preset::parse(&text, "<test>").map_err(|e| e.to_string()));
         let err = match result {
-            Ok(Err(e)) => e.to_string(),
+            Ok(Err(e)) => e,
             Ok(Ok(_)) => panic!("{what}: accepted\n{text}"),
             Err(_) => panic!("{what}: panicked"),
         };
@@ -73,7 +227,9 @@ fn every_bad_preset_gets_a_clear_message() {
 
 #[test]
 fn a_missing_file_names_the_path() {
-    let err = Preset::load("no/such/preset.toml".as_ref()).unwrap_err().to_string();
+    let err = Preset::load("no/such/preset.toml".as_ref())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no/such/preset.toml"), "{err}");
 }
 

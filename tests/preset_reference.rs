@@ -15,7 +15,11 @@ fn walk(prefix: &str, value: &toml::Value, out: &mut BTreeSet<String>) {
                     Some(tag) if k != "kind" => format!("{prefix}{{{tag}}}"),
                     _ => prefix.to_string(),
                 };
-                let path = if base.is_empty() { k.clone() } else { format!("{base}.{k}") };
+                let path = if base.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{base}.{k}")
+                };
                 match v {
                     toml::Value::Table(_) => walk(&path, v, out),
                     toml::Value::Array(a) if a.first().is_some_and(|x| x.is_table()) => {
@@ -88,7 +92,8 @@ region = { kind = "field", species = "b" }
 
 #[test]
 fn reference_lists_exactly_the_schema_keys() {
-    let preset = osteoniche::preset::Preset::parse(FULL, "<full>").expect("the full preset is valid");
+    let preset =
+        osteoniche::preset::Preset::parse(FULL, "<full>").expect("the full preset is valid");
     // Round-trip through the schema's own serialisation: keys the structs know.
     let value: toml::Value = toml::from_str(&preset.to_toml()).unwrap();
     let mut schema = BTreeSet::new();
@@ -100,8 +105,14 @@ fn reference_lists_exactly_the_schema_keys() {
     let documented: BTreeSet<String> = KEYS.iter().map(|k| k.path.to_string()).collect();
     let missing: Vec<_> = schema.difference(&documented).collect();
     let stale: Vec<_> = documented.difference(&schema).collect();
-    assert!(missing.is_empty(), "keys without documentation: {missing:?}");
-    assert!(stale.is_empty(), "documented keys the schema lacks: {stale:?}");
+    assert!(
+        missing.is_empty(),
+        "keys without documentation: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "documented keys the schema lacks: {stale:?}"
+    );
 }
 
 #[test]

@@ -42,7 +42,9 @@ fn decay_is_exact_even_when_stiff() {
 fn logistic_growth_follows_the_analytic_curve() {
     let (r, cap, u0, t) = (0.01f64, 0.8f64, 0.05f64, 600.0f64);
     let mut sim = well_mixed(
-        &format!("name = \"cells\"\nkind = \"cell\"\ngrowth = {r}\ncapacity = {cap}\ninitial = {{ kind = \"uniform\", value = {u0} }}"),
+        &format!(
+            "name = \"cells\"\nkind = \"cell\"\ngrowth = {r}\ncapacity = {cap}\ninitial = {{ kind = \"uniform\", value = {u0} }}"
+        ),
         "1 min",
         "600 min",
         "",
@@ -53,7 +55,9 @@ fn logistic_growth_follows_the_analytic_curve() {
     assert!((u - exact).abs() < 0.005 * exact, "{u} vs {exact}");
     // A huge step stays bounded by the capacity and non-negative.
     let mut sim = well_mixed(
-        &format!("name = \"cells\"\nkind = \"cell\"\ngrowth = {r}\ncapacity = {cap}\ninitial = {{ kind = \"uniform\", value = {u0} }}"),
+        &format!(
+            "name = \"cells\"\nkind = \"cell\"\ngrowth = {r}\ncapacity = {cap}\ninitial = {{ kind = \"uniform\", value = {u0} }}"
+        ),
         "10 d",
         "30 d",
         "",

@@ -37,9 +37,12 @@ fn species(n: usize, bone: bool) -> SpeciesList {
 fn validate(source: &str, what: &str) {
     let module = naga::front::wgsl::parse_str(source)
         .unwrap_or_else(|e| panic!("{what}: WGSL parse error:\n{}", e.emit_to_string(source)));
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{what}: validation error: {e:?}"));
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .unwrap_or_else(|e| panic!("{what}: validation error: {e:?}"));
 }
 
 #[test]
@@ -52,18 +55,26 @@ fn every_kernel_validates_for_several_layouts() {
     ];
     for (grid, n, bone, limit) in cases {
         let sp = species(n, bone);
-        let mut limits = wgpu::Limits::default();
-        limits.max_storage_buffers_per_shader_stage = 16;
+        let mut limits = wgpu::Limits {
+            max_storage_buffers_per_shader_stage: 16,
+            ..Default::default()
+        };
         if let Some(l) = limit {
             limits.max_storage_buffer_binding_size = l;
         }
         let layout = FieldLayout::new(grid, sp.len(), &limits).expect("layout");
         for (kernel, _) in KERNELS {
             let src = layout.shader_source(kernel, &sp).expect("source");
-            validate(&src, &format!("{kernel} ({} fields, {} chunks)", sp.len(), layout.chunks()));
+            validate(
+                &src,
+                &format!("{kernel} ({} fields, {} chunks)", sp.len(), layout.chunks()),
+            );
         }
         if limit.is_some() {
-            assert!(layout.chunks() > 1, "the case really splits fields over buffers");
+            assert!(
+                layout.chunks() > 1,
+                "the case really splits fields over buffers"
+            );
         }
     }
 }
@@ -73,21 +84,34 @@ fn a_broken_kernel_is_caught() {
     // The validator is not a rubber stamp: a type error in a kernel fails.
     let sp = species(2, false);
     let layout = FieldLayout::new(Grid::cube(8, 20.0), sp.len(), &wgpu::Limits::default()).unwrap();
-    let src = layout.shader_source("react", &sp).unwrap().replace("store(f, v, exp_update", "store(f, 1.5, exp_update");
+    let src = layout
+        .shader_source("react", &sp)
+        .unwrap()
+        .replace("store(f, v, exp_update", "store(f, 1.5, exp_update");
     let module = naga::front::wgsl::parse_str(&src);
     let failed = match module {
         Err(_) => true,
-        Ok(m) => naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-            .validate(&m)
-            .is_err(),
+        Ok(m) => naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&m)
+        .is_err(),
     };
     assert!(failed);
 }
 
 #[test]
 fn a_grid_too_large_for_the_adapter_is_refused_with_figures() {
-    let mut limits = wgpu::Limits::default();
-    limits.max_storage_buffer_binding_size = 128 << 20;
-    let err = FieldLayout::new(Grid::cube(512, 20.0), 4, &limits).unwrap_err().to_string();
-    assert!(err.contains("512 MiB") && err.contains("128 MiB") && err.contains("--resolution"), "{err}");
+    let limits = wgpu::Limits {
+        max_storage_buffer_binding_size: 128 << 20,
+        ..Default::default()
+    };
+    let err = FieldLayout::new(Grid::cube(512, 20.0), 4, &limits)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("512 MiB") && err.contains("128 MiB") && err.contains("--resolution"),
+        "{err}"
+    );
 }

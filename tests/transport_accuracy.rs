@@ -47,20 +47,34 @@ fn cosine_1d_matches_biofvm_case_and_beats_it_with_crank_nicolson() {
     // BioFVM's reference case: dx 20 µm, dt 0.01 min, t 0.5 min; its max error is 5.7e-3.
     let be = cosine_error(25, 0.01, "backward-euler");
     let cn = cosine_error(25, 0.01, "crank-nicolson");
-    println!("1-D cosine, dx 20 µm, dt 0.01 min, t 0.5 min: backward Euler max error {be:.3e}, Crank-Nicolson {cn:.3e} (BioFVM: 5.7e-3)");
+    println!(
+        "1-D cosine, dx 20 µm, dt 0.01 min, t 0.5 min: backward Euler max error {be:.3e}, Crank-Nicolson {cn:.3e} (BioFVM: 5.7e-3)"
+    );
     assert!(be < 8e-3, "backward Euler error {be}");
-    assert!(be > 3e-3, "backward Euler is first order in time: error {be} is implausibly small");
-    assert!(cn < be / 10.0, "Crank-Nicolson {cn} should beat backward Euler {be} tenfold");
+    assert!(
+        be > 3e-3,
+        "backward Euler is first order in time: error {be} is implausibly small"
+    );
+    assert!(
+        cn < be / 10.0,
+        "Crank-Nicolson {cn} should beat backward Euler {be} tenfold"
+    );
 }
 
 #[test]
 fn cosine_1d_is_second_order_in_space() {
     // Crank-Nicolson with a tiny step, so the spatial error dominates.
-    let e: Vec<f64> = [10, 20, 40].iter().map(|&n| cosine_error(n, 2.5e-4, "crank-nicolson")).collect();
+    let e: Vec<f64> = [10, 20, 40]
+        .iter()
+        .map(|&n| cosine_error(n, 2.5e-4, "crank-nicolson"))
+        .collect();
     let p1 = order(e[0], e[1], 2.0);
     let p2 = order(e[1], e[2], 2.0);
     println!("space: errors {e:?} at 10, 20, 40 cells; observed orders {p1:.2}, {p2:.2}");
-    assert!(p1 > 1.8 && p1 < 2.3 && p2 > 1.8 && p2 < 2.3, "orders {p1}, {p2}");
+    assert!(
+        p1 > 1.8 && p1 < 2.3 && p2 > 1.8 && p2 < 2.3,
+        "orders {p1}, {p2}"
+    );
 }
 
 /// Max difference between runs at `dt` and at `dt/32` on the same grid: the time error.
@@ -87,11 +101,19 @@ initial = {{ kind = "cosine", axis = "x", mean = 1.0, amplitude = 1.0 }}
 
 #[test]
 fn time_orders_are_one_and_two() {
-    let be: Vec<f64> = [0.05, 0.025, 0.0125].iter().map(|&dt| time_error("backward-euler", dt)).collect();
-    let cn: Vec<f64> = [0.05, 0.025, 0.0125].iter().map(|&dt| time_error("crank-nicolson", dt)).collect();
+    let be: Vec<f64> = [0.05, 0.025, 0.0125]
+        .iter()
+        .map(|&dt| time_error("backward-euler", dt))
+        .collect();
+    let cn: Vec<f64> = [0.05, 0.025, 0.0125]
+        .iter()
+        .map(|&dt| time_error("crank-nicolson", dt))
+        .collect();
     let (b1, b2) = (order(be[0], be[1], 2.0), order(be[1], be[2], 2.0));
     let (c1, c2) = (order(cn[0], cn[1], 2.0), order(cn[1], cn[2], 2.0));
-    println!("time: backward Euler errors {be:?}, orders {b1:.2} {b2:.2}; Crank-Nicolson errors {cn:?}, orders {c1:.2} {c2:.2}");
+    println!(
+        "time: backward Euler errors {be:?}, orders {b1:.2} {b2:.2}; Crank-Nicolson errors {cn:?}, orders {c1:.2} {c2:.2}"
+    );
     assert!(b1 > 0.85 && b2 > 0.85, "backward Euler orders {b1} {b2}");
     assert!(c1 > 1.8 && c2 > 1.8, "Crank-Nicolson orders {c1} {c2}");
 }
@@ -179,7 +201,11 @@ uptake_rate = 10.0
     for l in 0..n {
         for j in 0..n {
             for i in 0..n {
-                let p = [(i as f64 + 0.5) * dx, (j as f64 + 0.5) * dx, (l as f64 + 0.5) * dx];
+                let p = [
+                    (i as f64 + 0.5) * dx,
+                    (j as f64 + 0.5) * dx,
+                    (l as f64 + 0.5) * dx,
+                ];
                 if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
                     s_rate[idx(i, j, l)] = 38.0;
                 }
@@ -214,8 +240,15 @@ uptake_rate = 10.0
         .collect();
     let p = order(errs[1], errs[2], 2.0);
     println!("steady-state bias falls with order {p:.2} in dt");
-    assert!(r[centre] < 0.5 * r[0], "the sink really depletes the centre");
-    assert!(errs[2] < 0.07, "relative difference {} at dt 0.01 min", errs[2]);
+    assert!(
+        r[centre] < 0.5 * r[0],
+        "the sink really depletes the centre"
+    );
+    assert!(
+        errs[2] < 0.07,
+        "relative difference {} at dt 0.01 min",
+        errs[2]
+    );
     assert!(p > 0.8, "the bias must vanish with dt (observed order {p})");
 }
 
@@ -249,7 +282,10 @@ initial = {{ kind = "gaussian", center_um = [{c}, {c}, {c}], sigma_um = {sigma0}
         let exact = peak * (-r2 / (2.0 * s2)).exp();
         max_err = max_err.max((val as f64 - exact).abs());
     }
-    println!("Gaussian pulse: peak {peak:.4}, max abs error {max_err:.2e} ({:.2}% of peak)", 100.0 * max_err / peak);
+    println!(
+        "Gaussian pulse: peak {peak:.4}, max abs error {max_err:.2e} ({:.2}% of peak)",
+        100.0 * max_err / peak
+    );
     assert!(max_err < 0.01 * peak, "max error {max_err} vs peak {peak}");
     assert!(((total(&g) - before) / before).abs() < 1e-5, "mass kept");
 }
@@ -278,18 +314,30 @@ initial = {{ kind = "box", min_um = [100.0, 100.0, 100.0], max_um = [300.0, 300.
         for _ in 0..sc.steps {
             sim.advance(1).unwrap();
             let u = sim.field("u").unwrap();
-            assert!(u.iter().all(|v| v.is_finite()), "{scheme}: non-finite value");
+            assert!(
+                u.iter().all(|v| v.is_finite()),
+                "{scheme}: non-finite value"
+            );
             let now = norm(&u);
-            assert!(now <= last * (1.0 + 1e-5), "{scheme}: L2 norm grew from {last} to {now}");
+            assert!(
+                now <= last * (1.0 + 1e-5),
+                "{scheme}: L2 norm grew from {last} to {now}"
+            );
             last = now;
             if scheme == "backward-euler" {
                 let min = u.iter().cloned().fold(f32::INFINITY, f32::min);
                 let max = u.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
                 assert!(min >= 0.0, "backward Euler went negative: {min}");
-                assert!(max <= 1.0 + 1e-6, "backward Euler broke the maximum principle: {max}");
+                assert!(
+                    max <= 1.0 + 1e-6,
+                    "backward Euler broke the maximum principle: {max}"
+                );
             }
         }
-        println!("{scheme} at D dt/dx^2 = {lambda}: stable over {} steps", sc.steps);
+        println!(
+            "{scheme} at D dt/dx^2 = {lambda}: stable over {} steps",
+            sc.steps
+        );
     }
 }
 
@@ -372,12 +420,21 @@ initial = {{ kind = "box", min_um = [-1.0, -1.0, -1.0], max_um = [200.0, 100.0, 
         sim.advance(sc.steps).unwrap();
         let u = sim.field("u").unwrap();
         // Amount beyond the wall (x > 320 µm, i >= 16).
-        u.iter().enumerate().filter(|(v, _)| v % 30 >= 16).map(|(_, &x)| x as f64).sum::<f64>()
+        u.iter()
+            .enumerate()
+            .filter(|(v, _)| v % 30 >= 16)
+            .map(|(_, &x)| x as f64)
+            .sum::<f64>()
     };
     let (closed, partial, open) = (run(0.0), run(0.1), run(1.0));
-    println!("beyond the wall: permeability 0 -> {closed:.3e}, 0.1 -> {partial:.3e}, 1 -> {open:.3e}");
+    println!(
+        "beyond the wall: permeability 0 -> {closed:.3e}, 0.1 -> {partial:.3e}, 1 -> {open:.3e}"
+    );
     assert_eq!(closed, 0.0, "an impermeable wall lets nothing through");
-    assert!(partial > 0.0 && partial < 0.5 * open, "partial {partial} vs open {open}");
+    assert!(
+        partial > 0.0 && partial < 0.5 * open,
+        "partial {partial} vs open {open}"
+    );
 }
 
 /// Fixed values on two faces give the exact linear steady profile.

@@ -65,7 +65,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         continue;
                     }
                 };
-                let mut sim = Simulation::with_backend(scenario, setup.clone(), backend, String::new())?;
+                let mut sim =
+                    Simulation::with_backend(scenario, setup.clone(), backend, String::new())?;
                 let device = sim.backend_info();
                 for (stage, stages, counted) in [
                     ("transport", Stages::TRANSPORT, fields),
@@ -83,7 +84,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         seconds: secs,
                         ms_per_step: 1e3 * secs / steps as f64,
                         mvox_fields_per_s: updates / secs / 1e6,
-                        bytes_per_voxel_field: setup.field_bytes() as f64 / (n * n * n * (fields + 1)) as f64,
+                        bytes_per_voxel_field: setup.field_bytes() as f64
+                            / (n * n * n * (fields + 1)) as f64,
                     };
                     if !args.json {
                         print_row(&row, rows.is_empty());

@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use osteoniche::sim::BackendChoice;
 
 #[derive(Parser)]
-#[command(name = "osteoniche", version, about = "3D reaction-diffusion simulator of the bone-metastasis microenvironment")]
+#[command(
+    name = "osteoniche",
+    version,
+    about = "3D reaction-diffusion simulator of the bone-metastasis microenvironment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,8 +43,10 @@ pub fn parse_backend(s: &str) -> Result<BackendChoice, String> {
 }
 
 pub fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"))
-        .init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"),
+    )
+    .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),

@@ -46,7 +46,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         let duration = SimDuration::from_days(days);
         if duration < preset_run.file.time.dt {
-            bail!("--days {days} is shorter than one step (time.dt = \"{}\")", preset_run.file.time.dt);
+            bail!(
+                "--days {days} is shorter than one step (time.dt = \"{}\")",
+                preset_run.file.time.dt
+            );
         }
         preset_run.file.time.duration = duration;
     }
@@ -72,29 +75,50 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         scenario.dt_min,
         scenario.steps
     );
-    let names: Vec<String> = scenario.species.names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = scenario
+        .species
+        .names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     let every = |d: Option<SimDuration>, default: u64| -> u64 {
-        d.map(|d| ((d.minutes() / scenario.dt_min).round() as u64).max(1)).unwrap_or(default)
+        d.map(|d| ((d.minutes() / scenario.dt_min).round() as u64).max(1))
+            .unwrap_or(default)
     };
     let metrics_every = every(scenario.preset.output.metrics_every, 1);
     let snapshot_every = every(scenario.preset.output.snapshot_every, u64::MAX);
     let snap_dir = out.join("snapshots");
-    std::fs::create_dir_all(&snap_dir).with_context(|| format!("creating {}", snap_dir.display()))?;
+    std::fs::create_dir_all(&snap_dir)
+        .with_context(|| format!("creating {}", snap_dir.display()))?;
     let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs);
 
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(scenario.steps) };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(scenario.steps)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  day {msg}  [{elapsed_precise} < {eta_precise}]")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} steps  day {msg}  [{elapsed_precise} < {eta_precise}]",
+        )
+        .expect("valid template"),
     );
     let started = Instant::now();
     let mut last_stats = sample(&mut sim, &mut metrics)?;
-    write_vti(&snap_dir.join("step_000000000.vti"), &g, &name_refs, &sim.fields()?, 0.0)?;
+    write_vti(
+        &snap_dir.join("step_000000000.vti"),
+        &g,
+        &name_refs,
+        &sim.fields()?,
+        0.0,
+    )?;
     let total_days = scenario.steps as f64 * scenario.dt_min / 1440.0;
     while sim.step_index() < scenario.steps {
         let next_metric = (sim.step_index() / metrics_every + 1) * metrics_every;
-        let next_snap = (sim.step_index() / snapshot_every).saturating_add(1).saturating_mul(snapshot_every);
+        let next_snap = (sim.step_index() / snapshot_every)
+            .saturating_add(1)
+            .saturating_mul(snapshot_every);
         let target = next_metric.min(next_snap).min(scenario.steps);
         let t0 = Instant::now();
         let n = target - sim.step_index();
@@ -109,7 +133,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             metrics.flush()?;
         }
         bar.set_position(target);
-        bar.set_message(format!("{:.2}/{:.2}, {:.1} steps/s", sim.time_min() / 1440.0, total_days, rate));
+        bar.set_message(format!(
+            "{:.2}/{:.2}, {:.1} steps/s",
+            sim.time_min() / 1440.0,
+            total_days,
+            rate
+        ));
     }
     bar.finish_and_clear();
     metrics.flush()?;
@@ -131,7 +160,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         "steps_per_s": scenario.steps as f64 / wall.max(1e-9),
         "final": names.iter().zip(&last_stats).map(|(n, s)| (n.clone(), serde_json::to_value(s).expect("stats serialise"))).collect::<serde_json::Map<_, _>>(),
     });
-    write_atomic(&out.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    write_atomic(
+        &out.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     eprintln!(
         "done: {} steps ({:.2} days) in {:.1} s, {:.1} steps/s; output in {}",
         scenario.steps,
@@ -147,7 +179,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 fn sample(sim: &mut Simulation, metrics: &mut MetricsTable) -> anyhow::Result<Vec<FieldStats>> {
     let stats = sim.stats()?;
     metrics.push(sim.step_index(), sim.time_min(), &stats);
-    let names = sim.setup().species.names().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let names = sim
+        .setup()
+        .species
+        .names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>();
     for (name, s) in names.iter().zip(&stats) {
         if s.nonfinite > 0 {
             metrics.flush()?;
@@ -159,7 +197,11 @@ fn sample(sim: &mut Simulation, metrics: &mut MetricsTable) -> anyhow::Result<Ve
             );
         }
         if s.negative > 0 {
-            log::warn!("field `{name}` has {} negative values at step {}", s.negative, sim.step_index());
+            log::warn!(
+                "field `{name}` has {} negative values at step {}",
+                s.negative,
+                sim.step_index()
+            );
         }
     }
     Ok(stats)
@@ -182,9 +224,11 @@ fn prepare_out_dir(out: &Path, overwrite: bool) -> anyhow::Result<()> {
             );
         }
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating output folder {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("creating output folder {}", out.display()))?;
     let probe = out.join(".osteoniche-write-test");
-    std::fs::write(&probe, b"").with_context(|| format!("output folder {} is not writable", out.display()))?;
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("output folder {} is not writable", out.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

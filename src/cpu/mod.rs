@@ -78,7 +78,12 @@ impl CpuBackend {
 }
 
 /// Field `f` mutably and the bone field (if any, never mobile so never `f`) shared.
-fn split_field(fields: &mut [f32], n: usize, f: usize, bone: Option<usize>) -> (&mut [f32], Option<&[f32]>) {
+fn split_field(
+    fields: &mut [f32],
+    n: usize,
+    f: usize,
+    bone: Option<usize>,
+) -> (&mut [f32], Option<&[f32]>) {
     match bone {
         Some(b) if b < f => {
             let (lo, hi) = fields.split_at_mut(f * n);
@@ -133,7 +138,12 @@ impl Backend for CpuBackend {
         // their splitting error is second order in dt.
         for _ in 0..steps {
             if stages.sources {
-                sources::sources(&mut self.fields, &self.setup.grid, &self.setup.regions, 0.5 * dt);
+                sources::sources(
+                    &mut self.fields,
+                    &self.setup.grid,
+                    &self.setup.regions,
+                    0.5 * dt,
+                );
             }
             if stages.transport {
                 self.transport();
@@ -142,7 +152,12 @@ impl Backend for CpuBackend {
                 react::react(&mut self.fields, n, &self.setup.rates, dt);
             }
             if stages.sources {
-                sources::sources(&mut self.fields, &self.setup.grid, &self.setup.regions, 0.5 * dt);
+                sources::sources(
+                    &mut self.fields,
+                    &self.setup.grid,
+                    &self.setup.regions,
+                    0.5 * dt,
+                );
             }
             self.step_index += 1;
         }

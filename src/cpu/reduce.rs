@@ -35,7 +35,9 @@ pub fn reduce(fields: &[f32], n_vox: usize) -> Vec<FieldStats> {
                     s
                 })
                 .collect();
-            partials.into_iter().fold(FieldStats::empty(), |a, b| a.merge(&b))
+            partials
+                .into_iter()
+                .fold(FieldStats::empty(), |a, b| a.merge(&b))
         })
         .collect()
 }

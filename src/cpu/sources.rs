@@ -18,27 +18,37 @@ pub fn sources(fields: &mut [f32], grid: &Grid, regions: &[SourceRegion], dt: f3
     let dx = grid.dx_um as f32;
     let blocks = voxel_blocks(fields, n);
     let block_len = super::BLOCK;
-    blocks.into_par_iter().enumerate().for_each(|(bi, mut block)| {
-        let len = block[0].len();
-        #[allow(clippy::needless_range_loop, reason = "v indexes every field's slice of the block")]
-        for v in 0..len {
-            let idx = bi * block_len + v;
-            let (i, j, k) = (idx % grid.nx, (idx / grid.nx) % grid.ny, idx / (grid.nx * grid.ny));
-            let p = [
-                (i as f32 + 0.5) * dx,
-                (j as f32 + 0.5) * dx,
-                (k as f32 + 0.5) * dx,
-            ];
-            for r in regions {
-                let w = r.weight(p, ext, block[r.weight_field as usize][v]);
-                if w <= 0.0 {
-                    continue;
+    blocks
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(bi, mut block)| {
+            let len = block[0].len();
+            #[allow(
+                clippy::needless_range_loop,
+                reason = "v indexes every field's slice of the block"
+            )]
+            for v in 0..len {
+                let idx = bi * block_len + v;
+                let (i, j, k) = (
+                    idx % grid.nx,
+                    (idx / grid.nx) % grid.ny,
+                    idx / (grid.nx * grid.ny),
+                );
+                let p = [
+                    (i as f32 + 0.5) * dx,
+                    (j as f32 + 0.5) * dx,
+                    (k as f32 + 0.5) * dx,
+                ];
+                for r in regions {
+                    let w = r.weight(p, ext, block[r.weight_field as usize][v]);
+                    if w <= 0.0 {
+                        continue;
+                    }
+                    let s = w * r.supply;
+                    let up = w * r.uptake;
+                    let u = &mut block[r.field as usize][v];
+                    *u = (*u + dt * s * r.target) / (1.0 + dt * (s + up));
                 }
-                let s = w * r.supply;
-                let up = w * r.uptake;
-                let u = &mut block[r.field as usize][v];
-                *u = (*u + dt * s * r.target) / (1.0 + dt * (s + up));
             }
-        }
-    });
+        });
 }

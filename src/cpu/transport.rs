@@ -82,7 +82,10 @@ pub fn local_factor(b: f32, permeability: f32) -> f32 {
 /// The system is solved in delta form, `(I - theta dt A) (u' - u) = dt A u`: rounding
 /// errors then scale with the change of a step rather than with the values, which keeps
 /// f32 mass conservation at the 1e-7 level per step.
-#[allow(clippy::too_many_arguments, reason = "the scratch rows are borrowed separately for the optimiser")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the scratch rows are borrowed separately for the optimiser"
+)]
 fn solve_lines(
     rows: &mut [f32],
     g: &[f32],
@@ -98,12 +101,24 @@ fn solve_lines(
     for i in 0..n {
         let last = i + 1 == n;
         let row = &rows[i * lanes..(i + 1) * lanes];
-        let next: &[f32] = if last { &[] } else { &rows[(i + 1) * lanes..(i + 2) * lanes] };
+        let next: &[f32] = if last {
+            &[]
+        } else {
+            &rows[(i + 1) * lanes..(i + 2) * lanes]
+        };
         let g_row = &g[i * lanes..(i + 1) * lanes];
-        let g_next = if last { &g[..0] } else { &g[(i + 1) * lanes..(i + 2) * lanes] };
+        let g_next = if last {
+            &g[..0]
+        } else {
+            &g[(i + 1) * lanes..(i + 2) * lanes]
+        };
         let (dp_before_rows, dp_rest) = dp.split_at_mut(i * lanes);
         let dp_row = &mut dp_rest[..lanes];
-        let dp_prev: &[f32] = if i == 0 { &[] } else { &dp_before_rows[(i - 1) * lanes..] };
+        let dp_prev: &[f32] = if i == 0 {
+            &[]
+        } else {
+            &dp_before_rows[(i - 1) * lanes..]
+        };
         let cp_row = &mut cp[i * lanes..(i + 1) * lanes];
         for l in 0..lanes {
             let u = row[l];
@@ -127,7 +142,11 @@ fn solve_lines(
                 (p.kappa * harmonic(gi, g_next[l]), next[l])
             };
             let rhs = k_hi * (ghost_hi - u) - k_lo * (u - ghost_lo);
-            let (a, dp_before) = if i == 0 { (0.0, 0.0) } else { (-th * k_lo, dp_prev[l]) };
+            let (a, dp_before) = if i == 0 {
+                (0.0, 0.0)
+            } else {
+                (-th * k_lo, dp_prev[l])
+            };
             let c = if last { 0.0 } else { -th * k_hi };
             let b = 1.0 + th * (k_lo + k_hi);
             let inv = 1.0 / (b - a * prev_cp[l]);
@@ -176,10 +195,9 @@ pub fn sweep(field: &mut [f32], bone: Option<&[f32]>, grid: &Grid, axis: usize, 
     let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz);
     let slab = nx * ny;
     match axis {
-        0 => field
-            .par_chunks_mut(slab)
-            .enumerate()
-            .for_each_init(Scratch::default, |s, (k, plane)| {
+        0 => field.par_chunks_mut(slab).enumerate().for_each_init(
+            Scratch::default,
+            |s, (k, plane)| {
                 let mut j0 = 0;
                 while j0 < ny {
                     let lanes = X_LANES.min(ny - j0);
@@ -208,13 +226,17 @@ pub fn sweep(field: &mut [f32], bone: Option<&[f32]>, grid: &Grid, axis: usize, 
                     }
                     j0 += lanes;
                 }
-            }),
-        1 => field
-            .par_chunks_mut(slab)
-            .enumerate()
-            .for_each_init(Scratch::default, |s, (k, plane)| {
+            },
+        ),
+        1 => field.par_chunks_mut(slab).enumerate().for_each_init(
+            Scratch::default,
+            |s, (k, plane)| {
                 s.reserve(ny, nx);
-                factors(&mut s.g, bone.map(|b| &b[k * slab..(k + 1) * slab]), p.bone_permeability);
+                factors(
+                    &mut s.g,
+                    bone.map(|b| &b[k * slab..(k + 1) * slab]),
+                    p.bone_permeability,
+                );
                 let Scratch {
                     g,
                     cp,
@@ -228,7 +250,8 @@ pub fn sweep(field: &mut [f32], bone: Option<&[f32]>, grid: &Grid, axis: usize, 
                 prev_cp.fill(0.0);
                 prev_k.fill(0.0);
                 solve_lines(plane, g, cp, dp, (prev_old, prev_cp, prev_k), ny, nx, p);
-            }),
+            },
+        ),
         _ => {
             // Lines along z: gather the (x, z) plane of each y, solve, scatter back.
             let mut per_y: Vec<Vec<&mut [f32]>> = (0..ny).map(|_| Vec::with_capacity(nz)).collect();
@@ -281,7 +304,11 @@ fn solve_block(s: &mut Scratch, n: usize, lanes: usize, p: &LineParams) {
         &g[..n * lanes],
         &mut cp[..n * lanes],
         &mut dp[..n * lanes],
-        (&mut prev_old[..lanes], &mut prev_cp[..lanes], &mut prev_k[..lanes]),
+        (
+            &mut prev_old[..lanes],
+            &mut prev_cp[..lanes],
+            &mut prev_k[..lanes],
+        ),
         n,
         lanes,
         p,

@@ -91,7 +91,9 @@ impl GpuContext {
         BackendInfo {
             kind: "gpu".into(),
             device: format!("{} ({:?})", self.info.name, self.info.backend),
-            driver: format!("{} {}", self.info.driver, self.info.driver_info).trim().to_string(),
+            driver: format!("{} {}", self.info.driver, self.info.driver_info)
+                .trim()
+                .to_string(),
             software: is_software(&self.info),
         }
     }

@@ -96,7 +96,9 @@ pub fn pipelines(
         })
         .collect();
     if let Some(e) = pollster::block_on(scope.pop()) {
-        return Err(Error::Gpu(format!("kernel `{kernel}` failed to build: {e}")));
+        return Err(Error::Gpu(format!(
+            "kernel `{kernel}` failed to build: {e}"
+        )));
     }
     Ok(out)
 }

@@ -42,7 +42,9 @@ impl FieldLayout {
     /// Chooses chunks for `fields` fields on `grid` within the adapter's limits.
     pub fn new(grid: Grid, fields: usize, limits: &wgpu::Limits) -> Result<FieldLayout> {
         let field_bytes = 4 * grid.len() as u64;
-        let max_binding = limits.max_storage_buffer_binding_size.min(limits.max_buffer_size);
+        let max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         let fields_per_chunk = (max_binding / field_bytes.max(1)) as usize;
         if fields_per_chunk == 0 {
             let fit = ((max_binding / 4) as f64).cbrt() as usize;

@@ -88,12 +88,24 @@ impl GpuBackend {
                     chunk_fields: fl.chunk_fields(c) as u32,
                     ..setup.step
                 };
-                init("osteoniche.step", bytemuck::bytes_of(&u), wgpu::BufferUsages::UNIFORM)
+                init(
+                    "osteoniche.step",
+                    bytemuck::bytes_of(&u),
+                    wgpu::BufferUsages::UNIFORM,
+                )
             })
             .collect();
         let storage = wgpu::BufferUsages::STORAGE;
-        let transport_params = init("osteoniche.transport.params", bytemuck::cast_slice(&setup.transport), storage);
-        let rates = init("osteoniche.react.params", bytemuck::cast_slice(&setup.rates), storage);
+        let transport_params = init(
+            "osteoniche.transport.params",
+            bytemuck::cast_slice(&setup.transport),
+            storage,
+        );
+        let rates = init(
+            "osteoniche.react.params",
+            bytemuck::cast_slice(&setup.rates),
+            storage,
+        );
         let dummy = init("osteoniche.empty", &[0u8; 64], storage);
         let bone_binding = bone_copy.as_ref().unwrap_or(&dummy);
         let transport = transport::Transport::new(
@@ -108,12 +120,20 @@ impl GpuBackend {
         let sources = if setup.regions.is_empty() {
             None
         } else {
-            let regions = init("osteoniche.sources.params", bytemuck::cast_slice(&setup.regions), storage);
+            let regions = init(
+                "osteoniche.sources.params",
+                bytemuck::cast_slice(&setup.regions),
+                storage,
+            );
             let half = StepUniform {
                 dt: 0.5 * setup.step.dt,
                 ..setup.step
             };
-            let half_step = init("osteoniche.sources.step", bytemuck::bytes_of(&half), wgpu::BufferUsages::UNIFORM);
+            let half_step = init(
+                "osteoniche.sources.step",
+                bytemuck::bytes_of(&half),
+                wgpu::BufferUsages::UNIFORM,
+            );
             Some(voxelwise::Voxelwise::new(
                 device,
                 "sources",
@@ -124,7 +144,15 @@ impl GpuBackend {
                 &chunks,
             )?)
         };
-        let react = voxelwise::Voxelwise::new(device, "react", &fl, &setup.species, &step_uniforms[0], &rates, &chunks)?;
+        let react = voxelwise::Voxelwise::new(
+            device,
+            "react",
+            &fl,
+            &setup.species,
+            &step_uniforms[0],
+            &rates,
+            &chunks,
+        )?;
         let reduce = reduce::Reduce::new(device, &fl, &setup.species, &step_uniforms, &chunks)?;
         Ok(GpuBackend {
             ctx,
@@ -284,9 +312,12 @@ impl Backend for GpuBackend {
         let mut done = 0;
         while done < steps {
             let batch = (steps - done).min(STEPS_PER_SUBMIT);
-            let mut enc = self.ctx.device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("osteoniche.step"),
-            });
+            let mut enc = self
+                .ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("osteoniche.step"),
+                });
             for s in 0..batch {
                 self.encode_step(&mut enc, self.step_index + s, stages);
             }

@@ -43,7 +43,11 @@ impl Reduce {
         step_uniforms: &[wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let bgl = layout(device, "osteoniche.reduce", &[Slot::Uniform, Slot::Read, Slot::ReadWrite]);
+        let bgl = layout(
+            device,
+            "osteoniche.reduce",
+            &[Slot::Uniform, Slot::Read, Slot::ReadWrite],
+        );
         let source = fl.shader_source("reduce", species)?;
         let pipeline = pipelines(device, "reduce", &source, &bgl, &["reduce"])?.remove(0);
         let blocks = (fl.grid.len() as u32).div_ceil(REDUCE_BLOCK as u32);
@@ -61,7 +65,9 @@ impl Reduce {
         Ok(Reduce {
             pipeline,
             groups,
-            chunk_fields: (0..fl.chunks()).map(|c| fl.chunk_fields(c) as u32).collect(),
+            chunk_fields: (0..fl.chunks())
+                .map(|c| fl.chunk_fields(c) as u32)
+                .collect(),
             partials,
             blocks,
             fields: fl.fields,

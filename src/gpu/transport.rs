@@ -33,17 +33,32 @@ impl Transport {
             &[Slot::Uniform, Slot::Read, Slot::Read, Slot::ReadWrite],
         );
         let source = fl.shader_source("transport", species)?;
-        let sweeps = pipelines(device, "transport", &source, &bgl, &["sweep_x", "sweep_y", "sweep_z"])?;
+        let sweeps = pipelines(
+            device,
+            "transport",
+            &source,
+            &bgl,
+            &["sweep_x", "sweep_y", "sweep_z"],
+        )?;
         let groups = chunks
             .iter()
             .zip(step_uniforms)
-            .map(|(chunk, u)| bind(device, "osteoniche.transport", &bgl, &[u, params, bone, chunk]))
+            .map(|(chunk, u)| {
+                bind(
+                    device,
+                    "osteoniche.transport",
+                    &bgl,
+                    &[u, params, bone, chunk],
+                )
+            })
             .collect();
         let g = fl.grid;
         Ok(Transport {
             sweeps,
             groups,
-            chunk_fields: (0..fl.chunks()).map(|c| fl.chunk_fields(c) as u32).collect(),
+            chunk_fields: (0..fl.chunks())
+                .map(|c| fl.chunk_fields(c) as u32)
+                .collect(),
             dims: [g.nx as u32, g.ny as u32, g.nz as u32],
         })
     }

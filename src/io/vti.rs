@@ -10,7 +10,13 @@ use crate::grid::Grid;
 
 /// Writes `fields` (field-major, one per name) as cell data of `grid`, with the simulated
 /// time as field data `TimeValue` (minutes).
-pub fn write_vti(path: &Path, grid: &Grid, names: &[&str], fields: &[f32], time_min: f64) -> Result<()> {
+pub fn write_vti(
+    path: &Path,
+    grid: &Grid,
+    names: &[&str],
+    fields: &[f32],
+    time_min: f64,
+) -> Result<()> {
     let n = grid.len();
     assert_eq!(fields.len(), n * names.len(), "one array per name");
     write_atomic_with(path, |w| {
@@ -33,7 +39,11 @@ pub fn write_vti(path: &Path, grid: &Grid, names: &[&str], fields: &[f32], time_
             r#"      <DataArray type="Float64" Name="TimeValue" NumberOfTuples="1" format="ascii">{time_min}</DataArray>"#
         )?;
         writeln!(w, r#"    </FieldData>"#)?;
-        writeln!(w, r#"    <Piece Extent="0 {} 0 {} 0 {}">"#, grid.nx, grid.ny, grid.nz)?;
+        writeln!(
+            w,
+            r#"    <Piece Extent="0 {} 0 {} 0 {}">"#,
+            grid.nx, grid.ny, grid.nz
+        )?;
         writeln!(w, r#"      <CellData>"#)?;
         let block = 8 + 4 * n as u64;
         for (f, name) in names.iter().enumerate() {

@@ -133,7 +133,9 @@ impl SpeciesList {
 
     /// The bone fraction field, if the list has one (the first of kind `bone`).
     pub fn bone(&self) -> Option<usize> {
-        self.species.iter().position(|s| s.kind == SpeciesKind::Bone)
+        self.species
+            .iter()
+            .position(|s| s.kind == SpeciesKind::Bone)
     }
 
     /// Number of fields the transport step moves.

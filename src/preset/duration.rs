@@ -35,12 +35,15 @@ impl SimDuration {
         let split = t
             .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
             .ok_or_else(|| {
-                format!("`{text}` has no unit: write a number and one of s, min, h, d (e.g. \"0.25 h\")")
+                format!(
+                    "`{text}` has no unit: write a number and one of s, min, h, d (e.g. \"0.25 h\")"
+                )
             })?;
         let (num, unit) = t.split_at(split);
-        let value: f64 = num.trim().parse().map_err(|_| {
-            format!("`{text}`: `{}` is not a number", num.trim())
-        })?;
+        let value: f64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: `{}` is not a number", num.trim()))?;
         let scale = match unit.trim() {
             "s" | "sec" | "second" | "seconds" => 1.0 / 60.0,
             "min" | "minute" | "minutes" => 1.0,
@@ -101,7 +104,15 @@ mod tests {
         assert_eq!(SimDuration::parse("2d").unwrap().minutes(), 2880.0);
         assert_eq!(SimDuration::parse("1e-2 min").unwrap().minutes(), 0.01);
         assert!(SimDuration::parse("5").unwrap_err().contains("no unit"));
-        assert!(SimDuration::parse("5 weeks").unwrap_err().contains("unknown time unit"));
-        assert!(SimDuration::parse("x h").unwrap_err().contains("not a number"));
+        assert!(
+            SimDuration::parse("5 weeks")
+                .unwrap_err()
+                .contains("unknown time unit")
+        );
+        assert!(
+            SimDuration::parse("x h")
+                .unwrap_err()
+                .contains("not a number")
+        );
     }
 }

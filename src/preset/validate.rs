@@ -122,14 +122,21 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
     }
     // [[species]]
     if file.species.is_empty() {
-        return Err(c.fail(&[key("species")], "[]", "at least one [[species]] is needed"));
+        return Err(c.fail(
+            &[key("species")],
+            "[]",
+            "at least one [[species]] is needed",
+        ));
     }
     let mut bones = 0;
     for (i, s) in file.species.iter().enumerate() {
         let p = |k: &str| vec![key("species"), Seg::Index(i), key(k)];
-        let valid_name = s.name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && s
-                .name
+        let valid_name = s
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && s.name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid_name {
@@ -149,7 +156,11 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
         if s.kind == crate::model::SpeciesKind::Bone {
             bones += 1;
             if bones > 1 {
-                return Err(c.fail(&p("kind"), "\"bone\"", "only one species may be of kind bone"));
+                return Err(c.fail(
+                    &p("kind"),
+                    "\"bone\"",
+                    "only one species may be of kind bone",
+                ));
             }
         }
         c.non_negative(&p("diffusion"), s.diffusion)?;
@@ -204,7 +215,9 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
                 c.positive(&r("radius_um"), *radius_um)?;
             }
             RegionSpec::Shell { width_um } => c.positive(&r("width_um"), *width_um)?,
-            RegionSpec::Field { species } => check_species_name(&c, &r("species"), species, &names)?,
+            RegionSpec::Field { species } => {
+                check_species_name(&c, &r("species"), species, &names)?
+            }
         }
     }
     Ok(())
@@ -215,7 +228,10 @@ fn check_species_name(c: &Checker<'_, '_>, path: &[Seg], name: &str, names: &[&s
         return Ok(());
     }
     let hint = match super::nearest(name, names) {
-        Some(n) => format!("no such species; did you mean \"{n}\"? (known: {})", names.join(", ")),
+        Some(n) => format!(
+            "no such species; did you mean \"{n}\"? (known: {})",
+            names.join(", ")
+        ),
         None => format!("no such species (known: {})", names.join(", ")),
     };
     Err(c.fail(path, format!("\"{name}\""), &hint))

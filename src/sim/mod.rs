@@ -114,7 +114,9 @@ impl std::str::FromStr for BackendChoice {
             "auto" => Ok(BackendChoice::Auto),
             "gpu" => Ok(BackendChoice::Gpu),
             "cpu" => Ok(BackendChoice::Cpu),
-            other => Err(format!("unknown backend `{other}` (allowed: auto, gpu, cpu)")),
+            other => Err(format!(
+                "unknown backend `{other}` (allowed: auto, gpu, cpu)"
+            )),
         }
     }
 }

@@ -145,5 +145,9 @@ impl Stages {
 /// z, y, x on odd ones, so that the splitting error of non-commuting (bone-dependent)
 /// operators cancels to leading order over each pair of steps.
 pub fn sweep_order(step: u64) -> [usize; 3] {
-    if step.is_multiple_of(2) { [0, 1, 2] } else { [2, 1, 0] }
+    if step.is_multiple_of(2) {
+        [0, 1, 2]
+    } else {
+        [2, 1, 0]
+    }
 }

@@ -3,12 +3,12 @@
 
 use rayon::prelude::*;
 
+use super::params::Stages;
 use super::params::{FieldTransport, SourceRegion, StepUniform, shape};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::lattice::Lattice;
 use crate::model::{ReactionParams, SpeciesList, SpeciesRates};
-use super::params::Stages;
 use crate::preset::{InitialSpec, LatticePart, RegionSpec, Scenario};
 
 /// Everything a backend needs to run a scenario.
@@ -170,7 +170,11 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     let mut out = vec![0f32; n * sc.species.len()];
     for (spec, field) in sc.preset.species.iter().zip(out.chunks_mut(n)) {
         field.par_iter_mut().enumerate().for_each(|(v, value)| {
-            let (i, j, k) = (v % grid.nx, (v / grid.nx) % grid.ny, v / (grid.nx * grid.ny));
+            let (i, j, k) = (
+                v % grid.nx,
+                (v / grid.nx) % grid.ny,
+                v / (grid.nx * grid.ny),
+            );
             let p = grid.center(i, j, k);
             *value = match &spec.initial {
                 InitialSpec::Uniform { value } => *value,

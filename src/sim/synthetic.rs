@@ -1,11 +1,11 @@
 //! Synthetic scenarios for benchmarks: `fields` mobile factors on an `n^3` lattice.
 
-use crate::preset::{
-    GridSpec, InitialSpec, LatticeSpec, OutputSpec, Preset, PresetFile, Scenario, Scheme, SimDuration,
-    SpeciesSpec, Switches, TimeSpec,
-};
-use crate::model::SpeciesKind;
 use crate::error::Result;
+use crate::model::SpeciesKind;
+use crate::preset::{
+    GridSpec, InitialSpec, LatticeSpec, OutputSpec, Preset, PresetFile, Scenario, Scheme,
+    SimDuration, SpeciesSpec, Switches, TimeSpec,
+};
 
 /// `fields` mobile factors (D from 1e3 to 1e5 µm^2/min, decay 0.01/min, bone permeability
 /// 0.2) plus one bone field from a BV/TV 0.15 lattice, on `n^3` voxels of 20 µm, dt 0.01 min

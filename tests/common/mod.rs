@@ -30,7 +30,9 @@ pub fn gpu_context(test: &str) -> Option<GpuContext> {
             if std::env::var("OSTEONICHE_REQUIRE_GPU").is_ok_and(|v| v == "1") {
                 panic!("{test}: OSTEONICHE_REQUIRE_GPU=1 but no GPU adapter: {e}");
             }
-            eprintln!("SKIPPED {test}: no GPU adapter ({e}); set OSTEONICHE_REQUIRE_GPU=1 to make this a failure");
+            eprintln!(
+                "SKIPPED {test}: no GPU adapter ({e}); set OSTEONICHE_REQUIRE_GPU=1 to make this a failure"
+            );
             None
         }
     }
@@ -39,14 +41,19 @@ pub fn gpu_context(test: &str) -> Option<GpuContext> {
 /// A simulation of `sc` on the GPU backend of `ctx`.
 pub fn gpu_sim(ctx: &GpuContext, sc: &Scenario) -> Simulation {
     let setup = Setup::new(sc).expect("setup");
-    let backend: Box<dyn Backend> = Box::new(GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend"));
+    let backend: Box<dyn Backend> =
+        Box::new(GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend"));
     Simulation::with_backend(sc.clone(), setup, backend, "test".into()).expect("sim")
 }
 
 /// Largest absolute difference, and the largest magnitude of `b`.
 pub fn max_diff(a: &[f32], b: &[f32]) -> (f64, f64) {
     assert_eq!(a.len(), b.len());
-    let d = a.iter().zip(b).map(|(x, y)| (*x as f64 - *y as f64).abs()).fold(0.0, f64::max);
+    let d = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .fold(0.0, f64::max);
     let m = b.iter().map(|y| (*y as f64).abs()).fold(0.0, f64::max);
     (d, m)
 }
