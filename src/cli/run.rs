@@ -17,7 +17,7 @@ pub struct RunArgs {
     /// Simulated days (overrides the preset's duration).
     #[arg(long)]
     days: Option<f64>,
-    /// Output folder (default: out/<preset name>).
+    /// Output folder (default: out/<preset name>, or out/<preset name>-N if that holds a run).
     #[arg(long)]
     out: Option<PathBuf>,
     /// auto (hardware GPU if present, else CPU), gpu (software adapters too) or cpu.
@@ -57,7 +57,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("out").join(&scenario.name));
+        .unwrap_or_else(|| fresh_out_dir(&scenario.name));
     prepare_out_dir(&out, args.overwrite)?;
 
     let mut sim = Simulation::new(scenario.clone(), args.backend)?;
@@ -205,6 +205,21 @@ fn sample(sim: &mut Simulation, metrics: &mut MetricsTable) -> anyhow::Result<Ve
         }
     }
     Ok(stats)
+}
+
+/// `out/<name>`, or `out/<name>-2`, `-3`, ... when earlier runs hold the first ones.
+fn fresh_out_dir(name: &str) -> PathBuf {
+    let base = Path::new("out");
+    let is_free =
+        |p: &Path| !p.exists() || std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_none());
+    let first = base.join(name);
+    if is_free(&first) {
+        return first;
+    }
+    (2..)
+        .map(|i| base.join(format!("{name}-{i}")))
+        .find(|p| is_free(p))
+        .expect("an unused name exists")
 }
 
 /// Creates the output folder; refuses to mix with an earlier run's files unless asked.
