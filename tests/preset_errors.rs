@@ -245,3 +245,28 @@ fn shipped_presets_are_valid() {
     }
     assert!(n >= 3);
 }
+
+#[test]
+fn grids_too_large_for_the_host_are_refused_before_allocating() {
+    use osteoniche::sim::{BackendChoice, Simulation};
+    let refuse = |size: &str| {
+        let text = GOOD.replace("size = [8, 8, 8]", size);
+        let sc = Preset::parse(&text, "<test>")
+            .unwrap()
+            .scenario(None, None)
+            .unwrap();
+        match Simulation::new(sc, BackendChoice::Cpu) {
+            Ok(_) => panic!("{size}: accepted"),
+            Err(e) => e.to_string(),
+        }
+    };
+    // 3.4e9 voxels: far more memory than a test machine has.
+    let err = refuse("size = [1500, 1500, 1500]");
+    assert!(err.contains("GiB") && err.contains("--resolution"), "{err}");
+    // 6.9e10 values do not fit 32-bit indices at all.
+    let err = refuse("size = [4096, 4096, 4096]");
+    assert!(
+        err.contains("2^32") && err.contains("--resolution"),
+        "{err}"
+    );
+}
