@@ -14,6 +14,9 @@ fn rates(f: u32, u: ptr<function, array<f32, NF>>, p: SpeciesRates) -> vec2<f32>
 // non-negative whatever L dt.
 fn exp_update(u: f32, production: f32, loss: f32, dt: f32) -> f32 {
     let x = loss * dt;
+    if (x == 0.0) {
+        return u + production * dt;
+    }
     let e = exp(-x);
     let phi = select(1.0 - 0.5 * x, (1.0 - e) / x, x > 1e-4);
     return u * e + production * dt * phi;

@@ -25,7 +25,7 @@ pub fn react(fields: &mut [f32], n_vox: usize, rates_table: &[SpeciesRates], dt:
                     u[f] = block[f][v];
                 }
                 for f in 0..nf {
-                    let (p, l) = rates(f, &u, rates_table);
+                    let (p, l) = rates(f, u.as_slice(), rates_table);
                     next[f] = exp_update(u[f], p, l, dt);
                 }
                 for f in 0..nf {

@@ -69,6 +69,10 @@ pub fn rates(f: usize, u: &[f32], params: &[SpeciesRates]) -> (f32, f32) {
 #[inline]
 pub fn exp_update(u: f32, production: f32, loss: f32, dt: f32) -> f32 {
     let x = loss * dt;
+    if x == 0.0 {
+        // No loss: e^0 = 1 exactly, and the production term is plain.
+        return u + production * dt;
+    }
     let e = (-x).exp();
     // (1 - e^-x)/x, with its limit 1 for tiny x (where 1 - e^-x loses all digits).
     let phi = if x > 1e-4 {
