@@ -17,7 +17,8 @@ duration = "1 d"
 metrics_every = "2 h"
 snapshot_every = "12 h"
 [lattice]
-period_um = 160.0
+kind = "procedural"
+tb_th_um = 40.0
 bv_tv = 0.2
 [[species]]
 name = "bone"
@@ -119,7 +120,7 @@ fn bad_inputs_exit_with_a_message_and_no_panic() {
         ),
         (
             vec!["validate".into(), bad.display().to_string()],
-            "bad.toml:22:9",
+            "bad.toml:23:9",
         ),
     ];
     for (args, expect) in cases {

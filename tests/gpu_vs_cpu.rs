@@ -16,7 +16,7 @@ fn rich_preset(scheme: &str, size: [usize; 3]) -> String {
 name = "rich"
 grid = {{ size = [{}, {}, {}], voxel_um = 20.0 }}
 time = {{ dt = "0.5 min", duration = "5 min", scheme = "{scheme}" }}
-lattice = {{ period_um = 240.0, bv_tv = 0.2 }}
+lattice = {{ kind = "procedural", bv_tv = 0.2, tb_th_um = 50.0 }}
 [[species]]
 name = "bone"
 kind = "bone"

@@ -159,8 +159,47 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "BV/TV above 1",
-            format!("{GOOD}[lattice]\nbv_tv = 1.5\n"),
-            vec!["lattice.bv_tv"],
+            format!("{GOOD}[lattice]\nkind = \"procedural\"\nbv_tv = 1.5\ntb_th_um = 40.0\n"),
+            vec!["<test>:13", "lattice.bv_tv", "0.01..=0.6"],
+        ),
+        (
+            "one morphometric target",
+            format!("{GOOD}[lattice]\nkind = \"procedural\"\nbv_tv = 0.2\n"),
+            vec!["exactly two of bv_tv, tb_th_um, tb_sp_um"],
+        ),
+        (
+            "lattice without kind",
+            format!("{GOOD}[lattice]\nbv_tv = 0.2\n"),
+            vec!["missing field `kind`"],
+        ),
+        (
+            "unknown lattice kind",
+            format!("{GOOD}[lattice]\nkind = \"gyroid\"\n"),
+            vec!["unknown variant `gyroid`"],
+        ),
+        (
+            "anisotropy below 1",
+            format!("{GOOD}[lattice]\nkind = \"procedural\"\nanisotropy = 0.5\n"),
+            vec!["lattice.anisotropy", "1..=10"],
+        ),
+        (
+            "calibration without contrast",
+            format!(
+                "{GOOD}[lattice]\nkind = \"file\"\npath = \"x.nrrd\"\nsegmentation = {{ kind = \"calibrated\", marrow = 5.0, bone = 5.0 }}\n"
+            ),
+            vec!["segmentation.bone", "must differ"],
+        ),
+        (
+            "vessels IC without vessels",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\ninitial = { kind = \"lattice\", of = \"vessels\" }",
+            )
+            .replace(
+                "[[species]]",
+                "[lattice]\nkind = \"procedural\"\n[[species]]",
+            ),
+            vec!["needs `vessels"],
         ),
         (
             "cosine amplitude above mean",

@@ -8,7 +8,10 @@ use osteoniche::preset::reference::{KEYS, markdown_table};
 fn walk(prefix: &str, value: &toml::Value, out: &mut BTreeSet<String>) {
     match value {
         toml::Value::Table(t) => {
-            let tagged = prefix.ends_with(".initial") || prefix.ends_with(".region");
+            let tagged = prefix.ends_with(".initial")
+                || prefix.ends_with(".region")
+                || prefix.ends_with(".segmentation")
+                || prefix == "lattice";
             let tag = t.get("kind").and_then(|k| k.as_str()).filter(|_| tagged);
             for (k, v) in t {
                 let base = match tag {
@@ -46,7 +49,7 @@ grid = { size = [4, 4, 4], voxel_um = 20.0 }
 time = { dt = "1 min", duration = "2 min", scheme = "crank-nicolson" }
 output = { metrics_every = "1 min", snapshot_every = "2 min" }
 switches = { sources = true, transport = true, reactions = false }
-lattice = { period_um = 100.0, bv_tv = 0.2 }
+lattice = { kind = "procedural", bv_tv = 0.2, tb_th_um = 30.0, anisotropy = 1.2, axis = "x", plate_fraction = 0.3, cortical = { faces = ["z_min"], thickness_um = 20.0 }, vessels = { density = 0.05, calibre_um = 20.0 } }
 [[species]]
 name = "a"
 kind = "factor"

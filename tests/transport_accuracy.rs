@@ -370,7 +370,7 @@ fn mass_is_conserved_over_1000_steps() {
 name = "mass"
 grid = {{ size = [24, 20, 16], voxel_um = 20.0 }}
 time = {{ dt = "0.05 min", duration = "50 min", scheme = "{scheme}" }}
-lattice = {{ period_um = 200.0, bv_tv = 0.25 }}
+lattice = {{ kind = "procedural", bv_tv = 0.25, tb_th_um = 50.0 }}
 [[species]]
 name = "bone"
 kind = "bone"

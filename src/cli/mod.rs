@@ -2,6 +2,7 @@
 //! Everything it does goes through the library.
 
 mod bench;
+mod lattice;
 mod run;
 
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ enum Command {
     Run(run::RunArgs),
     /// Measure transport and full-step throughput on each available backend.
     Bench(bench::BenchArgs),
+    /// Generate or load a preset's lattice, print its morphometrics, write .vti / NRRD.
+    Lattice(lattice::LatticeArgs),
     /// Check preset files and report every problem found.
     Validate {
         /// Preset files.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
         Command::Reference => {
             print!("{}", osteoniche::preset::reference::markdown_table());

@@ -86,6 +86,10 @@ impl Preset {
             theta: f.time.scheme.theta(),
             seed: seed.unwrap_or(f.seed),
             preset: f.clone(),
+            base_dir: std::path::Path::new(&self.origin)
+                .parent()
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default(),
         })
     }
 }
@@ -127,6 +131,8 @@ pub struct Scenario {
     pub seed: u64,
     /// The checked preset.
     pub preset: PresetFile,
+    /// Folder that relative paths in the preset (lattice files) are resolved against.
+    pub base_dir: std::path::PathBuf,
 }
 
 /// Makes serde's messages read as advice: nearest valid key for unknown keys.

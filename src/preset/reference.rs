@@ -34,6 +34,7 @@ const fn k(
 }
 
 /// Every key of the preset format.
+#[rustfmt::skip]
 pub const KEYS: &[KeyDoc] = &[
     k(
         "name",
@@ -126,20 +127,31 @@ pub const KEYS: &[KeyDoc] = &[
         "bool",
         "Run the per-voxel reaction stage.",
     ),
-    k(
-        "lattice.period_um",
-        "µm",
-        "500",
-        "> 0",
-        "Repeat length of the procedural trabecular pattern (assumption).",
-    ),
-    k(
-        "lattice.bv_tv",
-        "-",
-        "0.15",
-        "0.001..=0.95",
-        "Target bone volume fraction BV/TV (mouse metaphysis ~0.15).",
-    ),
+    k("lattice.kind", "-", "required in [lattice]", "procedural | file", "Generated lattice, or one read from a scan."),
+    k("lattice{procedural}.bv_tv", "-", "0.15 (with tb_th_um 45)", "0.01..=0.6", "Bone volume fraction BV/TV. Give two of bv_tv, tb_th_um, tb_sp_um."),
+    k("lattice{procedural}.tb_th_um", "µm", "45", "> 0", "Trabecular thickness Tb.Th (mouse 30-60, human 100-200)."),
+    k("lattice{procedural}.tb_sp_um", "µm", "from the other two", "> 0", "Trabecular separation Tb.Sp; converted with BV/TV = Tb.Th / (Tb.Th + Tb.Sp)."),
+    k("lattice{procedural}.anisotropy", "-", "1", "1..=10", "Degree of anisotropy: stretch of the structure along `axis`."),
+    k("lattice{procedural}.axis", "-", "z", "x | y | z", "Preferred axis."),
+    k("lattice{procedural}.plate_fraction", "-", "0.5", "0..=1", "Share of the volume built of plates (the rest of rods)."),
+    k("lattice{procedural}.cortical.faces", "-", "none", "list of x_min, x_max, y_min, y_max, z_min, z_max", "Faces carrying a cortical shell."),
+    k("lattice{procedural}.cortical.thickness_um", "µm", "required with cortical", "> 0", "Cortical shell thickness."),
+    k("lattice{procedural}.vessels.density", "-", "no vessels", "0.0001..=0.5", "Sinusoid volume fraction (before masking by bone)."),
+    k("lattice{procedural}.vessels.calibre_um", "µm", "required with vessels", "> 0", "Sinusoid diameter."),
+    k("lattice{file}.path", "-", "required", "path, relative to the preset", "NRRD file (raw or gzip, attached or detached), or a raw volume with `raw`."),
+    k("lattice{file}.raw.size", "samples", "required with raw", "[nx, ny, nz], each > 0", "Shape of a headerless volume."),
+    k("lattice{file}.raw.type", "-", "required with raw", "u8 | i8 | u16 | i16 | u32 | i32 | f32 | f64", "Sample type."),
+    k("lattice{file}.raw.spacing_um", "µm", "required with raw", "three values > 0", "Sample spacing."),
+    k("lattice{file}.raw.big_endian", "-", "false", "bool", "Byte order of multi-byte samples."),
+    k("lattice{file}.raw.header_bytes", "bytes", "0", ">= 0", "Bytes to skip before the samples."),
+    k("lattice{file}.segmentation.kind", "-", "required", "threshold | calibrated", "How scan values become bone fractions."),
+    k("lattice{file}.segmentation{threshold}.threshold", "scan units", "required", "finite", "Bone at or above this value."),
+    k("lattice{file}.segmentation{calibrated}.marrow", "scan units", "required", "finite", "Value of pure marrow (fraction 0)."),
+    k("lattice{file}.segmentation{calibrated}.bone", "scan units", "required", "finite, != marrow", "Value of full bone (fraction 1); between: partial volume."),
+    k("lattice{file}.roi.origin_um", "µm", "whole scan", "three values >= 0", "Corner of the region of interest in the scan."),
+    k("lattice{file}.roi.size_um", "µm", "required with roi", "three values > 0, inside the scan", "Extent of the region of interest."),
+    k("lattice{file}.vessels.density", "-", "no vessels", "0.0001..=0.5", "Sinusoid volume fraction (before masking by bone)."),
+    k("lattice{file}.vessels.calibre_um", "µm", "required with vessels", "> 0", "Sinusoid diameter."),
     k(
         "species[].name",
         "-",
@@ -298,7 +310,7 @@ pub const KEYS: &[KeyDoc] = &[
         "species[].initial{lattice}.of",
         "-",
         "required",
-        "bone | marrow | surface",
+        "bone | marrow | surface | vessels",
         "Which part of the lattice to copy.",
     ),
     k(

@@ -174,7 +174,7 @@ impl Simulation {
         mut backend: Box<dyn Backend>,
         backend_reason: String,
     ) -> Result<Simulation> {
-        let lattice = setup::lattice(&scenario);
+        let lattice = setup::lattice(&scenario)?;
         let init = setup::initial_fields(&scenario, lattice.as_ref());
         backend.write_fields(&init)?;
         Ok(Simulation {

@@ -154,11 +154,12 @@ impl Setup {
 }
 
 /// The scenario's lattice, if it has one.
-pub fn lattice(sc: &Scenario) -> Option<Lattice> {
+pub fn lattice(sc: &Scenario) -> Result<Option<Lattice>> {
     sc.preset
         .lattice
         .as_ref()
-        .map(|l| Lattice::gyroid(sc.grid, l.period_um, l.bv_tv, sc.seed))
+        .map(|l| crate::lattice::build(l, sc.grid, sc.seed, &sc.base_dir))
+        .transpose()
 }
 
 /// Initial values of every field, field-major (`f * voxels + voxel`).
@@ -218,6 +219,9 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
                             LatticePart::Marrow => 1.0 - b,
                             LatticePart::Surface => {
                                 surface.as_ref().expect("lattice present")[v] as f64
+                            }
+                            LatticePart::Vessels => {
+                                l.vessels.as_ref().expect("validated: vessels configured")[v] as f64
                             }
                         }
                 }

@@ -60,9 +60,15 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
         },
         output: OutputSpec::default(),
         switches: Switches::default(),
-        lattice: Some(LatticeSpec {
-            period_um: 500.0,
-            bv_tv: 0.15,
+        lattice: Some(LatticeSpec::Procedural {
+            bv_tv: Some(0.15),
+            tb_th_um: Some(45.0),
+            tb_sp_um: None,
+            anisotropy: 1.0,
+            axis: crate::preset::Axis::Z,
+            plate_fraction: 0.5,
+            cortical: None,
+            vessels: None,
         }),
         species,
         sources: vec![],
