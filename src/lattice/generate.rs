@@ -107,45 +107,44 @@ struct Generator {
     rod_a: Field,
     rod_b: Field,
     selector: Field,
-    selector_threshold: f64,
     params: TrabecularParams,
 }
 
 impl Generator {
     /// Bone fraction of a cube of edge `dx` centred at `p`, for wavenumber scale `k0`.
-    fn fraction(&self, p: [f64; 3], k0: f64, dx: f64) -> f64 {
+    fn fraction(&self, p: [f64; 3], k0: f64, threshold: f64, dx: f64) -> f64 {
         let r = 0.5 * self.params.tb_th_um;
-        // Rod weight from the slow selector field (wavelength 3x the trabecular one).
+        // Plates where the slow selector field is below its threshold, rods above, both in
+        // a band between so that the two kinds join (wavelength 3x the trabecular one).
         let (m, _) = self.selector.eval(p, k0 / 3.0);
-        let w = smoothstep((m - self.selector_threshold) / 1.5);
-        let plate = if w < 1.0 {
+        let mut f: f64 = 0.0;
+        if m < threshold + SELECTOR_BAND {
             let (g, dg) = self.plate.eval(p, k0);
-            ramp(r - g.abs() / norm(dg), dx)
-        } else {
-            0.0
-        };
-        let rod = if w > 0.0 {
+            f = f.max(ramp(r - g.abs() / norm(dg), dx));
+        }
+        if m > threshold - SELECTOR_BAND {
+            // Distance to the curve where both fields vanish: exact for two planes meeting
+            // at any angle (|n1 x n2|^2 d^2 = a^2 + b^2 - 2 a b cos).
             let (a, ga) = self.rod_a.eval(p, k0);
             let (b, gb) = self.rod_b.eval(p, k0);
-            let (da, db) = (a / norm(ga), b / norm(gb));
-            ramp(r - (da * da + db * db).sqrt(), dx)
-        } else {
-            0.0
-        };
-        (1.0 - w) * plate + w * rod
+            let (na, nb) = (norm(ga), norm(gb));
+            let (da, db) = (a / na, b / nb);
+            let cos = (ga[0] * gb[0] + ga[1] * gb[1] + ga[2] * gb[2]) / (na * nb);
+            let sin2 = (1.0 - cos * cos).max(0.05);
+            let d2 = ((da * da + db * db - 2.0 * da * db * cos) / sin2).max(0.0);
+            f = f.max(ramp(r - d2.sqrt(), dx));
+        }
+        f
     }
 }
+
+/// Half-width of the band of selector values where plates and rods overlap.
+const SELECTOR_BAND: f64 = 0.5;
 
 /// Share of a voxel of edge `dx` inside, given the signed distance `s` (µm, > 0 inside) of
 /// its centre from the surface: a linear ramp across one voxel.
 fn ramp(s: f64, dx: f64) -> f64 {
     (0.5 + s / dx).clamp(0.0, 1.0)
-}
-
-/// 0 below -1, 1 above 1, smooth between: the rod weight of the selector.
-fn smoothstep(x: f64) -> f64 {
-    let t = ((x + 1.0) * 0.5).clamp(0.0, 1.0);
-    t * t * (3.0 - 2.0 * t)
 }
 
 /// Points where BV/TV is estimated during calibration.
@@ -170,33 +169,35 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
             ]
         })
         .collect();
-    // Selector threshold: the plate_fraction quantile of the selector's values.
-    let mut sel: Vec<f64> = samples.iter().map(|&p| selector.eval(p, 1.0).0).collect();
-    sel.sort_by(f64::total_cmp);
-    let q = ((params.plate_fraction.clamp(0.0, 1.0)) * (sel.len() - 1) as f64) as usize;
-    let selector_threshold = if params.plate_fraction >= 1.0 {
-        f64::INFINITY
-    } else if params.plate_fraction <= 0.0 {
-        f64::NEG_INFINITY
-    } else {
-        sel[q]
-    };
     let generator = Generator {
         plate,
         rod_a,
         rod_b,
         selector,
-        selector_threshold,
         params: params.clone(),
     };
-    // The selector was sampled at k0 = 1 but is evaluated at k0 / 3; its statistics do not
-    // depend on the scale, only its realisation, which the threshold quantile absorbs well
-    // enough (the plate share is a character, not a measured target).
+    // Selector threshold at a wavenumber scale: the plate_fraction quantile of the selector
+    // over the sample points, so that plates fill that share of the volume.
+    let threshold_at = |k0: f64| {
+        if params.plate_fraction >= 1.0 {
+            return f64::INFINITY;
+        }
+        if params.plate_fraction <= 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        let mut sel: Vec<f64> = samples
+            .iter()
+            .map(|&p| generator.selector.eval(p, k0 / 3.0).0)
+            .collect();
+        let q = (params.plate_fraction * (sel.len() - 1) as f64) as usize;
+        *sel.select_nth_unstable_by(q, f64::total_cmp).1
+    };
     let dx = grid.dx_um;
     let bv_at = |k0: f64| {
+        let t = threshold_at(k0);
         samples
             .par_iter()
-            .map(|&p| generator.fraction(p, k0, dx))
+            .map(|&p| generator.fraction(p, k0, t, dx))
             .sum::<f64>()
             / samples.len() as f64
     };
@@ -211,6 +212,7 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
         }
     }
     let k0 = (lo * hi).sqrt();
+    let threshold = threshold_at(k0);
     let mut bone: Vec<f32> = (0..grid.len())
         .into_par_iter()
         .map(|v| {
@@ -219,7 +221,7 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
                 (v / grid.nx) % grid.ny,
                 v / (grid.nx * grid.ny),
             );
-            generator.fraction(grid.center(i, j, k), k0, dx) as f32
+            generator.fraction(grid.center(i, j, k), k0, threshold, dx) as f32
         })
         .collect();
     for &(face, thickness) in &params.cortical {
