@@ -78,6 +78,12 @@ fn run_writes_metrics_snapshots_and_summary() {
     assert_eq!(summary["steps"], 48);
     assert!(summary["preset_toml"].as_str().unwrap().contains("tiny"));
     assert!(summary["wall_time_s"].as_f64().unwrap() > 0.0);
+    let lattice = &summary["lattice"];
+    assert_eq!(lattice["seed"], 5);
+    assert_eq!(lattice["spec"]["kind"], "procedural");
+    let bv_tv = lattice["morphometrics"]["bv_tv"].as_f64().unwrap();
+    assert!((bv_tv - 0.2).abs() < 0.03, "recorded BV/TV {bv_tv}");
+    assert!(lattice["morphometrics"]["tb_th_um"].as_f64().unwrap() > 0.0);
     let snaps: Vec<_> = std::fs::read_dir(out.join("snapshots")).unwrap().collect();
     assert_eq!(snaps.len(), 3, "0, 12 and 24 h");
     let arrays = read_vti_arrays(&out.join("snapshots/step_000000048.vti")).unwrap();
@@ -138,6 +144,57 @@ fn bad_inputs_exit_with_a_message_and_no_panic() {
     // --days and --resolution are checked.
     let o = run_tiny(dir.path(), "d", &["--days=-1"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--days"));
+}
+
+#[test]
+fn lattice_command_prints_morphometrics_and_writes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("tiny.toml");
+    std::fs::write(&preset, TINY).unwrap();
+    let vti = dir.path().join("l.vti");
+    let nrrd = dir.path().join("l.nrrd");
+    let o = bin()
+        .args([
+            "lattice",
+            preset.to_str().unwrap(),
+            "--json",
+            "--vti",
+            vti.to_str().unwrap(),
+            "--nrrd",
+            nrrd.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!((j["morphometrics"]["bv_tv"].as_f64().unwrap() - 0.2).abs() < 0.03);
+    let arrays = read_vti_arrays(&vti).unwrap();
+    assert_eq!(arrays[0].0, "bone");
+    let back = osteoniche::lattice::nrrd::read_nrrd(&nrrd).unwrap();
+    assert_eq!(
+        back.data, arrays[0].1,
+        "the NRRD and the VTI hold the same lattice"
+    );
+    // A preset without a lattice is refused with a message.
+    std::fs::write(
+        &preset,
+        TINY.replace(
+            "[lattice]\nkind = \"procedural\"\ntb_th_um = 40.0\nbv_tv = 0.2\n",
+            "",
+        )
+        .replace("initial = { kind = \"lattice\", of = \"bone\" }\n", ""),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["lattice", preset.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no [lattice] table"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]

@@ -75,6 +75,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         scenario.dt_min,
         scenario.steps
     );
+    // The lattice as built: parameters (in the preset), seed and measured morphometrics.
+    let lattice_record = sim.lattice().map(|l| {
+        let m = osteoniche::lattice::morphometry::measure(&l.grid, &l.bone);
+        eprintln!(
+            "lattice: BV/TV {:.3}, Tb.Th {:.1} µm, Tb.Sp {:.1} µm, Conn.D {:.1}/mm^3, DA {:.2}",
+            m.bv_tv, m.tb_th_um, m.tb_sp_um, m.conn_d_per_mm3, m.da
+        );
+        serde_json::json!({
+            "spec": scenario.preset.lattice,
+            "seed": scenario.seed,
+            "morphometrics": m,
+            "vessel_fraction": l.vessels.as_ref().map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64),
+        })
+    });
     let names: Vec<String> = scenario
         .species
         .names()
@@ -154,7 +168,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         "simulated_days": sim.time_min() / 1440.0,
         "backend": info,
         "backend_reason": sim.backend_reason(),
-        "lattice_bv_tv": sim.lattice().map(|l| l.bv_tv()),
+        "lattice": lattice_record,
         "versions": { "osteoniche": env!("CARGO_PKG_VERSION"), "wgpu": "30" },
         "wall_time_s": wall,
         "steps_per_s": scenario.steps as f64 / wall.max(1e-9),
