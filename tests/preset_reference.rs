@@ -93,14 +93,37 @@ species = "a"
 region = { kind = "field", species = "b" }
 "#;
 
+/// The file lattice variant, with every key (the file need not exist to parse).
+const FILE_LATTICE: &str = r#"lattice = { kind = "file", path = "scan.raw", raw = { size = [4, 4, 4], type = "u16", spacing_um = [10.0, 10.0, 10.0], big_endian = true, header_bytes = 0 }, segmentation = { kind = "calibrated", marrow = 0.0, bone = 1000.0 }, roi = { origin_um = [0.0, 0.0, 0.0], size_um = [40.0, 40.0, 40.0] }, vessels = { density = 0.05, calibre_um = 20.0 } }"#;
+
+/// A file lattice segmented by threshold.
+const THRESHOLD_LATTICE: &str = r#"lattice = { kind = "file", path = "scan.nrrd", segmentation = { kind = "threshold", threshold = 500.0 } }"#;
+
+/// A procedural lattice given by thickness and separation.
+const SPACING_LATTICE: &str =
+    r#"lattice = { kind = "procedural", tb_th_um = 30.0, tb_sp_um = 150.0 }"#;
+
 #[test]
 fn reference_lists_exactly_the_schema_keys() {
-    let preset =
-        osteoniche::preset::Preset::parse(FULL, "<full>").expect("the full preset is valid");
-    // Round-trip through the schema's own serialisation: keys the structs know.
-    let value: toml::Value = toml::from_str(&preset.to_toml()).unwrap();
+    let procedural = FULL
+        .lines()
+        .find(|l| l.starts_with("lattice = "))
+        .expect("FULL has a lattice line");
     let mut schema = BTreeSet::new();
-    walk("", &value, &mut schema);
+    for lattice in [procedural, FILE_LATTICE, THRESHOLD_LATTICE, SPACING_LATTICE] {
+        let text = FULL.replace(procedural, lattice);
+        // The vessels initial condition needs vessels in the lattice.
+        let text = if lattice.contains("vessels") {
+            text.replace("of = \"bone\", scale", "of = \"vessels\", scale")
+        } else {
+            text
+        };
+        let preset =
+            osteoniche::preset::Preset::parse(&text, "<full>").unwrap_or_else(|e| panic!("{e}"));
+        // Round-trip through the schema's own serialisation: keys the structs know.
+        let value: toml::Value = toml::from_str(&preset.to_toml()).unwrap();
+        walk("", &value, &mut schema);
+    }
     // The tag keys of tagged tables are documented once per table.
     schema.insert("species[].initial.kind".into());
     schema.insert("sources[].region.kind".into());

@@ -46,6 +46,7 @@ pub fn parse_backend(s: &str) -> Result<BackendChoice, String> {
 }
 
 pub fn main() -> ExitCode {
+    restore_default_sigpipe();
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"),
     )
@@ -67,6 +68,17 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Output piped into `head` and closed early ends the program quietly, as other command-line
+/// tools do, instead of panicking on the failed write (Rust ignores SIGPIPE by default).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; setting the default
+    // disposition of SIGPIPE has no other effect on this process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
