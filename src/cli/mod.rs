@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run a preset headless and write metrics.csv, .vti snapshots and summary.json.
     Run(run::RunArgs),
+    /// Continue an interrupted run from its checkpoint.
+    Resume(run::ResumeArgs),
     /// Measure transport and full-step throughput on each available backend.
     Bench(bench::BenchArgs),
     /// Generate or load a preset's lattice, print its morphometrics, write .vti / NRRD.
@@ -54,6 +56,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Resume(args) => run::resume(args),
         Command::Bench(args) => bench::bench(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),

@@ -1,4 +1,5 @@
-//! `osteoniche run`: a preset, headless, with a progress bar and output files.
+//! `osteoniche run` and `osteoniche resume`: a preset, headless, with a progress bar,
+//! output files, numerical guards and checkpoints.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -6,8 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use osteoniche::io::checkpoint::{Checkpoint, CheckpointHeader};
 use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable, vti::write_vti};
-use osteoniche::preset::{Preset, SimDuration};
+use osteoniche::preset::{Preset, Scenario, SimDuration};
 use osteoniche::sim::{BackendChoice, FieldStats, Simulation};
 
 #[derive(Args)]
@@ -32,10 +34,43 @@ pub struct RunArgs {
     /// Write into an output folder that already holds files.
     #[arg(long)]
     overwrite: bool,
+    /// Simulated time between checkpoints, with unit (e.g. "12 h"); the checkpoint is
+    /// `<out>/checkpoint.osck`, replaced atomically each time.
+    #[arg(long, value_parser = parse_duration)]
+    checkpoint_every: Option<SimDuration>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
 }
+
+#[derive(Args)]
+pub struct ResumeArgs {
+    /// A checkpoint written by `run --checkpoint-every`.
+    checkpoint: PathBuf,
+    /// Output folder (default: the checkpoint's folder, where the run was writing).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// auto, gpu or cpu (default: the backend of the interrupted run).
+    #[arg(long, value_parser = super::parse_backend)]
+    backend: Option<BackendChoice>,
+    /// Simulated time between checkpoints, with unit.
+    #[arg(long, value_parser = parse_duration)]
+    checkpoint_every: Option<SimDuration>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<SimDuration, String> {
+    let d = SimDuration::parse(s)?;
+    if d.minutes() <= 0.0 {
+        return Err(format!("`{s}` must be > 0"));
+    }
+    Ok(d)
+}
+
+/// Name of the checkpoint file in an output folder.
+const CHECKPOINT: &str = "checkpoint.osck";
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let preset = Preset::load(&args.preset)?;
@@ -59,8 +94,96 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| fresh_out_dir(&scenario.name));
     prepare_out_dir(&out, args.overwrite)?;
+    let sim = Simulation::new(scenario.clone(), args.backend)?;
+    let job = Job {
+        preset: preset_run,
+        resolution: args.resolution,
+        out,
+        checkpoint_every: args.checkpoint_every,
+        quiet: args.quiet,
+        resumed_from: None,
+    };
+    drive(job, sim, None)
+}
 
-    let mut sim = Simulation::new(scenario.clone(), args.backend)?;
+pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
+    let ck = Checkpoint::read(&args.checkpoint)?;
+    let h = &ck.header;
+    let preset = Preset::parse(&h.preset_toml, &h.preset_origin).with_context(|| {
+        format!(
+            "{}: the preset inside the checkpoint",
+            args.checkpoint.display()
+        )
+    })?;
+    let scenario = preset.scenario(h.resolution, Some(h.seed))?;
+    let names: Vec<String> = scenario
+        .species
+        .names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if scenario.grid.dims() != h.grid || names != h.fields {
+        bail!(
+            "{}: mismatched checkpoint: it holds {:?} on a {:?} grid but its preset makes {:?} on {:?}",
+            args.checkpoint.display(),
+            h.fields,
+            h.grid,
+            names,
+            scenario.grid.dims()
+        );
+    }
+    if h.step > scenario.steps {
+        bail!(
+            "{}: step {} is past the run's end ({} steps)",
+            args.checkpoint.display(),
+            h.step,
+            scenario.steps
+        );
+    }
+    let backend = args.backend.unwrap_or(match h.backend.as_str() {
+        "gpu" => BackendChoice::Gpu,
+        _ => BackendChoice::Cpu,
+    });
+    let out = args
+        .out
+        .clone()
+        .or_else(|| args.checkpoint.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    prepare_out_dir(&out, true)?;
+    let mut sim = Simulation::new(scenario, backend)?;
+    sim.backend_mut().write_fields(&ck.data)?;
+    sim.backend_mut().set_step_index(h.step);
+    eprintln!(
+        "resuming at step {} (day {:.3}) from {}",
+        h.step,
+        sim.time_min() / 1440.0,
+        args.checkpoint.display()
+    );
+    let job = Job {
+        preset,
+        resolution: h.resolution,
+        out,
+        checkpoint_every: args.checkpoint_every,
+        quiet: args.quiet,
+        resumed_from: Some(args.checkpoint.clone()),
+    };
+    drive(job, sim, Some(&h.metrics_csv))
+}
+
+/// What a run needs beyond the simulation itself.
+struct Job {
+    preset: Preset,
+    resolution: Option<usize>,
+    out: PathBuf,
+    checkpoint_every: Option<SimDuration>,
+    quiet: bool,
+    resumed_from: Option<PathBuf>,
+}
+
+/// Steps the simulation to the end, writing metrics, snapshots and checkpoints.
+fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow::Result<()> {
+    let scenario = sim.scenario().clone();
+    let out = &job.out;
     let info = sim.backend_info();
     eprintln!("backend: {info}");
     eprintln!("  ({})", sim.backend_reason());
@@ -102,12 +225,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let metrics_every = every(scenario.preset.output.metrics_every, 1);
     let snapshot_every = every(scenario.preset.output.snapshot_every, u64::MAX);
+    let checkpoint_every = every(job.checkpoint_every, u64::MAX);
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
     let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs);
-
-    let bar = if args.quiet {
+    let mut last_stats = match earlier_metrics {
+        Some(csv) => {
+            metrics.restore(csv)?;
+            guard(&mut sim, &job)?
+        }
+        None => {
+            let s = record(&mut sim, &mut metrics, &job)?;
+            write_vti(
+                &snap_dir.join("step_000000000.vti"),
+                &g,
+                &name_refs,
+                &sim.fields()?,
+                0.0,
+            )?;
+            s
+        }
+    };
+    let bar = if job.quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(scenario.steps)
@@ -118,33 +258,50 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         )
         .expect("valid template"),
     );
+    bar.set_position(sim.step_index());
     let started = Instant::now();
-    let mut last_stats = sample(&mut sim, &mut metrics)?;
-    write_vti(
-        &snap_dir.join("step_000000000.vti"),
-        &g,
-        &name_refs,
-        &sim.fields()?,
-        0.0,
-    )?;
+    let first_step = sim.step_index();
     let total_days = scenario.steps as f64 * scenario.dt_min / 1440.0;
+    let next = |step: u64, every: u64| (step / every).saturating_add(1).saturating_mul(every);
     while sim.step_index() < scenario.steps {
-        let next_metric = (sim.step_index() / metrics_every + 1) * metrics_every;
-        let next_snap = (sim.step_index() / snapshot_every)
-            .saturating_add(1)
-            .saturating_mul(snapshot_every);
-        let target = next_metric.min(next_snap).min(scenario.steps);
+        let s = sim.step_index();
+        let target = next(s, metrics_every)
+            .min(next(s, snapshot_every))
+            .min(next(s, checkpoint_every))
+            .min(scenario.steps);
         let t0 = Instant::now();
-        let n = target - sim.step_index();
+        let n = target - s;
         sim.advance(n)?;
         let rate = n as f64 / t0.elapsed().as_secs_f64().max(1e-9);
-        if target % metrics_every == 0 || target == scenario.steps {
-            last_stats = sample(&mut sim, &mut metrics)?;
+        let at_end = target == scenario.steps;
+        if target % metrics_every == 0 || at_end {
+            last_stats = record(&mut sim, &mut metrics, &job)?;
         }
-        if target % snapshot_every == 0 || target == scenario.steps {
+        if target % snapshot_every == 0 || at_end {
             let path = snap_dir.join(format!("step_{target:09}.vti"));
             write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())?;
             metrics.flush()?;
+        }
+        if target % checkpoint_every == 0 && !at_end {
+            // Only a state that passed the guard becomes the checkpoint.
+            guard(&mut sim, &job)?;
+            metrics.flush()?;
+            let ck = Checkpoint {
+                header: CheckpointHeader {
+                    writer: env!("CARGO_PKG_VERSION").into(),
+                    preset_toml: job.preset.to_toml(),
+                    preset_origin: job.preset.origin.clone(),
+                    resolution: job.resolution,
+                    seed: scenario.seed,
+                    step: target,
+                    grid: g.dims(),
+                    fields: names.clone(),
+                    backend: info.kind.clone(),
+                    metrics_csv: metrics.to_csv(),
+                },
+                data: sim.fields()?,
+            };
+            ck.write(&out.join(CHECKPOINT))?;
         }
         bar.set_position(target);
         bar.set_message(format!(
@@ -157,10 +314,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     metrics.flush()?;
     let wall = started.elapsed().as_secs_f64();
+    let stepped = scenario.steps - first_step;
     let summary = serde_json::json!({
-        "preset": preset_run.file,
-        "preset_file": args.preset.display().to_string(),
-        "preset_toml": preset_run.to_toml(),
+        "preset": job.preset.file,
+        "preset_file": job.preset.origin,
+        "preset_toml": job.preset.to_toml(),
         "seed": scenario.seed,
         "grid": scenario.grid,
         "dt_min": scenario.dt_min,
@@ -169,9 +327,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         "backend": info,
         "backend_reason": sim.backend_reason(),
         "lattice": lattice_record,
+        "resumed_from": job.resumed_from.as_ref().map(|p| p.display().to_string()),
         "versions": { "osteoniche": env!("CARGO_PKG_VERSION"), "wgpu": "30" },
         "wall_time_s": wall,
-        "steps_per_s": scenario.steps as f64 / wall.max(1e-9),
+        "steps_per_s": stepped as f64 / wall.max(1e-9),
         "final": names.iter().zip(&last_stats).map(|(n, s)| (n.clone(), serde_json::to_value(s).expect("stats serialise"))).collect::<serde_json::Map<_, _>>(),
     });
     write_atomic(
@@ -180,45 +339,94 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     )?;
     eprintln!(
         "done: {} steps ({:.2} days) in {:.1} s, {:.1} steps/s; output in {}",
-        scenario.steps,
+        stepped,
         sim.time_min() / 1440.0,
         wall,
-        scenario.steps as f64 / wall.max(1e-9),
+        stepped as f64 / wall.max(1e-9),
         out.display()
     );
     Ok(())
 }
 
 /// Takes the statistics, records them, and stops the run on non-finite values.
-fn sample(sim: &mut Simulation, metrics: &mut MetricsTable) -> anyhow::Result<Vec<FieldStats>> {
+fn record(
+    sim: &mut Simulation,
+    metrics: &mut MetricsTable,
+    job: &Job,
+) -> anyhow::Result<Vec<FieldStats>> {
     let stats = sim.stats()?;
     metrics.push(sim.step_index(), sim.time_min(), &stats);
-    let names = sim
-        .setup()
+    if let Err(e) = check(sim, &stats, job) {
+        metrics.flush()?;
+        return Err(e);
+    }
+    Ok(stats)
+}
+
+/// The numerical guard alone (no metrics row).
+fn guard(sim: &mut Simulation, job: &Job) -> anyhow::Result<Vec<FieldStats>> {
+    let stats = sim.stats()?;
+    check(sim, &stats, job)?;
+    Ok(stats)
+}
+
+/// Fails on NaN or infinity with the field, the first bad voxel, the step and its
+/// parameters, and where the last good checkpoint is; warns on negative values.
+fn check(sim: &mut Simulation, stats: &[FieldStats], job: &Job) -> anyhow::Result<()> {
+    let sc: Scenario = sim.scenario().clone();
+    let names = sc
         .species
         .names()
         .iter()
         .map(|s| s.to_string())
         .collect::<Vec<_>>();
-    for (name, s) in names.iter().zip(&stats) {
+    for (f, (name, s)) in names.iter().zip(stats).enumerate() {
         if s.nonfinite > 0 {
-            metrics.flush()?;
+            let n = sc.grid.len();
+            let field = sim.fields()?;
+            let (v, value) = field[f * n..(f + 1) * n]
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_finite())
+                .map(|(v, x)| (v, *x))
+                .unwrap_or((0, f32::NAN));
+            let (i, j, k) = (
+                v % sc.grid.nx,
+                (v / sc.grid.nx) % sc.grid.ny,
+                v / (sc.grid.nx * sc.grid.ny),
+            );
+            let ck = job.out.join(CHECKPOINT);
+            let resume = if ck.exists() {
+                format!(
+                    "the last good checkpoint is {} (osteoniche resume {})",
+                    ck.display(),
+                    ck.display()
+                )
+            } else {
+                "no checkpoint was written (use --checkpoint-every)".into()
+            };
             bail!(
-                "field `{name}` has {} non-finite values at step {} (day {:.3}); metrics so far are written",
+                "numerical fault: field `{name}` has {} non-finite values at step {} (day {:.3}); first at voxel ({i}, {j}, {k}) = {value}; \
+                 dt {} min, D {} µm²/min, decay {}/min, scheme theta {}; metrics so far are written; {resume}",
                 s.nonfinite,
                 sim.step_index(),
-                sim.time_min() / 1440.0
+                sim.time_min() / 1440.0,
+                sc.dt_min,
+                sc.species.get(f).diffusion_um2_min,
+                sc.species.get(f).decay_per_min,
+                sc.theta
             );
         }
         if s.negative > 0 {
             log::warn!(
-                "field `{name}` has {} negative values at step {}",
+                "field `{name}` has {} negative values (min {:e}) at step {}",
                 s.negative,
+                s.min,
                 sim.step_index()
             );
         }
     }
-    Ok(stats)
+    Ok(())
 }
 
 /// `out/<name>`, or `out/<name>-2`, `-3`, ... when earlier runs hold the first ones.

@@ -51,6 +51,25 @@ impl MetricsTable {
         self.rows.push('\n');
     }
 
+    /// The table as CSV text (header and rows so far).
+    pub fn to_csv(&self) -> String {
+        let mut text = self.header.clone();
+        text.push_str(&self.rows);
+        text
+    }
+
+    /// Restores the rows of an earlier run (the CSV of [`MetricsTable::to_csv`]); refuses a
+    /// table with other columns.
+    pub fn restore(&mut self, csv: &str) -> Result<()> {
+        let rows = csv.strip_prefix(self.header.as_str()).ok_or_else(|| {
+            crate::error::Error::Invalid(
+                "the saved metrics have other columns than this run".into(),
+            )
+        })?;
+        self.rows = rows.to_string();
+        Ok(())
+    }
+
     /// Writes everything collected so far (atomically replacing the previous file).
     pub fn flush(&self) -> Result<()> {
         let mut text = self.header.clone();

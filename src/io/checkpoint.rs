@@ -1,0 +1,156 @@
+//! Checkpoints: the whole state of a run in one versioned, checksummed file, written
+//! atomically, from which `osteoniche resume` continues exactly where the run stood.
+//!
+//! Layout (little-endian): magic `OSTNCKPT`, format version (u32), header length (u64),
+//! header (JSON: preset, seed, step, grid, field names, metrics so far), field data length
+//! (u64), field data (f32), then an FNV-1a 64-bit checksum of everything before it.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::atomic::write_atomic_with;
+use crate::error::{Error, Result};
+
+const MAGIC: &[u8; 8] = b"OSTNCKPT";
+/// Format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Everything but the fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointHeader {
+    /// osteoniche version that wrote it.
+    pub writer: String,
+    /// The resolved preset (TOML) the run used, overrides applied.
+    pub preset_toml: String,
+    /// Where the preset came from (relative lattice paths resolve against its folder).
+    pub preset_origin: String,
+    /// `--resolution` in force, if any.
+    pub resolution: Option<usize>,
+    /// Seed in force.
+    pub seed: u64,
+    /// Steps taken.
+    pub step: u64,
+    /// Grid shape.
+    pub grid: [usize; 3],
+    /// Field names in memory order.
+    pub fields: Vec<String>,
+    /// Backend the run used (`cpu` or `gpu`).
+    pub backend: String,
+    /// metrics.csv as written so far.
+    pub metrics_csv: String,
+}
+
+/// A checkpoint: header and field data (field-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// Everything but the fields.
+    pub header: CheckpointHeader,
+    /// Field values, field-major.
+    pub data: Vec<f32>,
+}
+
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    let mut h = hash;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Hashes and forwards everything written through it.
+struct Hashing<W: Write> {
+    inner: W,
+    hash: u64,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash = fnv1a(self.hash, &buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl Checkpoint {
+    /// Writes the checkpoint atomically (a crash mid-write leaves the previous one).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let header = serde_json::to_vec(&self.header).map_err(|e| Error::Invalid(e.to_string()))?;
+        write_atomic_with(path, |w| {
+            let mut h = Hashing {
+                inner: w,
+                hash: FNV_OFFSET,
+            };
+            h.write_all(MAGIC)?;
+            h.write_all(&VERSION.to_le_bytes())?;
+            h.write_all(&(header.len() as u64).to_le_bytes())?;
+            h.write_all(&header)?;
+            h.write_all(&(4 * self.data.len() as u64).to_le_bytes())?;
+            let mut chunk = Vec::with_capacity(1 << 16);
+            for block in self.data.chunks(1 << 14) {
+                chunk.clear();
+                chunk.extend(block.iter().flat_map(|v| v.to_le_bytes()));
+                h.write_all(&chunk)?;
+            }
+            let sum = h.hash;
+            h.inner.write_all(&sum.to_le_bytes())
+        })
+    }
+
+    /// Reads and verifies a checkpoint.
+    pub fn read(path: &Path) -> Result<Checkpoint> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bad = |m: String| Error::Invalid(format!("{}: {m}", path.display()));
+        if bytes.len() < 8 + 4 + 8 + 8 + 8 || &bytes[..8] != MAGIC {
+            return Err(bad("not an osteoniche checkpoint".into()));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(bad(format!(
+                "checkpoint format version {version}; this osteoniche reads version {VERSION}"
+            )));
+        }
+        let (body, tail) = bytes.split_at(bytes.len() - 8);
+        let stored = u64::from_le_bytes(tail.try_into().expect("8 bytes"));
+        if fnv1a(FNV_OFFSET, body) != stored {
+            return Err(bad(
+                "checksum mismatch: the file is corrupt or truncated".into()
+            ));
+        }
+        let hlen = u64::from_le_bytes(body[12..20].try_into().expect("8 bytes")) as usize;
+        let hend = 20usize
+            .checked_add(hlen)
+            .filter(|&e| e + 8 <= body.len())
+            .ok_or_else(|| bad("header length runs past the end".into()))?;
+        let header: CheckpointHeader = serde_json::from_slice(&body[20..hend])
+            .map_err(|e| bad(format!("header is not valid: {e}")))?;
+        let dlen = u64::from_le_bytes(body[hend..hend + 8].try_into().expect("8 bytes")) as usize;
+        let data_bytes = &body[hend + 8..];
+        if data_bytes.len() != dlen || dlen % 4 != 0 {
+            return Err(bad(format!(
+                "field data holds {} bytes, header says {dlen}",
+                data_bytes.len()
+            )));
+        }
+        let expected = header.grid.iter().product::<usize>() * header.fields.len();
+        if dlen / 4 != expected {
+            return Err(bad(format!(
+                "{} values for a {:?} grid with {} fields (needs {expected})",
+                dlen / 4,
+                header.grid,
+                header.fields.len()
+            )));
+        }
+        let data = data_bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        Ok(Checkpoint { header, data })
+    }
+}
