@@ -132,7 +132,7 @@ impl Checkpoint {
             .map_err(|e| bad(format!("header is not valid: {e}")))?;
         let dlen = u64::from_le_bytes(body[hend..hend + 8].try_into().expect("8 bytes")) as usize;
         let data_bytes = &body[hend + 8..];
-        if data_bytes.len() != dlen || dlen % 4 != 0 {
+        if data_bytes.len() != dlen || !dlen.is_multiple_of(4) {
             return Err(bad(format!(
                 "field data holds {} bytes, header says {dlen}",
                 data_bytes.len()
