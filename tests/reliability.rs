@@ -272,6 +272,67 @@ fn a_numerical_fault_stops_the_run_with_a_diagnostic() {
     );
 }
 
+/// An output file that cannot be written stops the run with the path, and the state is
+/// kept in an emergency checkpoint that resumes to the uninterrupted result.
+#[test]
+fn a_failed_write_keeps_the_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("long.toml");
+    let text = LONG
+        .replace("duration = \"3 d\"", "duration = \"12 h\"")
+        .replace(
+            "metrics_every = \"1 h\"",
+            "metrics_every = \"1 h\"\nsnapshot_every = \"3 h\"",
+        );
+    std::fs::write(&preset, text).unwrap();
+    run_to_end(&preset, &dir.path().join("whole"));
+    // A folder where the 6 h snapshot must go makes its rename fail (even for root).
+    let out = dir.path().join("blocked");
+    std::fs::create_dir_all(out.join("snapshots/step_000000360.vti/inside")).unwrap();
+    let o = bin()
+        .args([
+            "run",
+            preset.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--quiet",
+            "--overwrite",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("step_000000360.vti") && err.contains("checkpoint-emergency.osck"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(out.join("snapshots/step_000000360.vti")).unwrap();
+    let o = bin()
+        .args([
+            "resume",
+            out.join("checkpoint-emergency.osck").to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |d: &str| std::fs::read_to_string(dir.path().join(d).join("metrics.csv")).unwrap();
+    assert_eq!(read("blocked"), read("whole"));
+    let snap = |d: &str| {
+        osteoniche::io::vti::read_vti_arrays(
+            &dir.path().join(d).join("snapshots/step_000000360.vti"),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        snap("blocked"),
+        snap("whole"),
+        "the snapshot that failed is written on resume"
+    );
+}
+
 /// Every shipped preset, coarsened to 12 voxels on its longest axis, for 10^4 steps.
 #[test]
 fn every_preset_stays_finite_and_non_negative_for_10k_steps() {

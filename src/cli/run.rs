@@ -233,6 +233,12 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let mut last_stats = match earlier_metrics {
         Some(csv) => {
             metrics.restore(csv)?;
+            // A snapshot due at the resumed step may be the write that failed.
+            let step = sim.step_index();
+            let path = snap_dir.join(format!("step_{step:09}.vti"));
+            if step % snapshot_every == 0 && !path.exists() {
+                write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())?;
+            }
             guard(&mut sim, &job)?
         }
         None => {
@@ -279,29 +285,17 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         }
         if target % snapshot_every == 0 || at_end {
             let path = snap_dir.join(format!("step_{target:09}.vti"));
-            write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())?;
-            metrics.flush()?;
+            let written = write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())
+                .and_then(|()| metrics.flush());
+            if let Err(e) = written {
+                return Err(save_after_failed_write(&mut sim, &job, &metrics, e));
+            }
         }
         if target % checkpoint_every == 0 && !at_end {
             // Only a state that passed the guard becomes the checkpoint.
             guard(&mut sim, &job)?;
             metrics.flush()?;
-            let ck = Checkpoint {
-                header: CheckpointHeader {
-                    writer: env!("CARGO_PKG_VERSION").into(),
-                    preset_toml: job.preset.to_toml(),
-                    preset_origin: job.preset.origin.clone(),
-                    resolution: job.resolution,
-                    seed: scenario.seed,
-                    step: target,
-                    grid: g.dims(),
-                    fields: names.clone(),
-                    backend: info.kind.clone(),
-                    metrics_csv: metrics.to_csv(),
-                },
-                data: sim.fields()?,
-            };
-            ck.write(&out.join(CHECKPOINT))?;
+            checkpoint(&mut sim, &job, &metrics)?.write(&out.join(CHECKPOINT))?;
         }
         bar.set_position(target);
         bar.set_message(format!(
@@ -346,6 +340,55 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         out.display()
     );
     Ok(())
+}
+
+/// The run's state as a checkpoint.
+fn checkpoint(
+    sim: &mut Simulation,
+    job: &Job,
+    metrics: &MetricsTable,
+) -> anyhow::Result<Checkpoint> {
+    let sc = sim.scenario().clone();
+    Ok(Checkpoint {
+        header: CheckpointHeader {
+            writer: env!("CARGO_PKG_VERSION").into(),
+            preset_toml: job.preset.to_toml(),
+            preset_origin: job.preset.origin.clone(),
+            resolution: job.resolution,
+            seed: sc.seed,
+            step: sim.step_index(),
+            grid: sc.grid.dims(),
+            fields: sc.species.names().iter().map(|s| s.to_string()).collect(),
+            backend: sim.backend_info().kind,
+            metrics_csv: metrics.to_csv(),
+        },
+        data: sim.fields()?,
+    })
+}
+
+/// An output file could not be written (full disk, vanished folder): keep the state in an
+/// emergency checkpoint if at all possible, and say where.
+fn save_after_failed_write(
+    sim: &mut Simulation,
+    job: &Job,
+    metrics: &MetricsTable,
+    e: osteoniche::Error,
+) -> anyhow::Error {
+    let path = job.out.join("checkpoint-emergency.osck");
+    let saved = checkpoint(sim, job, metrics).and_then(|c| Ok(c.write(&path)?));
+    match saved {
+        Ok(()) => anyhow::anyhow!(
+            "writing output failed: {e}; the state at step {} was saved to {} (osteoniche resume {})",
+            sim.step_index(),
+            path.display(),
+            path.display()
+        ),
+        Err(e2) => anyhow::anyhow!(
+            "writing output failed: {e}; saving the state to {} failed too: {e2}; the last periodic checkpoint, if any, is {}",
+            path.display(),
+            job.out.join(CHECKPOINT).display()
+        ),
+    }
 }
 
 /// Takes the statistics, records them, and stops the run on non-finite values.

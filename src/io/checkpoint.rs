@@ -138,8 +138,13 @@ impl Checkpoint {
                 data_bytes.len()
             )));
         }
-        let expected = header.grid.iter().product::<usize>() * header.fields.len();
-        if dlen / 4 != expected {
+        let expected = header
+            .grid
+            .iter()
+            .try_fold(1usize, |a, &b| a.checked_mul(b))
+            .and_then(|n| n.checked_mul(header.fields.len()));
+        if Some(dlen / 4) != expected {
+            let expected = expected.map_or("more than fits in memory".into(), |e| e.to_string());
             return Err(bad(format!(
                 "{} values for a {:?} grid with {} fields (needs {expected})",
                 dlen / 4,

@@ -277,7 +277,9 @@ pub fn parse_nrrd(bytes: &[u8], path: &Path) -> Result<Volume> {
     let raw = match encoding {
         "raw" => payload,
         "gzip" | "gz" => {
-            let mut out = Vec::with_capacity(expected.min(1 << 30));
+            // Grow as the data inflates: a tiny stream may claim a huge size.
+            let mut out =
+                Vec::with_capacity(expected.min(payload.len().saturating_mul(4)).min(1 << 26));
             flate2::read::MultiGzDecoder::new(&payload[..])
                 .take(expected as u64 + skip as u64 + 1)
                 .read_to_end(&mut out)
