@@ -236,7 +236,7 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             // A snapshot due at the resumed step may be the write that failed.
             let step = sim.step_index();
             let path = snap_dir.join(format!("step_{step:09}.vti"));
-            if step % snapshot_every == 0 && !path.exists() {
+            if step.is_multiple_of(snapshot_every) && !path.exists() {
                 write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())?;
             }
             guard(&mut sim, &job)?
