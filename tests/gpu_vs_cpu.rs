@@ -224,3 +224,25 @@ fn gpu_runs_are_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+/// A lost device is an error with a message on the next operation, never a panic.
+#[test]
+fn a_lost_device_is_reported() {
+    let Some(ctx) = gpu_context("a_lost_device_is_reported") else {
+        return;
+    };
+    let sc = scenario(&rich_preset("backward-euler", [8, 8, 8]));
+    let mut gpu = gpu_sim(&ctx, &sc);
+    gpu.advance(1).unwrap();
+    ctx.device.destroy();
+    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gpu.advance(1).map_err(|e| e.to_string())
+    }));
+    let err = step
+        .expect("no panic")
+        .expect_err("a destroyed device cannot step");
+    assert!(
+        err.contains("lost") && err.contains("--backend cpu"),
+        "{err}"
+    );
+}

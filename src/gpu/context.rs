@@ -1,6 +1,6 @@
 //! Adapter and device: chosen once, passed into backends so tests can bring their own.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::sim::BackendInfo;
@@ -23,6 +23,9 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// Limits the device was created with (everything the adapter allows).
     pub limits: wgpu::Limits,
+    /// The first asynchronous fault (device lost, uncaptured error), reported by the next
+    /// operation that waits on the device.
+    pub fault: Arc<Mutex<Option<String>>>,
 }
 
 /// True for CPU-emulated adapters.
@@ -75,15 +78,38 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| Error::Gpu(format!("could not open `{}`: {e}", info.name)))?;
-        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| {
-            log::error!("GPU error: {e}");
+        let fault: Arc<Mutex<Option<String>>> = Arc::default();
+        let record = |fault: &Arc<Mutex<Option<String>>>, what: String| {
+            log::error!("GPU: {what}");
+            if let Ok(mut f) = fault.lock() {
+                f.get_or_insert(what);
+            }
+        };
+        let f = fault.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            record(&f, format!("error: {e}"))
         }));
+        let f = fault.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            record(&f, format!("the device was lost ({reason:?}): {message}"))
+        });
         Ok(GpuContext {
             device,
             queue,
             info,
             limits,
+            fault,
         })
+    }
+
+    /// Fails with the first asynchronous fault, if one happened.
+    pub fn check_fault(&self) -> Result<()> {
+        match self.fault.lock().ok().and_then(|f| f.clone()) {
+            Some(what) => Err(Error::Gpu(format!(
+                "{what}; the run cannot continue on this device: rerun with --backend cpu, or resume from the last checkpoint"
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The adapter as [`BackendInfo`].

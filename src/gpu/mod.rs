@@ -222,16 +222,20 @@ impl GpuBackend {
         });
         let mut enc = device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        self.ctx.check_fault()?;
         self.ctx.queue.submit([enc.finish()]);
-        map_read(device, &staging)
+        let data = map_read(device, &staging);
+        self.ctx.check_fault()?;
+        data
     }
 
     fn wait(&self) -> Result<()> {
+        self.ctx.check_fault()?;
         self.ctx
             .device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        self.ctx.check_fault()
     }
 }
 
