@@ -53,21 +53,25 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_osteoniche"))
 }
 
+/// `osteoniche run` of `preset` into `out` on the CPU, checkpointing every 6 h.
+fn run_cmd(preset: &Path, out: &Path) -> Command {
+    let mut c = bin();
+    c.args([
+        "run",
+        preset.to_str().unwrap(),
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--checkpoint-every",
+        "6 h",
+        "--out",
+    ])
+    .arg(out);
+    c
+}
+
 fn run_to_end(preset: &Path, out: &Path) {
-    let o = bin()
-        .args([
-            "run",
-            preset.to_str().unwrap(),
-            "--backend",
-            "cpu",
-            "--quiet",
-            "--checkpoint-every",
-            "6 h",
-            "--out",
-        ])
-        .arg(out)
-        .output()
-        .unwrap();
+    let o = run_cmd(preset, out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
@@ -79,18 +83,7 @@ fn kill_9_then_resume_matches_an_uninterrupted_run() {
     run_to_end(&preset, &dir.path().join("whole"));
 
     let out = dir.path().join("killed");
-    let mut child = bin()
-        .args([
-            "run",
-            preset.to_str().unwrap(),
-            "--backend",
-            "cpu",
-            "--quiet",
-            "--checkpoint-every",
-            "6 h",
-            "--out",
-        ])
-        .arg(&out)
+    let mut child = run_cmd(&preset, &out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -51,7 +51,7 @@ pub fn lattice(args: LatticeArgs) -> anyhow::Result<()> {
     if args.json {
         let out = serde_json::json!({
             "grid": g, "seed": sc.seed, "lattice": spec, "morphometrics": m,
-            "vessel_fraction": lattice.vessels.as_ref().map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64),
+            "vessel_fraction": lattice.vessel_fraction(),
             "generate_s": generated_s, "measure_s": measured_s,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);

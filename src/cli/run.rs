@@ -116,12 +116,7 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         )
     })?;
     let scenario = preset.scenario(h.resolution, Some(h.seed))?;
-    let names: Vec<String> = scenario
-        .species
-        .names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = scenario.species.owned_names();
     if scenario.grid.dims() != h.grid || names != h.fields {
         bail!(
             "{}: mismatched checkpoint: it holds {:?} on a {:?} grid but its preset makes {:?} on {:?}",
@@ -209,15 +204,10 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             "spec": scenario.preset.lattice,
             "seed": scenario.seed,
             "morphometrics": m,
-            "vessel_fraction": l.vessels.as_ref().map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64),
+            "vessel_fraction": l.vessel_fraction(),
         })
     });
-    let names: Vec<String> = scenario
-        .species
-        .names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = scenario.species.owned_names();
     let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
     let every = |d: Option<SimDuration>, default: u64| -> u64 {
         d.map(|d| ((d.minutes() / scenario.dt_min).round() as u64).max(1))
@@ -358,7 +348,7 @@ fn checkpoint(
             seed: sc.seed,
             step: sim.step_index(),
             grid: sc.grid.dims(),
-            fields: sc.species.names().iter().map(|s| s.to_string()).collect(),
+            fields: sc.species.owned_names(),
             backend: sim.backend_info().kind,
             metrics_csv: metrics.to_csv(),
         },
@@ -417,12 +407,7 @@ fn guard(sim: &mut Simulation, job: &Job) -> anyhow::Result<Vec<FieldStats>> {
 /// parameters, and where the last good checkpoint is; warns on negative values.
 fn check(sim: &mut Simulation, stats: &[FieldStats], job: &Job) -> anyhow::Result<()> {
     let sc: Scenario = sim.scenario().clone();
-    let names = sc
-        .species
-        .names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>();
+    let names = sc.species.owned_names();
     for (f, (name, s)) in names.iter().zip(stats).enumerate() {
         if s.nonfinite > 0 {
             let n = sc.grid.len();

@@ -147,6 +147,13 @@ impl Lattice {
         }
     }
 
+    /// Mean vessel volume fraction, when the lattice has vessels.
+    pub fn vessel_fraction(&self) -> Option<f64> {
+        self.vessels
+            .as_ref()
+            .map(|v| v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64)
+    }
+
     /// Bone volume fraction BV/TV of the whole grid.
     pub fn bv_tv(&self) -> f64 {
         self.bone.iter().map(|&b| b as f64).sum::<f64>() / self.bone.len().max(1) as f64

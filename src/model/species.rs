@@ -131,6 +131,11 @@ impl SpeciesList {
         self.species.iter().map(|s| s.name.as_str()).collect()
     }
 
+    /// Names in memory order, owned (for outputs that outlive the list).
+    pub fn owned_names(&self) -> Vec<String> {
+        self.species.iter().map(|s| s.name.clone()).collect()
+    }
+
     /// The bone fraction field, if the list has one (the first of kind `bone`).
     pub fn bone(&self) -> Option<usize> {
         self.species
