@@ -259,8 +259,8 @@ impl Simulation {
 fn check_host_memory(setup: &Setup) -> Result<()> {
     let need = setup.field_bytes();
     if let Some(avail) = available_host_memory() {
-        // Fields, one staging copy for output, and the lattice generation samples.
-        let total = need * 2 + 4 * 27 * setup.grid.len() as u64;
+        // Fields, one staging copy for output, and the lattice (bone, vessels, surface).
+        let total = need * 2 + 4 * 3 * setup.grid.len() as u64;
         if total > avail {
             let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
             let n = setup.grid.max_line();
