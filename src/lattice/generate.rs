@@ -193,13 +193,14 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
         *sel.select_nth_unstable_by(q, f64::total_cmp).1
     };
     let dx = grid.dx_um;
+    // Values in parallel, summed in order: the same lattice whatever the thread count.
     let bv_at = |k0: f64| {
         let t = threshold_at(k0);
-        samples
+        let values: Vec<f64> = samples
             .par_iter()
             .map(|&p| generator.fraction(p, k0, t, dx))
-            .sum::<f64>()
-            / samples.len() as f64
+            .collect();
+        values.iter().sum::<f64>() / samples.len() as f64
     };
     // BV/TV grows with the wavenumber (more plates per volume): bisect on log k0.
     let (mut lo, mut hi) = (1e-4f64, 1.0f64);

@@ -76,7 +76,8 @@ pub fn measure(grid: &Grid, bone: &[f32]) -> Morphometrics {
 /// the faces.
 pub fn surface_density(grid: &Grid, bone: &[f32]) -> f64 {
     let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz);
-    let total: f64 = (0..grid.len())
+    // Per-voxel values in parallel, summed in order (reproducible to the last bit).
+    let values: Vec<f64> = (0..grid.len())
         .into_par_iter()
         .map(|v| {
             let c = [v % nx, (v / nx) % ny, v / (nx * ny)];
@@ -95,7 +96,8 @@ pub fn surface_density(grid: &Grid, bone: &[f32]) -> f64 {
             }
             g2.sqrt()
         })
-        .sum();
+        .collect();
+    let total: f64 = values.iter().sum();
     total / grid.len() as f64
 }
 
