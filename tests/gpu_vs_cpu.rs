@@ -246,3 +246,44 @@ fn a_lost_device_is_reported() {
         "{err}"
     );
 }
+
+/// Grids of more than 65535 x 64 voxels need the second dispatch dimension in the
+/// per-voxel kernels (162^3 = 4.25 M voxels).
+#[test]
+fn large_grids_use_the_second_dispatch_dimension() {
+    let Some(ctx) = gpu_context("large_grids_use_the_second_dispatch_dimension") else {
+        return;
+    };
+    let text = r#"
+name = "large"
+grid = { size = [162, 162, 162], voxel_um = 20.0 }
+time = { dt = "1 min", duration = "2 min" }
+[[species]]
+name = "u"
+decay = 0.3
+growth = 0.2
+capacity = 2.0
+initial = { kind = "gaussian", center_um = [1600.0, 1600.0, 3000.0], sigma_um = 400.0, amplitude = 1.0, background = 0.1 }
+[[sources]]
+species = "u"
+region = { kind = "box", min_um = [0.0, 0.0, 3000.0], max_um = [3240.0, 3240.0, 3240.0] }
+supply_rate = 1.0
+target = 5.0
+"#;
+    let sc = scenario(text);
+    assert!(sc.grid.len() > 65535 * 64);
+    let (mut cpu, mut gpu) = (cpu_sim(&sc), gpu_sim(&ctx, &sc));
+    let stages = Stages {
+        sources: true,
+        transport: false,
+        reactions: true,
+    };
+    cpu.backend_mut().advance(2, stages).unwrap();
+    gpu.backend_mut().advance(2, stages).unwrap();
+    let (c, g) = (cpu.fields().unwrap(), gpu.fields().unwrap());
+    let (d, m) = max_diff(&g, &c);
+    assert!(d <= TOL * m, "max difference {d} (magnitude {m})");
+    // The last voxels (only reached through the second dimension) changed.
+    let n = c.len();
+    assert!(g[n - 1] > 0.2, "last voxel {}", g[n - 1]);
+}

@@ -102,6 +102,22 @@ fn a_broken_kernel_is_caught() {
 }
 
 #[test]
+fn a_grid_with_too_many_lines_is_refused() {
+    let limits = wgpu::Limits {
+        max_storage_buffer_binding_size: u64::MAX / 4,
+        max_buffer_size: u64::MAX / 4,
+        ..Default::default()
+    };
+    let err = FieldLayout::new(Grid::new(4096, 4096, 2, 20.0), 1, &limits)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("lines per sweep") && err.contains("--resolution"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_grid_too_large_for_the_adapter_is_refused_with_figures() {
     let limits = wgpu::Limits {
         max_storage_buffer_binding_size: 128 << 20,

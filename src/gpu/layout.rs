@@ -58,6 +58,22 @@ impl FieldLayout {
                 max_binding as f64 / 1048576.0
             )));
         }
+        // One invocation per grid line, 64 per workgroup, along one dispatch dimension.
+        let lines = (grid.ny * grid.nz)
+            .max(grid.nx * grid.nz)
+            .max(grid.nx * grid.ny) as u64;
+        let max_groups = limits.max_compute_workgroups_per_dimension as u64;
+        if lines.div_ceil(64) > max_groups {
+            return Err(Error::Resources(format!(
+                "a {}x{}x{} grid has {lines} lines per sweep; this adapter dispatches at most {} \
+                 (64 x {max_groups}); use --resolution {} or smaller, or --backend cpu",
+                grid.nx,
+                grid.ny,
+                grid.nz,
+                64 * max_groups,
+                ((64 * max_groups) as f64).sqrt() as usize
+            )));
+        }
         let layout = FieldLayout {
             grid,
             fields,
