@@ -17,6 +17,7 @@ fn species(n: usize, bone: bool) -> SpeciesList {
             bone_permeability: 0.5,
             growth_per_min: 0.0,
             capacity: 1.0,
+            solver: osteoniche::model::Solver::Split,
         })
         .collect();
     if bone {
@@ -29,6 +30,7 @@ fn species(n: usize, bone: bool) -> SpeciesList {
             bone_permeability: 1.0,
             growth_per_min: 0.0,
             capacity: 1.0,
+            solver: osteoniche::model::Solver::Split,
         });
     }
     SpeciesList::new(list)

@@ -252,6 +252,65 @@ uptake_rate = 10.0
     assert!(p > 0.8, "the bias must vanish with dt (observed order {p})");
 }
 
+/// The same box with the implicit solver at steps 100 to 1,000 times longer: the exact
+/// steady state, whatever dt.
+#[test]
+fn implicit_solver_reaches_the_exact_steady_state_at_long_steps() {
+    let (n, dx) = (25usize, 40.0f64);
+    let idx = |i: usize, j: usize, l: usize| i + n * (j + n * l);
+    let mut s_rate = vec![0.0; n * n * n];
+    let mut up = vec![0.0; n * n * n];
+    for l in 0..n {
+        for j in 0..n {
+            for i in 0..n {
+                let p = [(i as f64 + 0.5) * dx, (j as f64 + 0.5) * dx, (l as f64 + 0.5) * dx];
+                if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
+                    s_rate[idx(i, j, l)] = 38.0;
+                }
+                if p.iter().map(|c| (c - 500.0).powi(2)).sum::<f64>() <= 400.0f64.powi(2) {
+                    up[idx(i, j, l)] = 10.0;
+                }
+            }
+        }
+    }
+    let r = box_steady_state(n, dx, &s_rate, &up);
+    for dt in ["1 min", "10 min"] {
+        let text = format!(
+            r#"
+name = "box-implicit"
+grid = {{ size = [{n}, {n}, {n}], voxel_um = {dx} }}
+time = {{ dt = "{dt}", duration = "60 min" }}
+[[species]]
+name = "s"
+diffusion = 1e5
+decay = 0.1
+solver = "implicit"
+initial = {{ kind = "uniform", value = 38.0 }}
+[[sources]]
+species = "s"
+region = {{ kind = "shell", width_um = 40.0 }}
+supply_rate = 38.0
+target = 38.0
+[[sources]]
+species = "s"
+region = {{ kind = "sphere", center_um = [500.0, 500.0, 500.0], radius_um = 400.0 }}
+uptake_rate = 10.0
+"#
+        );
+        let sc = scenario(&text);
+        let mut sim = cpu_sim(&sc);
+        sim.advance(sc.steps).unwrap();
+        let u = sim.field("s").unwrap();
+        let rel = u
+            .iter()
+            .zip(&r)
+            .map(|(&a, &b)| (a as f64 - b).abs() / b.abs().max(1e-3))
+            .fold(0.0, f64::max);
+        println!("implicit solver, dt {dt}: max relative difference to the steady state {rel:.2e}");
+        assert!(rel < 2e-3, "dt {dt}: {rel}");
+    }
+}
+
 /// A 3-D Gaussian pulse spreads as the heat kernel: sigma^2(t) = sigma0^2 + 2 D t.
 #[test]
 fn gaussian_pulse_follows_the_heat_kernel() {

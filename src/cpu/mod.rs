@@ -2,6 +2,7 @@
 //! (`transport`, `sources`, `react`, `reduce`). It is a product path (on machines without a
 //! hardware GPU it beats software Vulkan) and the oracle the GPU is tested against.
 
+pub mod implicit;
 pub mod react;
 pub mod reduce;
 pub mod sources;
@@ -35,6 +36,7 @@ pub struct CpuBackend {
     fields: Vec<f32>,
     step_index: u64,
     threads: usize,
+    implicit_work: implicit::Work,
 }
 
 impl CpuBackend {
@@ -56,7 +58,27 @@ impl CpuBackend {
             fields,
             step_index: 0,
             threads: rayon::current_num_threads(),
+            implicit_work: implicit::Work::default(),
         })
+    }
+
+    /// Runs the implicit solves of one step (fields with `solver = "implicit"`).
+    fn implicit(&mut self) -> Result<()> {
+        let s = &self.setup;
+        for &f in &s.implicit {
+            implicit::solve(
+                &mut self.fields,
+                f,
+                s.species.bone(),
+                &s.grid,
+                &s.step,
+                &s.transport[f],
+                s.species.get(f).decay_per_min as f32,
+                &s.implicit_regions,
+                &mut self.implicit_work,
+            )?;
+        }
+        Ok(())
     }
 
     /// Runs the transport sweeps of one step.
@@ -78,7 +100,7 @@ impl CpuBackend {
 }
 
 /// Field `f` mutably and the bone field (if any, never mobile so never `f`) shared.
-fn split_field(
+pub(crate) fn split_field(
     fields: &mut [f32],
     n: usize,
     f: usize,
@@ -147,6 +169,7 @@ impl Backend for CpuBackend {
             }
             if stages.transport {
                 self.transport();
+                self.implicit()?;
             }
             if stages.reactions {
                 react::react(&mut self.fields, n, &self.setup.rates, dt);

@@ -4,4 +4,4 @@ pub mod reactions;
 pub mod species;
 
 pub use reactions::{ReactionParams, SpeciesRates};
-pub use species::{Species, SpeciesKind, SpeciesList};
+pub use species::{Solver, Species, SpeciesKind, SpeciesList};

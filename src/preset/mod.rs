@@ -109,6 +109,7 @@ fn resolve_species(s: &SpeciesSpec) -> Species {
         bone_permeability: s.bone_permeability,
         growth_per_min: s.growth,
         capacity: s.capacity,
+        solver: s.solver,
     }
 }
 

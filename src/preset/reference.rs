@@ -208,6 +208,7 @@ pub const KEYS: &[KeyDoc] = &[
         "> 0",
         "Logistic carrying capacity.",
     ),
+    k("species[].solver", "-", "\"split\"", "\"split\" | \"implicit\"", "Transport solver: LOD sweeps with sources and decay split off, or backward Euler on the full 3-D operator with them inside (exact quasi-steady states at long steps)."),
     k(
         "species[].initial.kind",
         "-",

@@ -250,6 +250,9 @@ pub struct SpeciesSpec {
     /// Logistic carrying capacity, field unit; > 0. Default 1.
     #[serde(default = "one")]
     pub capacity: f64,
+    /// `split` (default) or `implicit` (see [`crate::model::Solver`]).
+    #[serde(default)]
+    pub solver: crate::model::Solver,
     /// Initial condition. Default uniform 0.
     #[serde(default)]
     pub initial: InitialSpec,

@@ -167,6 +167,13 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
         )?;
         c.non_negative(&p("growth"), s.growth)?;
         c.positive(&p("capacity"), s.capacity)?;
+        if s.solver == crate::model::Solver::Implicit && !(s.kind.can_move() && s.diffusion > 0.0) {
+            return Err(c.fail(
+                &p("solver"),
+                "\"implicit\"",
+                "the implicit solver needs a mobile species (diffusion > 0, kind not bone/geometry)",
+            ));
+        }
         check_initial(&c, file, i, &s.initial)?;
         if let Some(d) = &s.dirichlet {
             let names = ["x_min", "x_max", "y_min", "y_max", "z_min", "z_max"];

@@ -8,7 +8,7 @@ use super::params::{FieldTransport, SourceRegion, StepUniform, shape};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::lattice::Lattice;
-use crate::model::{ReactionParams, SpeciesList, SpeciesRates};
+use crate::model::{ReactionParams, Solver, SpeciesList, SpeciesRates};
 use crate::preset::{InitialSpec, LatticePart, RegionSpec, Scenario};
 
 /// Everything a backend needs to run a scenario.
@@ -24,8 +24,12 @@ pub struct Setup {
     pub transport: Vec<FieldTransport>,
     /// One entry per field.
     pub rates: Vec<SpeciesRates>,
-    /// Supply/uptake regions, applied in order.
+    /// Supply/uptake regions of split fields, applied in order by the sources stage.
     pub regions: Vec<SourceRegion>,
+    /// Fields advanced by the implicit solver.
+    pub implicit: Vec<usize>,
+    /// Supply/uptake regions of implicit fields (inside their solve).
+    pub implicit_regions: Vec<SourceRegion>,
     /// Stages the preset switches on.
     pub stages: Stages,
 }
@@ -68,7 +72,8 @@ impl Setup {
                     diffusion: s.diffusion_um2_min as f32,
                     bone_permeability: s.bone_permeability as f32,
                     dirichlet_mask: 0,
-                    mobile: u32::from(s.mobile()),
+                    // Implicit fields are not swept: their own solver moves them.
+                    mobile: u32::from(s.mobile() && s.solver == Solver::Split),
                     dirichlet: [0.0; 8],
                 };
                 if let Some(d) = &spec.dirichlet {
@@ -83,7 +88,7 @@ impl Setup {
             })
             .collect();
         let index = |name: &str| sc.species.index(name).expect("validated species name") as u32;
-        let regions = sc
+        let all_regions: Vec<SourceRegion> = sc
             .preset
             .sources
             .iter()
@@ -131,14 +136,31 @@ impl Setup {
                 r
             })
             .collect();
+        let is_implicit = |f: usize| sc.species.get(f).solver == Solver::Implicit;
+        let (implicit_regions, regions): (Vec<SourceRegion>, Vec<SourceRegion>) =
+            all_regions.into_iter().partition(|r| is_implicit(r.field as usize));
+        let implicit = (0..sc.species.len()).filter(|&f| is_implicit(f)).collect();
+        let step = StepUniform {
+            n_regions: regions.len() as u32,
+            ..step
+        };
+        let mut rates = ReactionParams::from_species(&sc.species).rates;
+        for (f, r) in rates.iter_mut().enumerate() {
+            if is_implicit(f) {
+                // Decay acts inside the implicit solve.
+                r.decay = 0.0;
+            }
+        }
         let sw = &sc.preset.switches;
         Ok(Setup {
             grid,
             species: sc.species.clone(),
             step,
             transport,
-            rates: ReactionParams::from_species(&sc.species).rates,
+            rates,
             regions,
+            implicit,
+            implicit_regions,
             stages: Stages {
                 sources: sw.sources,
                 transport: sw.transport,

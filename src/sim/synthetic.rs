@@ -21,6 +21,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
             bone_permeability: 0.2,
             growth: 0.0,
             capacity: 1.0,
+            solver: Default::default(),
             initial: InitialSpec::Gaussian {
                 center_um: [n as f64 * 10.0; 3],
                 sigma_um: n as f64 * 4.0,
@@ -39,6 +40,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
         bone_permeability: 1.0,
         growth: 0.0,
         capacity: 1.0,
+        solver: Default::default(),
         initial: InitialSpec::Lattice {
             of: crate::preset::LatticePart::Bone,
             scale: 1.0,

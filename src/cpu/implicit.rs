@@ -1,0 +1,219 @@
+//! CPU mirror of `shaders/implicit.wgsl`: backward Euler on the whole 3-D operator of one
+//! field, with its decay, supply and uptake inside,
+//! `(I + dt (Lambda - A)) u' = u + dt F`, solved by Jacobi-preconditioned conjugate
+//! gradients warm-started from `u`. The matrix is symmetric positive definite (harmonic
+//! face diffusivities), its solution non-negative, and its fixed point the exact discrete
+//! steady state whatever `dt`. Dot products are summed per block of voxels in f32 and the
+//! blocks in f64, in a fixed order, as on the GPU.
+
+use rayon::prelude::*;
+
+use super::transport::{harmonic, local_factor};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::sim::params::{FieldTransport, SourceRegion, StepUniform};
+
+/// Voxels per partial sum (the GPU's workgroup).
+pub const DOT_BLOCK: usize = 256;
+/// Relative residual at which the solve stops.
+pub const TOLERANCE: f64 = 1e-5;
+/// Iterations after which a solve that has not converged is an error.
+pub const MAX_ITERATIONS: usize = 1000;
+
+/// Work vectors of one solve (reused between steps).
+#[derive(Default)]
+pub struct Work {
+    lam: Vec<f32>,
+    b: Vec<f32>,
+    r: Vec<f32>,
+    p: Vec<f32>,
+    q: Vec<f32>,
+}
+
+/// Everything the operator needs about the field and the grid.
+struct Operator<'a> {
+    grid: &'a Grid,
+    bone: Option<&'a [f32]>,
+    permeability: f32,
+    /// D / dx^2, 1/min.
+    d_dx2: f32,
+    dt: f32,
+    ft: &'a FieldTransport,
+}
+
+impl Operator<'_> {
+    fn g(&self, v: usize) -> f32 {
+        self.bone.map_or(1.0, |b| local_factor(b[v], self.permeability))
+    }
+
+    /// Face coefficients (1/min) of voxel `v` to its six neighbours (0 where there is none)
+    /// and its fixed-face coefficient and inflow (`sum kappa_b`, `sum kappa_b g_b`).
+    fn faces(&self, v: usize) -> ([(usize, f32); 6], f32, f32) {
+        let g = self.grid;
+        let c = [v % g.nx, (v / g.nx) % g.ny, v / (g.nx * g.ny)];
+        let n = [g.nx, g.ny, g.nz];
+        let stride = [1, g.nx, g.nx * g.ny];
+        let gv = self.g(v);
+        let mut out = [(v, 0.0f32); 6];
+        let (mut kb, mut inflow) = (0.0f32, 0.0f32);
+        for a in 0..3 {
+            for side in 0..2 {
+                let slot = 2 * a + side;
+                let inside = if side == 0 { c[a] > 0 } else { c[a] + 1 < n[a] };
+                if inside {
+                    let w = if side == 0 { v - stride[a] } else { v + stride[a] };
+                    out[slot] = (w, self.d_dx2 * harmonic(gv, self.g(w)));
+                } else if self.ft.dirichlet_mask >> slot & 1 == 1 {
+                    let k = 2.0 * self.d_dx2 * gv;
+                    kb += k;
+                    inflow += k * self.ft.dirichlet[slot];
+                }
+            }
+        }
+        (out, kb, inflow)
+    }
+
+    /// `(M x)_v` and the diagonal `M_vv`.
+    fn apply(&self, x: &[f32], lam: &[f32], v: usize) -> (f32, f32) {
+        let (faces, kb, _) = self.faces(v);
+        let mut off = 0.0f32;
+        let mut ksum = kb;
+        for (w, k) in faces {
+            off += k * (x[v] - x[w]);
+            ksum += k;
+        }
+        let diag = 1.0 + self.dt * (lam[v] + ksum);
+        (x[v] + self.dt * (lam[v] * x[v] + kb * x[v] + off), diag)
+    }
+
+    /// The diagonal `M_vv` alone.
+    fn diag(&self, lam: &[f32], v: usize) -> f32 {
+        let (faces, kb, _) = self.faces(v);
+        1.0 + self.dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>())
+    }
+}
+
+/// Sum over blocks of `DOT_BLOCK` voxels of f32 partial sums, blocks added in f64 in order.
+fn blocked_sum(n: usize, term: impl Fn(usize) -> f32 + Sync) -> f64 {
+    let partials: Vec<f32> = (0..n.div_ceil(DOT_BLOCK))
+        .into_par_iter()
+        .map(|b| (b * DOT_BLOCK..((b + 1) * DOT_BLOCK).min(n)).map(&term).sum::<f32>())
+        .collect();
+    partials.iter().map(|&p| p as f64).sum()
+}
+
+/// Advances field `f` of `fields` by one implicit step; returns the iterations used.
+#[allow(clippy::too_many_arguments, reason = "the solve needs the field, its neighbours and every parameter set")]
+pub fn solve(
+    fields: &mut [f32],
+    f: usize,
+    bone_field: Option<usize>,
+    grid: &Grid,
+    step: &StepUniform,
+    ft: &FieldTransport,
+    decay: f32,
+    regions: &[SourceRegion],
+    work: &mut Work,
+) -> Result<usize> {
+    let n = grid.len();
+    let dt = step.dt;
+    for v in [&mut work.lam, &mut work.b, &mut work.r, &mut work.p, &mut work.q] {
+        v.resize(n, 0.0);
+    }
+    // Coefficients: Lambda and F from decay and the field's regions (read before writing).
+    let ext = grid.extent_um().map(|e| e as f32);
+    let dx = grid.dx_um as f32;
+    {
+        let all: &[f32] = fields;
+        work.lam.par_iter_mut().zip(work.b.par_iter_mut()).enumerate().for_each(|(v, (lam, b))| {
+            let (i, j, k) = (v % grid.nx, (v / grid.nx) % grid.ny, v / (grid.nx * grid.ny));
+            let p = [(i as f32 + 0.5) * dx, (j as f32 + 0.5) * dx, (k as f32 + 0.5) * dx];
+            let mut l = decay;
+            let mut supply = 0.0f32;
+            for r in regions.iter().filter(|r| r.field as usize == f) {
+                let w = r.weight(p, ext, all[r.weight_field as usize * n + v]);
+                if w > 0.0 {
+                    l += w * (r.supply + r.uptake);
+                    supply += w * r.supply * r.target;
+                }
+            }
+            *lam = l;
+            *b = supply;
+        });
+    }
+    let (field, bone) = super::split_field(fields, n, f, bone_field);
+    let op = Operator {
+        grid,
+        bone,
+        permeability: ft.bone_permeability,
+        d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
+        dt,
+        ft,
+    };
+    // b = u + dt (F + fixed-face inflow); r = b - M x with x = u; p = r / diag.
+    let x: &mut [f32] = field;
+    {
+        let xs: &[f32] = x;
+        let Work { lam, b, r, p, .. } = work;
+        b.par_iter_mut()
+            .zip(r.par_iter_mut().zip(p.par_iter_mut()))
+            .enumerate()
+            .for_each(|(v, (b, (r, p)))| {
+                let (_, _, inflow) = op.faces(v);
+                *b = xs[v] + dt * (*b + inflow);
+                let (mx, diag) = op.apply(xs, lam, v);
+                *r = *b - mx;
+                *p = *r / diag;
+            });
+    }
+    let (lam, b) = (&work.lam, &work.b);
+    let bnorm = blocked_sum(n, |v| b[v] * b[v]).sqrt().max(1e-30);
+    let mut rz = {
+        let (r, p) = (&work.r, &work.p);
+        blocked_sum(n, |v| r[v] * p[v])
+    };
+    let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
+    let mut it = 0;
+    while rr.sqrt() > TOLERANCE * bnorm {
+        if it == MAX_ITERATIONS {
+            return Err(Error::Invalid(format!(
+                "implicit solve of field {f} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
+                rr.sqrt() / bnorm
+            )));
+        }
+        // q = M p
+        {
+            let p = &work.p;
+            work.q.par_iter_mut().enumerate().for_each(|(v, q)| *q = op.apply(p, lam, v).0);
+        }
+        let pq = blocked_sum(n, |v| work.p[v] * work.q[v]);
+        let alpha = (rz / pq) as f32;
+        // x += alpha p; r -= alpha q
+        {
+            let (p, q) = (&work.p, &work.q);
+            x.par_iter_mut()
+                .zip(work.r.par_iter_mut())
+                .enumerate()
+                .for_each(|(v, (x, r))| {
+                    *x += alpha * p[v];
+                    *r -= alpha * q[v];
+                });
+        }
+        let rz_new = blocked_sum(n, |v| work.r[v] * work.r[v] / op.diag(lam, v));
+        rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
+        let beta = (rz_new / rz) as f32;
+        rz = rz_new;
+        // p = z + beta p
+        {
+            let r = &work.r;
+            work.p
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(v, p)| *p = r[v] / op.diag(lam, v) + beta * *p);
+        }
+        it += 1;
+    }
+    // The exact solution is non-negative; clip what the tolerance leaves below zero.
+    x.par_iter_mut().for_each(|v| *v = v.max(0.0));
+    Ok(it)
+}
