@@ -263,7 +263,11 @@ fn implicit_solver_reaches_the_exact_steady_state_at_long_steps() {
     for l in 0..n {
         for j in 0..n {
             for i in 0..n {
-                let p = [(i as f64 + 0.5) * dx, (j as f64 + 0.5) * dx, (l as f64 + 0.5) * dx];
+                let p = [
+                    (i as f64 + 0.5) * dx,
+                    (j as f64 + 0.5) * dx,
+                    (l as f64 + 0.5) * dx,
+                ];
                 if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
                     s_rate[idx(i, j, l)] = 38.0;
                 }

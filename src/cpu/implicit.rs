@@ -28,6 +28,31 @@ pub struct Work {
     r: Vec<f32>,
     p: Vec<f32>,
     q: Vec<f32>,
+    /// dt times the coefficient of the face towards +x, +y, +z (0 at the box).
+    k: [Vec<f32>; 3],
+    diag: Vec<f32>,
+}
+
+/// `(M x)_v` from the precomputed faces: `diag x_v - sum_faces dt k x_neighbour`.
+#[inline]
+fn stencil(grid: &Grid, k: &[Vec<f32>; 3], diag: &[f32], x: &[f32], v: usize) -> f32 {
+    let stride = [1, grid.nx, grid.nx * grid.ny];
+    let c = [
+        v % grid.nx,
+        (v / grid.nx) % grid.ny,
+        v / (grid.nx * grid.ny),
+    ];
+    let n = [grid.nx, grid.ny, grid.nz];
+    let mut s = diag[v] * x[v];
+    for a in 0..3 {
+        if c[a] + 1 < n[a] {
+            s -= k[a][v] * x[v + stride[a]];
+        }
+        if c[a] > 0 {
+            s -= k[a][v - stride[a]] * x[v - stride[a]];
+        }
+    }
+    s
 }
 
 /// Everything the operator needs about the field and the grid.
@@ -37,13 +62,13 @@ struct Operator<'a> {
     permeability: f32,
     /// D / dx^2, 1/min.
     d_dx2: f32,
-    dt: f32,
     ft: &'a FieldTransport,
 }
 
 impl Operator<'_> {
     fn g(&self, v: usize) -> f32 {
-        self.bone.map_or(1.0, |b| local_factor(b[v], self.permeability))
+        self.bone
+            .map_or(1.0, |b| local_factor(b[v], self.permeability))
     }
 
     /// Face coefficients (1/min) of voxel `v` to its six neighbours (0 where there is none)
@@ -61,7 +86,11 @@ impl Operator<'_> {
                 let slot = 2 * a + side;
                 let inside = if side == 0 { c[a] > 0 } else { c[a] + 1 < n[a] };
                 if inside {
-                    let w = if side == 0 { v - stride[a] } else { v + stride[a] };
+                    let w = if side == 0 {
+                        v - stride[a]
+                    } else {
+                        v + stride[a]
+                    };
                     out[slot] = (w, self.d_dx2 * harmonic(gv, self.g(w)));
                 } else if self.ft.dirichlet_mask >> slot & 1 == 1 {
                     let k = 2.0 * self.d_dx2 * gv;
@@ -72,38 +101,26 @@ impl Operator<'_> {
         }
         (out, kb, inflow)
     }
-
-    /// `(M x)_v` and the diagonal `M_vv`.
-    fn apply(&self, x: &[f32], lam: &[f32], v: usize) -> (f32, f32) {
-        let (faces, kb, _) = self.faces(v);
-        let mut off = 0.0f32;
-        let mut ksum = kb;
-        for (w, k) in faces {
-            off += k * (x[v] - x[w]);
-            ksum += k;
-        }
-        let diag = 1.0 + self.dt * (lam[v] + ksum);
-        (x[v] + self.dt * (lam[v] * x[v] + kb * x[v] + off), diag)
-    }
-
-    /// The diagonal `M_vv` alone.
-    fn diag(&self, lam: &[f32], v: usize) -> f32 {
-        let (faces, kb, _) = self.faces(v);
-        1.0 + self.dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>())
-    }
 }
 
 /// Sum over blocks of `DOT_BLOCK` voxels of f32 partial sums, blocks added in f64 in order.
 fn blocked_sum(n: usize, term: impl Fn(usize) -> f32 + Sync) -> f64 {
     let partials: Vec<f32> = (0..n.div_ceil(DOT_BLOCK))
         .into_par_iter()
-        .map(|b| (b * DOT_BLOCK..((b + 1) * DOT_BLOCK).min(n)).map(&term).sum::<f32>())
+        .map(|b| {
+            (b * DOT_BLOCK..((b + 1) * DOT_BLOCK).min(n))
+                .map(&term)
+                .sum::<f32>()
+        })
         .collect();
     partials.iter().map(|&p| p as f64).sum()
 }
 
 /// Advances field `f` of `fields` by one implicit step; returns the iterations used.
-#[allow(clippy::too_many_arguments, reason = "the solve needs the field, its neighbours and every parameter set")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the solve needs the field, its neighbours and every parameter set"
+)]
 pub fn solve(
     fields: &mut [f32],
     f: usize,
@@ -117,7 +134,17 @@ pub fn solve(
 ) -> Result<usize> {
     let n = grid.len();
     let dt = step.dt;
-    for v in [&mut work.lam, &mut work.b, &mut work.r, &mut work.p, &mut work.q] {
+    for v in [
+        &mut work.lam,
+        &mut work.b,
+        &mut work.r,
+        &mut work.p,
+        &mut work.q,
+        &mut work.diag,
+    ] {
+        v.resize(n, 0.0);
+    }
+    for v in &mut work.k {
         v.resize(n, 0.0);
     }
     // Coefficients: Lambda and F from decay and the field's regions (read before writing).
@@ -125,21 +152,33 @@ pub fn solve(
     let dx = grid.dx_um as f32;
     {
         let all: &[f32] = fields;
-        work.lam.par_iter_mut().zip(work.b.par_iter_mut()).enumerate().for_each(|(v, (lam, b))| {
-            let (i, j, k) = (v % grid.nx, (v / grid.nx) % grid.ny, v / (grid.nx * grid.ny));
-            let p = [(i as f32 + 0.5) * dx, (j as f32 + 0.5) * dx, (k as f32 + 0.5) * dx];
-            let mut l = decay;
-            let mut supply = 0.0f32;
-            for r in regions.iter().filter(|r| r.field as usize == f) {
-                let w = r.weight(p, ext, all[r.weight_field as usize * n + v]);
-                if w > 0.0 {
-                    l += w * (r.supply + r.uptake);
-                    supply += w * r.supply * r.target;
+        work.lam
+            .par_iter_mut()
+            .zip(work.b.par_iter_mut())
+            .enumerate()
+            .for_each(|(v, (lam, b))| {
+                let (i, j, k) = (
+                    v % grid.nx,
+                    (v / grid.nx) % grid.ny,
+                    v / (grid.nx * grid.ny),
+                );
+                let p = [
+                    (i as f32 + 0.5) * dx,
+                    (j as f32 + 0.5) * dx,
+                    (k as f32 + 0.5) * dx,
+                ];
+                let mut l = decay;
+                let mut supply = 0.0f32;
+                for r in regions.iter().filter(|r| r.field as usize == f) {
+                    let w = r.weight(p, ext, all[r.weight_field as usize * n + v]);
+                    if w > 0.0 {
+                        l += w * (r.supply + r.uptake);
+                        supply += w * r.supply * r.target;
+                    }
                 }
-            }
-            *lam = l;
-            *b = supply;
-        });
+                *lam = l;
+                *b = supply;
+            });
     }
     let (field, bone) = super::split_field(fields, n, f, bone_field);
     let op = Operator {
@@ -147,31 +186,45 @@ pub fn solve(
         bone,
         permeability: ft.bone_permeability,
         d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
-        dt,
         ft,
     };
+    // Face coefficients (times dt) and the diagonal, once per solve.
+    {
+        let Work { k, diag, lam, .. } = &mut *work;
+        let [kx, ky, kz] = k;
+        let lam: &[f32] = lam;
+        kx.par_iter_mut()
+            .zip(ky.par_iter_mut().zip(kz.par_iter_mut()))
+            .zip(diag.par_iter_mut())
+            .enumerate()
+            .for_each(|(v, ((kx, (ky, kz)), d))| {
+                let (faces, kb, _) = op.faces(v);
+                // Slots 1, 3, 5 are the +x, +y, +z faces.
+                *kx = dt * faces[1].1;
+                *ky = dt * faces[3].1;
+                *kz = dt * faces[5].1;
+                *d = 1.0 + dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>());
+            });
+    }
+    let (kf, diag) = (&work.k, &work.diag);
     // b = u + dt (F + fixed-face inflow); r = b - M x with x = u; p = r / diag.
     let x: &mut [f32] = field;
     {
         let xs: &[f32] = x;
-        let Work { lam, b, r, p, .. } = work;
+        let (b, r, p) = (&mut work.b, &mut work.r, &mut work.p);
         b.par_iter_mut()
             .zip(r.par_iter_mut().zip(p.par_iter_mut()))
             .enumerate()
             .for_each(|(v, (b, (r, p)))| {
                 let (_, _, inflow) = op.faces(v);
                 *b = xs[v] + dt * (*b + inflow);
-                let (mx, diag) = op.apply(xs, lam, v);
-                *r = *b - mx;
-                *p = *r / diag;
+                *r = *b - stencil(grid, kf, diag, xs, v);
+                *p = *r / diag[v];
             });
     }
-    let (lam, b) = (&work.lam, &work.b);
+    let b = &work.b;
     let bnorm = blocked_sum(n, |v| b[v] * b[v]).sqrt().max(1e-30);
-    let mut rz = {
-        let (r, p) = (&work.r, &work.p);
-        blocked_sum(n, |v| r[v] * p[v])
-    };
+    let mut rz = blocked_sum(n, |v| work.r[v] * work.p[v]);
     let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
     let mut it = 0;
     while rr.sqrt() > TOLERANCE * bnorm {
@@ -184,7 +237,10 @@ pub fn solve(
         // q = M p
         {
             let p = &work.p;
-            work.q.par_iter_mut().enumerate().for_each(|(v, q)| *q = op.apply(p, lam, v).0);
+            work.q
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(v, q)| *q = stencil(grid, kf, diag, p, v));
         }
         let pq = blocked_sum(n, |v| work.p[v] * work.q[v]);
         let alpha = (rz / pq) as f32;
@@ -199,7 +255,7 @@ pub fn solve(
                     *r -= alpha * q[v];
                 });
         }
-        let rz_new = blocked_sum(n, |v| work.r[v] * work.r[v] / op.diag(lam, v));
+        let rz_new = blocked_sum(n, |v| work.r[v] * work.r[v] / diag[v]);
         rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
         let beta = (rz_new / rz) as f32;
         rz = rz_new;
@@ -209,7 +265,7 @@ pub fn solve(
             work.p
                 .par_iter_mut()
                 .enumerate()
-                .for_each(|(v, p)| *p = r[v] / op.diag(lam, v) + beta * *p);
+                .for_each(|(v, p)| *p = r[v] / diag[v] + beta * *p);
         }
         it += 1;
     }

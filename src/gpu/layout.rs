@@ -22,7 +22,14 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("sources", include_str!("../../shaders/sources.wgsl")),
     ("react", include_str!("../../shaders/react.wgsl")),
     ("reduce", include_str!("../../shaders/reduce.wgsl")),
+    ("implicit", include_str!("../../shaders/implicit.wgsl")),
 ];
+
+/// Region weights, for the kernels that apply supply and uptake.
+const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
+
+/// First binding index of the field chunks in the implicit kernel.
+pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 12;
 
 /// First binding index of the field chunks in per-voxel kernels.
 pub const FIRST_CHUNK_BINDING: u32 = 2;
@@ -97,6 +104,11 @@ impl FieldLayout {
         self.fields.div_ceil(self.fields_per_chunk)
     }
 
+    /// Storage buffers the implicit kernel binds (ten work arrays and the chunks).
+    pub fn implicit_storage_buffers(&self) -> u32 {
+        IMPLICIT_FIRST_CHUNK_BINDING - 2 + self.chunks() as u32
+    }
+
     /// Fields held by chunk `c`.
     pub fn chunk_fields(&self, c: usize) -> usize {
         (self.fields - c * self.fields_per_chunk).min(self.fields_per_chunk)
@@ -126,19 +138,24 @@ impl FieldLayout {
             s.push_str(shared);
             s.push('\n');
         }
-        if matches!(kernel, "sources" | "react") {
-            s.push_str(&self.chunk_accessors());
+        match kernel {
+            "sources" | "react" => s.push_str(&self.chunk_accessors(FIRST_CHUNK_BINDING)),
+            "implicit" => s.push_str(&self.chunk_accessors(IMPLICIT_FIRST_CHUNK_BINDING)),
+            _ => {}
+        }
+        if matches!(kernel, "sources" | "implicit") {
+            s.push_str(REGIONS);
         }
         s.push_str(body);
         Ok(s)
     }
 
-    fn chunk_accessors(&self) -> String {
+    fn chunk_accessors(&self, first_binding: u32) -> String {
         let mut s = String::new();
         for c in 0..self.chunks() {
             s.push_str(&format!(
                 "@group(0) @binding({}) var<storage, read_write> chunk{c}: array<f32>;\n",
-                FIRST_CHUNK_BINDING as usize + c
+                first_binding as usize + c
             ));
         }
         let cases = |body: &dyn Fn(usize) -> String| -> String {

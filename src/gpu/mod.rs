@@ -3,6 +3,7 @@
 //! into the generated prelude); a step is the list of dispatches in [`GpuBackend::encode_step`].
 
 pub mod context;
+pub mod implicit;
 pub mod kernel;
 pub mod layout;
 pub mod reduce;
@@ -33,6 +34,7 @@ pub struct GpuBackend {
     sources: Option<voxelwise::Voxelwise>,
     react: voxelwise::Voxelwise,
     reduce: reduce::Reduce,
+    implicit: Option<implicit::Implicit>,
     step_index: u64,
 }
 
@@ -154,6 +156,19 @@ impl GpuBackend {
             &chunks,
         )?;
         let reduce = reduce::Reduce::new(device, &fl, &setup.species, &step_uniforms, &chunks)?;
+        let implicit = if setup.implicit.is_empty() {
+            None
+        } else {
+            Some(implicit::Implicit::new(
+                &ctx,
+                &fl,
+                setup,
+                &step_uniforms[0],
+                &transport_params,
+                bone_binding,
+                &chunks,
+            )?)
+        };
         Ok(GpuBackend {
             ctx,
             setup: setup.clone(),
@@ -164,6 +179,7 @@ impl GpuBackend {
             sources,
             react,
             reduce,
+            implicit,
             step_index: 0,
         })
     }
@@ -173,8 +189,14 @@ impl GpuBackend {
         &self.layout
     }
 
-    /// Encodes one coupled step: sources, transport sweeps, reactions.
+    /// Encodes one coupled step: sources, transport sweeps, reactions (no implicit fields).
     fn encode_step(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
+        self.encode_first_half(enc, step, stages);
+        self.encode_second_half(enc, stages);
+    }
+
+    /// Half a step of sources and the transport sweeps.
+    fn encode_first_half(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
         // Sources are Strang-split around the rest: half a step before, half after.
         if stages.sources
             && let Some(sources) = &self.sources
@@ -193,6 +215,10 @@ impl GpuBackend {
                 self.transport.encode(&mut pass, axis);
             }
         }
+    }
+
+    /// Reactions and the second half step of sources.
+    fn encode_second_half(&self, enc: &mut wgpu::CommandEncoder, stages: Stages) {
         if stages.reactions {
             let mut pass = compute_pass(enc, "react");
             self.react.encode(&mut pass);
@@ -313,6 +339,24 @@ impl Backend for GpuBackend {
     }
 
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
+        if let Some(imp) = self.implicit.as_ref().filter(|_| stages.transport) {
+            // The implicit solves need the host between dispatches: one step at a time.
+            for _ in 0..steps {
+                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                self.encode_first_half(&mut enc, self.step_index, stages);
+                self.ctx.queue.submit([enc.finish()]);
+                let s = &self.setup;
+                for &f in &s.implicit {
+                    let d_dx2 = s.transport[f].diffusion * s.step.dt_over_dx2 / s.step.dt;
+                    imp.solve(&self.ctx, f, s.species.get(f).decay_per_min as f32, d_dx2)?;
+                }
+                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                self.encode_second_half(&mut enc, stages);
+                self.ctx.queue.submit([enc.finish()]);
+                self.step_index += 1;
+            }
+            return self.wait();
+        }
         let mut done = 0;
         while done < steps {
             let batch = (steps - done).min(STEPS_PER_SUBMIT);

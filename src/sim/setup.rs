@@ -137,8 +137,9 @@ impl Setup {
             })
             .collect();
         let is_implicit = |f: usize| sc.species.get(f).solver == Solver::Implicit;
-        let (implicit_regions, regions): (Vec<SourceRegion>, Vec<SourceRegion>) =
-            all_regions.into_iter().partition(|r| is_implicit(r.field as usize));
+        let (implicit_regions, regions): (Vec<SourceRegion>, Vec<SourceRegion>) = all_regions
+            .into_iter()
+            .partition(|r| is_implicit(r.field as usize));
         let implicit = (0..sc.species.len()).filter(|&f| is_implicit(f)).collect();
         let step = StepUniform {
             n_regions: regions.len() as u32,
