@@ -159,6 +159,23 @@ fn box_steady_state(n: usize, dx: f64, s_rate: &[f64], up: &[f64]) -> Vec<f64> {
     r
 }
 
+/// Supply rate (38/min in 40 µm strips along every face) and uptake rate (10/min in a
+/// central sphere of radius 400 µm) of the BioFVM box, voxel by voxel.
+fn box_rates(n: usize, dx: f64) -> (Vec<f64>, Vec<f64>) {
+    let mut s_rate = vec![0.0; n * n * n];
+    let mut up = vec![0.0; n * n * n];
+    for v in 0..n * n * n {
+        let p = [v % n, (v / n) % n, v / (n * n)].map(|c| (c as f64 + 0.5) * dx);
+        if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
+            s_rate[v] = 38.0;
+        }
+        if p.iter().map(|c| (c - 500.0).powi(2)).sum::<f64>() <= 400.0f64.powi(2) {
+            up[v] = 10.0;
+        }
+    }
+    (s_rate, up)
+}
+
 /// BioFVM convergence tests 2-3: a 1 mm box, D 1e5 µm^2/min, decay 0.1/min, supply 38/min
 /// in 40 µm strips along every face (target 38), and a central sink sphere of radius
 /// 400 µm with uptake 10/min. The time-stepped solution must approach the steady state of
@@ -196,25 +213,7 @@ uptake_rate = 10.0
         sim.field("s").unwrap()
     };
     let idx = |i: usize, j: usize, l: usize| i + n * (j + n * l);
-    let mut s_rate = vec![0.0; n * n * n];
-    let mut up = vec![0.0; n * n * n];
-    for l in 0..n {
-        for j in 0..n {
-            for i in 0..n {
-                let p = [
-                    (i as f64 + 0.5) * dx,
-                    (j as f64 + 0.5) * dx,
-                    (l as f64 + 0.5) * dx,
-                ];
-                if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
-                    s_rate[idx(i, j, l)] = 38.0;
-                }
-                if p.iter().map(|c| (c - 500.0).powi(2)).sum::<f64>() <= 400.0f64.powi(2) {
-                    up[idx(i, j, l)] = 10.0;
-                }
-            }
-        }
-    }
+    let (s_rate, up) = box_rates(n, dx);
     let r = box_steady_state(n, dx, &s_rate, &up);
     let centre = idx(n / 2, n / 2, n / 2);
     let rel = |u: &[f32]| {
@@ -257,26 +256,7 @@ uptake_rate = 10.0
 #[test]
 fn implicit_solver_reaches_the_exact_steady_state_at_long_steps() {
     let (n, dx) = (25usize, 40.0f64);
-    let idx = |i: usize, j: usize, l: usize| i + n * (j + n * l);
-    let mut s_rate = vec![0.0; n * n * n];
-    let mut up = vec![0.0; n * n * n];
-    for l in 0..n {
-        for j in 0..n {
-            for i in 0..n {
-                let p = [
-                    (i as f64 + 0.5) * dx,
-                    (j as f64 + 0.5) * dx,
-                    (l as f64 + 0.5) * dx,
-                ];
-                if p.iter().any(|&c| c < 40.0 || 1000.0 - c < 40.0) {
-                    s_rate[idx(i, j, l)] = 38.0;
-                }
-                if p.iter().map(|c| (c - 500.0).powi(2)).sum::<f64>() <= 400.0f64.powi(2) {
-                    up[idx(i, j, l)] = 10.0;
-                }
-            }
-        }
-    }
+    let (s_rate, up) = box_rates(n, dx);
     let r = box_steady_state(n, dx, &s_rate, &up);
     for dt in ["1 min", "10 min"] {
         let text = format!(
