@@ -50,6 +50,23 @@ impl Grid {
         i + self.nx * (j + self.ny * k)
     }
 
+    /// Voxel `(i, j, k)` of linear index `v`.
+    #[inline]
+    pub fn coords(&self, v: usize) -> [usize; 3] {
+        [
+            v % self.nx,
+            (v / self.nx) % self.ny,
+            v / (self.nx * self.ny),
+        ]
+    }
+
+    /// Centre of the voxel of linear index `v` in µm.
+    #[inline]
+    pub fn center_of(&self, v: usize) -> [f64; 3] {
+        let [i, j, k] = self.coords(v);
+        self.center(i, j, k)
+    }
+
     /// Centre of voxel `(i, j, k)` in µm.
     #[inline]
     pub fn center(&self, i: usize, j: usize, k: usize) -> [f64; 3] {

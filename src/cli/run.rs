@@ -418,11 +418,7 @@ fn check(sim: &mut Simulation, stats: &[FieldStats], job: &Job) -> anyhow::Resul
                 .find(|(_, x)| !x.is_finite())
                 .map(|(v, x)| (v, *x))
                 .unwrap_or((0, f32::NAN));
-            let (i, j, k) = (
-                v % sc.grid.nx,
-                (v / sc.grid.nx) % sc.grid.ny,
-                v / (sc.grid.nx * sc.grid.ny),
-            );
+            let [i, j, k] = sc.grid.coords(v);
             let ck = job.out.join(CHECKPOINT);
             let resume = if ck.exists() {
                 format!(

@@ -75,7 +75,7 @@ impl Operator<'_> {
     /// and its fixed-face coefficient and inflow (`sum kappa_b`, `sum kappa_b g_b`).
     fn faces(&self, v: usize) -> ([(usize, f32); 6], f32, f32) {
         let g = self.grid;
-        let c = [v % g.nx, (v / g.nx) % g.ny, v / (g.nx * g.ny)];
+        let c = g.coords(v);
         let n = [g.nx, g.ny, g.nz];
         let stride = [1, g.nx, g.nx * g.ny];
         let gv = self.g(v);
@@ -157,11 +157,7 @@ pub fn solve(
             .zip(work.b.par_iter_mut())
             .enumerate()
             .for_each(|(v, (lam, b))| {
-                let (i, j, k) = (
-                    v % grid.nx,
-                    (v / grid.nx) % grid.ny,
-                    v / (grid.nx * grid.ny),
-                );
+                let [i, j, k] = grid.coords(v);
                 let p = [
                     (i as f32 + 0.5) * dx,
                     (j as f32 + 0.5) * dx,

@@ -29,11 +29,7 @@ pub fn sources(fields: &mut [f32], grid: &Grid, regions: &[SourceRegion], dt: f3
             )]
             for v in 0..len {
                 let idx = bi * block_len + v;
-                let (i, j, k) = (
-                    idx % grid.nx,
-                    (idx / grid.nx) % grid.ny,
-                    idx / (grid.nx * grid.ny),
-                );
+                let [i, j, k] = grid.coords(idx);
                 let p = [
                     (i as f32 + 0.5) * dx,
                     (j as f32 + 0.5) * dx,

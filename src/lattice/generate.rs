@@ -216,14 +216,7 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
     let threshold = threshold_at(k0);
     let mut bone: Vec<f32> = (0..grid.len())
         .into_par_iter()
-        .map(|v| {
-            let (i, j, k) = (
-                v % grid.nx,
-                (v / grid.nx) % grid.ny,
-                v / (grid.nx * grid.ny),
-            );
-            generator.fraction(grid.center(i, j, k), k0, threshold, dx) as f32
-        })
+        .map(|v| generator.fraction(grid.center_of(v), k0, threshold, dx) as f32)
         .collect();
     for &(face, thickness) in &params.cortical {
         add_cortex(&grid, &mut bone, face, thickness);
@@ -235,12 +228,7 @@ pub fn trabecular(grid: Grid, params: &TrabecularParams, seed: u64) -> Vec<f32> 
 fn add_cortex(grid: &Grid, bone: &mut [f32], face: Face, thickness: f64) {
     let ext = grid.extent_um();
     bone.par_iter_mut().enumerate().for_each(|(v, b)| {
-        let (i, j, k) = (
-            v % grid.nx,
-            (v / grid.nx) % grid.ny,
-            v / (grid.nx * grid.ny),
-        );
-        let p = grid.center(i, j, k);
+        let p = grid.center_of(v);
         let depth = match face {
             Face::XMin => p[0],
             Face::XMax => ext[0] - p[0],

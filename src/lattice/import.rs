@@ -197,11 +197,7 @@ pub fn resample(v: &Volume, grid: &Grid) -> Result<Vec<f32>> {
     Ok((0..grid.len())
         .into_par_iter()
         .map(|vox| {
-            let (i, j, k) = (
-                vox % grid.nx,
-                (vox / grid.nx) % grid.ny,
-                vox / (grid.nx * grid.ny),
-            );
+            let [i, j, k] = grid.coords(vox);
             let mut s = 0.0;
             for sub in 0..27 {
                 let o = [sub % 3, (sub / 3) % 3, sub / 9];

@@ -194,12 +194,7 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     let mut out = vec![0f32; n * sc.species.len()];
     for (spec, field) in sc.preset.species.iter().zip(out.chunks_mut(n)) {
         field.par_iter_mut().enumerate().for_each(|(v, value)| {
-            let (i, j, k) = (
-                v % grid.nx,
-                (v / grid.nx) % grid.ny,
-                v / (grid.nx * grid.ny),
-            );
-            let p = grid.center(i, j, k);
+            let p = grid.center_of(v);
             *value = match &spec.initial {
                 InitialSpec::Uniform { value } => *value,
                 InitialSpec::Gaussian {
