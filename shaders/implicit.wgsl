@@ -27,7 +27,8 @@ struct Implicit {
 @group(0) @binding(9) var<storage, read_write> p: array<f32>;
 @group(0) @binding(10) var<storage, read_write> q: array<f32>;
 @group(0) @binding(11) var<storage, read_write> partials: array<vec4<f32>>;
-// Bindings 12.. are the field chunks, declared with load()/store() in the generated prelude.
+@group(0) @binding(12) var<storage, read_write> diag: array<f32>;
+// Bindings 13.. are the field chunks, declared with load()/store() in the generated prelude.
 
 const WG: u32 = 256u;
 var<workgroup> red: array<vec4<f32>, WG>;
@@ -52,18 +53,16 @@ fn value(which: u32, w: u32) -> f32 {
     return p[w];
 }
 
-// (M v)_voxel, diagonal M_vv and fixed-face inflow sum kappa_b g_b, for vector `which`.
-fn apply(which: u32, v: u32) -> vec3<f32> {
+// Over the six faces of voxel v, for vector `which`: the coupling sum k (v_v - v_n) over
+// inner faces, the inner face sum k, the fixed-face sum k_b, and the inflow k_b g_b.
+fn faces(which: u32, v: u32) -> vec4<f32> {
     let ft = fields[imp.field];
     let c = voxel_coords(v);
     let n = vec3<u32>(NX, NY, NZ);
     let stride = vec3<u32>(1u, NX, NX * NY);
     let gv = g_at(v, ft.bone_permeability);
     let xv = value(which, v);
-    var off = 0.0;
-    var ksum = 0.0;
-    var kb = 0.0;
-    var inflow = 0.0;
+    var sums = vec4<f32>(0.0);
     for (var a = 0u; a < 3u; a++) {
         for (var side = 0u; side < 2u; side++) {
             let slot = 2u * a + side;
@@ -71,19 +70,23 @@ fn apply(which: u32, v: u32) -> vec3<f32> {
             if (inside) {
                 let w = select(v + stride[a], v - stride[a], side == 0u);
                 let k = imp.d_dx2 * harmonic_mean(gv, g_at(w, ft.bone_permeability));
-                off += k * (xv - value(which, w));
-                ksum += k;
+                sums.x += k * (xv - value(which, w));
+                sums.y += k;
             } else if (((ft.dirichlet_mask >> slot) & 1u) == 1u) {
                 let k = 2.0 * imp.d_dx2 * gv;
-                kb += k;
-                inflow += k * ft.dirichlet[slot / 4u][slot % 4u];
+                sums.z += k;
+                sums.w += k * ft.dirichlet[slot / 4u][slot % 4u];
             }
         }
     }
-    let dt = step.dt;
-    let mv = xv + dt * (lam[v] * xv + kb * xv + off);
-    let diag = 1.0 + dt * (lam[v] + ksum + kb);
-    return vec3<f32>(mv, diag, inflow);
+    return sums;
+}
+
+// (M v)_voxel for vector `which` (the diagonal is in `diag`, from `setup`).
+fn apply(which: u32, v: u32) -> f32 {
+    let s = faces(which, v);
+    let xv = value(which, v);
+    return xv + step.dt * (lam[v] * xv + s.z * xv + s.x);
 }
 
 fn voxel_index(gid: vec3<u32>) -> u32 {
@@ -105,7 +108,7 @@ fn reduce_store(value: vec4<f32>, t: u32, wid: vec3<u32>) {
     }
 }
 
-// Lambda, the right-hand side's source part, and x = u.
+// Lambda, the diagonal, the right-hand side's source and fixed-face part, and x = u.
 @compute @workgroup_size(256)
 fn setup(@builtin(global_invocation_id) gid: vec3<u32>) {
     let v = voxel_index(gid);
@@ -129,8 +132,10 @@ fn setup(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     lam[v] = l;
-    rhs[v] = supply;
     x[v] = load(imp.field, v);
+    let f = faces(0u, v);
+    diag[v] = 1.0 + step.dt * (l + f.y + f.z);
+    rhs[v] = supply + f.w;
 }
 
 // rhs = u + dt (F + inflow); r = rhs - M x; p = r / diag; partial (r.p, r.r, rhs.rhs).
@@ -143,12 +148,11 @@ fn residual(
     let v = voxel_index(gid);
     var part = vec4<f32>(0.0);
     if (v < NV) {
-        let m = apply(0u, v);
-        let b = x[v] + step.dt * (rhs[v] + m.z);
+        let b = x[v] + step.dt * rhs[v];
         rhs[v] = b;
-        let rv = b - m.x;
+        let rv = b - apply(0u, v);
         r[v] = rv;
-        let pv = rv / m.y;
+        let pv = rv / diag[v];
         p[v] = pv;
         part = vec4<f32>(rv * pv, rv * rv, b * b, 0.0);
     }
@@ -165,7 +169,7 @@ fn matvec(
     let v = voxel_index(gid);
     var part = vec4<f32>(0.0);
     if (v < NV) {
-        let qv = apply(1u, v).x;
+        let qv = apply(1u, v);
         q[v] = qv;
         part = vec4<f32>(p[v] * qv, 0.0, 0.0, 0.0);
     }
@@ -185,8 +189,7 @@ fn update(
         x[v] += imp.alpha * p[v];
         let rv = r[v] - imp.alpha * q[v];
         r[v] = rv;
-        let d = apply(0u, v).y;
-        part = vec4<f32>(rv * rv / d, rv * rv, 0.0, 0.0);
+        part = vec4<f32>(rv * rv / diag[v], rv * rv, 0.0, 0.0);
     }
     reduce_store(part, lid.x, wid);
 }
@@ -198,7 +201,7 @@ fn direction(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (v >= NV) {
         return;
     }
-    p[v] = r[v] / apply(0u, v).y + imp.beta * p[v];
+    p[v] = r[v] / diag[v] + imp.beta * p[v];
 }
 
 // The field takes x, clipped at 0 (the exact solution is non-negative).

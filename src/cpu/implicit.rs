@@ -184,22 +184,26 @@ pub fn solve(
         d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
         ft,
     };
-    // Face coefficients (times dt) and the diagonal, once per solve.
+    // Face coefficients (times dt), the diagonal and the fixed-face inflow (added to the
+    // source part of b), once per solve.
     {
-        let Work { k, diag, lam, .. } = &mut *work;
+        let Work {
+            k, diag, lam, b, ..
+        } = &mut *work;
         let [kx, ky, kz] = k;
         let lam: &[f32] = lam;
         kx.par_iter_mut()
             .zip(ky.par_iter_mut().zip(kz.par_iter_mut()))
-            .zip(diag.par_iter_mut())
+            .zip(diag.par_iter_mut().zip(b.par_iter_mut()))
             .enumerate()
-            .for_each(|(v, ((kx, (ky, kz)), d))| {
-                let (faces, kb, _) = op.faces(v);
+            .for_each(|(v, ((kx, (ky, kz)), (d, b)))| {
+                let (faces, kb, inflow) = op.faces(v);
                 // Slots 1, 3, 5 are the +x, +y, +z faces.
                 *kx = dt * faces[1].1;
                 *ky = dt * faces[3].1;
                 *kz = dt * faces[5].1;
                 *d = 1.0 + dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>());
+                *b += inflow;
             });
     }
     let (kf, diag) = (&work.k, &work.diag);
@@ -212,8 +216,7 @@ pub fn solve(
             .zip(r.par_iter_mut().zip(p.par_iter_mut()))
             .enumerate()
             .for_each(|(v, (b, (r, p)))| {
-                let (_, _, inflow) = op.faces(v);
-                *b = xs[v] + dt * (*b + inflow);
+                *b = xs[v] + dt * *b;
                 *r = *b - stencil(grid, kf, diag, xs, v);
                 *p = *r / diag[v];
             });

@@ -78,7 +78,7 @@ impl Implicit {
             Slot::Read,
             Slot::Read,
         ];
-        slots.extend([Slot::ReadWrite; 7]);
+        slots.extend([Slot::ReadWrite; 8]);
         slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
         let bgl = layout(device, "osteoniche.implicit", &slots);
         let source = fl.shader_source("implicit", &setup.species)?;
@@ -132,6 +132,7 @@ impl Implicit {
             work("p"),
             work("q"),
         );
+        let diag = work("diag");
         let partial_bytes = 16 * (groups.0 as u64 * groups.1 as u64);
         let partials = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.implicit.partials"),
@@ -146,7 +147,7 @@ impl Implicit {
             mapped_at_creation: false,
         });
         let mut buffers = vec![step_uniform, &params, transport_params, &regions, bone];
-        buffers.extend([&lam, &rhs, &x, &r, &p, &q, &partials]);
+        buffers.extend([&lam, &rhs, &x, &r, &p, &q, &partials, &diag]);
         buffers.extend(chunks.iter());
         let group = bind(device, "osteoniche.implicit", &bgl, &buffers);
         Ok(Implicit {
@@ -207,6 +208,8 @@ impl Implicit {
         let [mut rz, mut rr, bb, _] = self.run(ctx, &[SETUP, RESIDUAL], true)?;
         let bnorm = bb.sqrt().max(1e-30);
         let mut it = 0;
+        // q = M p; after the first iteration the new direction goes in the same submission.
+        let mut to_q: &[usize] = &[MATVEC];
         while rr.sqrt() > TOLERANCE * bnorm {
             if it == MAX_ITERATIONS {
                 return Err(Error::Invalid(format!(
@@ -214,7 +217,7 @@ impl Implicit {
                     rr.sqrt() / bnorm
                 )));
             }
-            let [pq, ..] = self.run(ctx, &[MATVEC], true)?;
+            let [pq, ..] = self.run(ctx, to_q, true)?;
             params.alpha = (rz / pq) as f32;
             ctx.queue
                 .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
@@ -224,7 +227,7 @@ impl Implicit {
             rz = rz_new;
             ctx.queue
                 .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-            self.run(ctx, &[DIRECTION], false)?;
+            to_q = &[DIRECTION, MATVEC];
             it += 1;
         }
         self.run(ctx, &[FINISH], false)?;

@@ -29,7 +29,7 @@ pub const KERNELS: &[(&str, &str)] = &[
 const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
 
 /// First binding index of the field chunks in the implicit kernel.
-pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 12;
+pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 13;
 
 /// First binding index of the field chunks in per-voxel kernels.
 pub const FIRST_CHUNK_BINDING: u32 = 2;
@@ -104,7 +104,7 @@ impl FieldLayout {
         self.fields.div_ceil(self.fields_per_chunk)
     }
 
-    /// Storage buffers the implicit kernel binds (ten work arrays and the chunks).
+    /// Storage buffers the implicit kernel binds (eleven work arrays and the chunks).
     pub fn implicit_storage_buffers(&self) -> u32 {
         IMPLICIT_FIRST_CHUNK_BINDING - 2 + self.chunks() as u32
     }
