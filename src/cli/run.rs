@@ -282,8 +282,11 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             }
         }
         if target % checkpoint_every == 0 && !at_end {
-            // Only a state that passed the guard becomes the checkpoint.
-            guard(&mut sim, &job)?;
+            // Only a state that passed the guard becomes the checkpoint (a metrics sample
+            // at this step has already checked it).
+            if target % metrics_every != 0 {
+                guard(&mut sim, &job)?;
+            }
             metrics.flush()?;
             checkpoint(&mut sim, &job, &metrics)?.write(&out.join(CHECKPOINT))?;
         }
