@@ -1,5 +1,6 @@
 // Backward Euler on the whole 3-D operator of one field, with its decay, supply and uptake
-// inside: (I + dt (Lambda - A)) u' = u + dt F, by Jacobi-preconditioned conjugate
+// and the react step's production and loss inside: (I + dt (Lambda - A)) u' = u + dt F,
+// by Jacobi-preconditioned conjugate
 // gradients. One entry point per stage of an iteration; the host adds the workgroup
 // partial sums (in order, in f64) and sets alpha and beta between dispatches.
 // CPU mirror: src/cpu/implicit.rs.
@@ -7,7 +8,8 @@
 struct Implicit {
     field: u32,
     groups_x: u32,
-    _pad0: u32,
+    // 1 + the field's slot in `reaction`, or 0 when the react step gave it no rates.
+    slot: u32,
     _pad1: u32,
     decay: f32,
     alpha: f32,
@@ -28,7 +30,9 @@ struct Implicit {
 @group(0) @binding(10) var<storage, read_write> q: array<f32>;
 @group(0) @binding(11) var<storage, read_write> partials: array<vec4<f32>>;
 @group(0) @binding(12) var<storage, read_write> diag: array<f32>;
-// Bindings 13.. are the field chunks, declared with load()/store() in the generated prelude.
+// Production and loss rates from the react step, two arrays per implicit slot.
+@group(0) @binding(13) var<storage, read> reaction: array<f32>;
+// Bindings 14.. are the field chunks, declared with load()/store() in the generated prelude.
 
 const WG: u32 = 256u;
 var<workgroup> red: array<vec4<f32>, WG>;
@@ -130,6 +134,10 @@ fn setup(@builtin(global_invocation_id) gid: vec3<u32>) {
             l += w * (reg.supply + reg.uptake);
             supply += w * reg.supply * reg.target_value;
         }
+    }
+    if (imp.slot > 0u) {
+        l += reaction[(2u * (imp.slot - 1u) + 1u) * NV + v];
+        supply += reaction[(2u * (imp.slot - 1u)) * NV + v];
     }
     lam[v] = l;
     x[v] = load(imp.field, v);

@@ -1,9 +1,17 @@
 // Per-voxel reactions: every field's production and loss from rates() in
-// shared/model.wgsl, then the exponential update. CPU mirror: src/cpu/react.rs.
+// shared/model.wgsl plus, with the bone-metastasis model, biology() in
+// shared/biology.wgsl (per day), then the exponential update; a field the implicit solver
+// advances keeps its value and hands its rates to the solve. CPU mirror: src/cpu/react.rs.
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> species: array<SpeciesRates>;
-// Bindings 2.. are the field chunks, declared with load()/store() in the generated prelude.
+@group(0) @binding(2) var<storage, read> model: array<f32>;
+// Production and loss rates of the fields the implicit solver advances (two per slot).
+@group(0) @binding(3) var<storage, read_write> implicit_rates: array<f32>;
+// Bindings 4.. are the field chunks, declared with load()/store() in the generated prelude.
+
+// Days per minute: the model's rates are per day, the step is in minutes.
+const PER_DAY: f32 = 1.0 / 1440.0;
 
 @compute @workgroup_size(64)
 fn react(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -12,11 +20,29 @@ fn react(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     var u: array<f32, NF>;
+    var bp: array<f32, NF>;
+    var bl: array<f32, NF>;
     for (var f = 0u; f < NF; f++) {
         u[f] = load(f, v);
     }
+    if (MODEL_ON) {
+        biology(&u, &bp, &bl);
+    }
     for (var f = 0u; f < NF; f++) {
         let pl = rates(f, &u, species[f]);
-        store(f, v, exp_update(u[f], pl.x, pl.y, step.dt));
+        let prod = pl.x + bp[f] * PER_DAY;
+        let loss = pl.y + bl[f] * PER_DAY;
+        let slot = species[f].implicit;
+        if (slot > 0u) {
+            // The implicit solve that follows takes these rates; the field keeps its value.
+            implicit_rates[(2u * (slot - 1u)) * NV + v] = prod;
+            implicit_rates[(2u * (slot - 1u) + 1u) * NV + v] = loss;
+            continue;
+        }
+        var x = exp_update(u[f], prod, loss, step.dt);
+        if (MODEL_ON && f == BONE_FIELD) {
+            x = min(x, 1.0);
+        }
+        store(f, v, x);
     }
 }

@@ -220,7 +220,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "no species",
             GOOD.split("[[species]]").next().unwrap().to_string(),
-            vec!["missing field `species`"],
+            vec!["at least one [[species]] is needed"],
         ),
         (
             "two bone fields",

@@ -46,12 +46,13 @@ name = "full"
 description = "all keys"
 seed = 3
 grid = { size = [4, 4, 4], voxel_um = 20.0 }
-time = { dt = "1 min", duration = "2 min", scheme = "crank-nicolson" }
+time = { dt = "1 min", duration = "2 min", scheme = "crank-nicolson", implicit_tolerance = 1e-6 }
 output = { metrics_every = "1 min", snapshot_every = "2 min" }
 switches = { sources = true, transport = true, reactions = false }
 lattice = { kind = "procedural", bv_tv = 0.2, tb_th_um = 30.0, anisotropy = 1.2, axis = "x", plate_fraction = 0.3, cortical = { faces = ["z_min"], thickness_um = 20.0 }, vessels = { density = 0.05, calibre_um = 20.0 } }
 [[species]]
 name = "a"
+source = "test"
 kind = "factor"
 unit = "nM"
 diffusion = 1.0
@@ -103,6 +104,44 @@ const THRESHOLD_LATTICE: &str = r#"lattice = { kind = "file", path = "scan.nrrd"
 const SPACING_LATTICE: &str =
     r#"lattice = { kind = "procedural", tb_th_um = 30.0, tb_sp_um = 150.0 }"#;
 
+/// A preset with a model and every model key.
+const MODEL: &str = r#"name = "m"
+[grid]
+size = [4, 4, 4]
+voxel_um = 20.0
+[time]
+dt = "1 h"
+duration = "2 h"
+implicit_tolerance = 1e-4
+[model]
+file = "presets/model/bone-metastasis.toml"
+well_mixed = false
+mechanisms = { M4 = false }
+set = { alpha1 = 3.0 }
+[model.initial]
+bone = { kind = "uniform", value = 0.1 }
+vessels = { kind = "uniform", value = 0.1 }
+osteoclast = { kind = "uniform", value = 0.0 }
+osteoblast = { kind = "uniform", value = 0.0 }
+[[species]]
+name = "x"
+source = "test"
+"#;
+
+/// Map-valued keys of `[model]` as the reference names them.
+fn generic_model_key(key: &str) -> String {
+    for (prefix, generic) in [
+        ("model.mechanisms.", "model.mechanisms.<Mk>"),
+        ("model.set.", "model.set.<parameter>"),
+        ("model.initial.", "model.initial.<field>"),
+    ] {
+        if key.starts_with(prefix) {
+            return generic.to_string();
+        }
+    }
+    key.to_string()
+}
+
 #[test]
 fn reference_lists_exactly_the_schema_keys() {
     let procedural = FULL
@@ -124,6 +163,17 @@ fn reference_lists_exactly_the_schema_keys() {
         let value: toml::Value = toml::from_str(&preset.to_toml()).unwrap();
         walk("", &value, &mut schema);
     }
+    let model =
+        osteoniche::preset::Preset::parse(MODEL, "<model>").unwrap_or_else(|e| panic!("{e}"));
+    let value: toml::Value = toml::from_str(&model.to_toml()).unwrap();
+    let mut model_keys = BTreeSet::new();
+    walk("", &value, &mut model_keys);
+    schema.extend(
+        model_keys
+            .iter()
+            .filter(|k| k.starts_with("model."))
+            .map(|k| generic_model_key(k)),
+    );
     // The tag keys of tagged tables are documented once per table.
     schema.insert("species[].initial.kind".into());
     schema.insert("sources[].region.kind".into());

@@ -2,7 +2,7 @@
 //! (no GPU needed), for single- and multi-chunk layouts, with and without a bone field.
 
 use osteoniche::gpu::FieldLayout;
-use osteoniche::gpu::layout::KERNELS;
+use osteoniche::gpu::layout::{KERNELS, MODEL_KERNELS};
 use osteoniche::grid::Grid;
 use osteoniche::model::{Species, SpeciesKind, SpeciesList};
 
@@ -36,6 +36,26 @@ fn species(n: usize, bone: bool) -> SpeciesList {
     SpeciesList::new(list)
 }
 
+/// The bone-metastasis model's fields, in its own order.
+fn model_species() -> SpeciesList {
+    SpeciesList::new(
+        osteoniche::model::biology::MODEL_FIELDS
+            .iter()
+            .map(|(name, kind, _)| Species {
+                name: name.to_string(),
+                kind: *kind,
+                unit: "nM".into(),
+                diffusion_um2_min: 100.0,
+                decay_per_min: 0.0,
+                bone_permeability: 0.0,
+                growth_per_min: 0.0,
+                capacity: 1.0,
+                solver: osteoniche::model::Solver::Split,
+            })
+            .collect(),
+    )
+}
+
 fn validate(source: &str, what: &str) {
     let module = naga::front::wgsl::parse_str(source)
         .unwrap_or_else(|e| panic!("{what}: WGSL parse error:\n{}", e.emit_to_string(source)));
@@ -66,6 +86,11 @@ fn every_kernel_validates_for_several_layouts() {
         }
         let layout = FieldLayout::new(grid, sp.len(), &limits).expect("layout");
         for (kernel, _) in KERNELS {
+            if MODEL_KERNELS.contains(kernel) {
+                let err = layout.shader_source(kernel, &sp).unwrap_err().to_string();
+                assert!(err.contains("model"), "{kernel} without the model: {err}");
+                continue;
+            }
             let src = layout.shader_source(kernel, &sp).expect("source");
             validate(
                 &src,
@@ -82,6 +107,30 @@ fn every_kernel_validates_for_several_layouts() {
 }
 
 #[test]
+fn every_kernel_validates_with_the_model() {
+    let sp = model_species();
+    // One buffer, and four fields per buffer (seven chunks, switch-based load/store).
+    for limit in [None, Some(4 * 4 * 1000)] {
+        let mut limits = wgpu::Limits {
+            max_storage_buffers_per_shader_stage: 16,
+            ..Default::default()
+        };
+        if let Some(l) = limit {
+            limits.max_storage_buffer_binding_size = l;
+        }
+        let layout = FieldLayout::new(Grid::new(10, 10, 10, 20.0), sp.len(), &limits).unwrap();
+        for (kernel, _) in KERNELS {
+            let src = layout.shader_source(kernel, &sp).expect("source");
+            assert!(src.contains("const MODEL_ON: bool = true;"));
+            validate(
+                &src,
+                &format!("{kernel} with the model, {} chunks", layout.chunks()),
+            );
+        }
+    }
+}
+
+#[test]
 fn a_broken_kernel_is_caught() {
     // The validator is not a rubber stamp: a type error in a kernel fails.
     let sp = species(2, false);
@@ -89,7 +138,7 @@ fn a_broken_kernel_is_caught() {
     let src = layout
         .shader_source("react", &sp)
         .unwrap()
-        .replace("store(f, v, exp_update", "store(f, 1.5, exp_update");
+        .replace("store(f, v, x);", "store(f, 1.5, x);");
     let module = naga::front::wgsl::parse_str(&src);
     let failed = match module {
         Err(_) => true,

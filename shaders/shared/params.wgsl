@@ -41,7 +41,7 @@ struct SpeciesRates {
     decay: f32,
     growth: f32,
     capacity: f32,
-    _pad: f32,
+    implicit: u32,
 }
 
 // Voxel coordinates of linear index v.

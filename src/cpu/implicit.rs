@@ -15,7 +15,8 @@ use crate::sim::params::{FieldTransport, SourceRegion, StepUniform};
 
 /// Voxels per partial sum (the GPU's workgroup).
 pub const DOT_BLOCK: usize = 256;
-/// Relative residual at which the solve stops.
+/// Relative residual at which the solve stops, unless the preset sets
+/// `time.implicit_tolerance`.
 pub const TOLERANCE: f64 = 1e-5;
 /// Iterations after which a solve that has not converged is an error.
 pub const MAX_ITERATIONS: usize = 1000;
@@ -53,6 +54,49 @@ fn stencil(grid: &Grid, k: &[Vec<f32>; 3], diag: &[f32], x: &[f32], v: usize) ->
         }
     }
     s
+}
+
+/// `q = M p` along grid line `line` (the x-line at y = line % ny, z = line / ny), written
+/// into `q` (that line's slice); returns the line's partial sum of `p.q`.
+#[inline]
+fn matvec_line(
+    grid: &Grid,
+    k: &[Vec<f32>; 3],
+    diag: &[f32],
+    p: &[f32],
+    line: usize,
+    q: &mut [f32],
+) -> f32 {
+    let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz);
+    let (y, z) = (line % ny, line / ny);
+    let plane = nx * ny;
+    let base = line * nx;
+    let mut dot = 0f32;
+    for (i, out) in q.iter_mut().enumerate() {
+        let v = base + i;
+        let mut s = diag[v] * p[v];
+        if i + 1 < nx {
+            s -= k[0][v] * p[v + 1];
+        }
+        if i > 0 {
+            s -= k[0][v - 1] * p[v - 1];
+        }
+        if y + 1 < ny {
+            s -= k[1][v] * p[v + nx];
+        }
+        if y > 0 {
+            s -= k[1][v - nx] * p[v - nx];
+        }
+        if z + 1 < nz {
+            s -= k[2][v] * p[v + plane];
+        }
+        if z > 0 {
+            s -= k[2][v - plane] * p[v - plane];
+        }
+        *out = s;
+        dot += p[v] * s;
+    }
+    dot
 }
 
 /// Everything the operator needs about the field and the grid.
@@ -117,6 +161,8 @@ fn blocked_sum(n: usize, term: impl Fn(usize) -> f32 + Sync) -> f64 {
 }
 
 /// Advances field `f` of `fields` by one implicit step; returns the iterations used.
+/// `reaction` holds the production (added to the source) and loss rate (added to Lambda)
+/// the react step computed for this field, 1/min.
 #[allow(
     clippy::too_many_arguments,
     reason = "the solve needs the field, its neighbours and every parameter set"
@@ -130,6 +176,8 @@ pub fn solve(
     ft: &FieldTransport,
     decay: f32,
     regions: &[SourceRegion],
+    reaction: Option<(&[f32], &[f32])>,
+    tolerance: f64,
     work: &mut Work,
 ) -> Result<usize> {
     let n = grid.len();
@@ -171,6 +219,10 @@ pub fn solve(
                         l += w * (r.supply + r.uptake);
                         supply += w * r.supply * r.target;
                     }
+                }
+                if let Some((prod, loss)) = reaction {
+                    l += loss[v];
+                    supply += prod[v];
                 }
                 *lam = l;
                 *b = supply;
@@ -226,36 +278,49 @@ pub fn solve(
     let mut rz = blocked_sum(n, |v| work.r[v] * work.p[v]);
     let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
     let mut it = 0;
-    while rr.sqrt() > TOLERANCE * bnorm {
+    while rr.sqrt() > tolerance * bnorm {
         if it == MAX_ITERATIONS {
             return Err(Error::Invalid(format!(
                 "implicit solve of field {f} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
                 rr.sqrt() / bnorm
             )));
         }
-        // q = M p
-        {
+        // q = M p with the partial sums of p.q, line by line (one pass).
+        let pq: f64 = {
             let p = &work.p;
-            work.q
-                .par_iter_mut()
+            let partials: Vec<f32> = work
+                .q
+                .par_chunks_mut(grid.nx)
                 .enumerate()
-                .for_each(|(v, q)| *q = stencil(grid, kf, diag, p, v));
-        }
-        let pq = blocked_sum(n, |v| work.p[v] * work.q[v]);
+                .map(|(line, qs)| matvec_line(grid, kf, diag, p, line, qs))
+                .collect();
+            partials.iter().map(|&s| s as f64).sum()
+        };
         let alpha = (rz / pq) as f32;
-        // x += alpha p; r -= alpha q
-        {
+        // x += alpha p; r -= alpha q, with the partial sums of r.r / diag and r.r.
+        let (rz_new, rr_new) = {
             let (p, q) = (&work.p, &work.q);
-            x.par_iter_mut()
-                .zip(work.r.par_iter_mut())
+            let partials: Vec<(f32, f32)> = x
+                .par_chunks_mut(DOT_BLOCK)
+                .zip(work.r.par_chunks_mut(DOT_BLOCK))
                 .enumerate()
-                .for_each(|(v, (x, r))| {
-                    *x += alpha * p[v];
-                    *r -= alpha * q[v];
-                });
-        }
-        let rz_new = blocked_sum(n, |v| work.r[v] * work.r[v] / diag[v]);
-        rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
+                .map(|(blk, (xs, rs))| {
+                    let (mut rz, mut rr) = (0f32, 0f32);
+                    for (i, (x, r)) in xs.iter_mut().zip(rs.iter_mut()).enumerate() {
+                        let v = blk * DOT_BLOCK + i;
+                        *x += alpha * p[v];
+                        *r -= alpha * q[v];
+                        rz += *r * *r / diag[v];
+                        rr += *r * *r;
+                    }
+                    (rz, rr)
+                })
+                .collect();
+            partials
+                .iter()
+                .fold((0f64, 0f64), |(a, b), &(c, d)| (a + c as f64, b + d as f64))
+        };
+        rr = rr_new;
         let beta = (rz_new / rz) as f32;
         rz = rz_new;
         // p = z + beta p

@@ -3,9 +3,11 @@
 //! hardware GPU it beats software Vulkan) and the oracle the GPU is tested against.
 
 pub mod implicit;
+pub mod motility;
 pub mod react;
 pub mod reduce;
 pub mod sources;
+pub mod surface;
 pub mod transport;
 
 use crate::error::{Error, Result};
@@ -37,6 +39,9 @@ pub struct CpuBackend {
     step_index: u64,
     threads: usize,
     implicit_work: implicit::Work,
+    scratch: Vec<f32>,
+    /// Production and loss rates of the implicit fields, from the react step.
+    implicit_rates: Vec<f32>,
 }
 
 impl CpuBackend {
@@ -59,14 +64,22 @@ impl CpuBackend {
             step_index: 0,
             threads: rayon::current_num_threads(),
             implicit_work: implicit::Work::default(),
+            scratch: Vec::new(),
+            implicit_rates: Vec::new(),
         })
     }
 
     /// Runs the implicit solves of one step (fields with `solver = "implicit"`).
     fn implicit(&mut self) -> Result<()> {
         let s = &self.setup;
+        let n = s.grid.len();
         for &f in &s.implicit {
-            implicit::solve(
+            let slot = s.rates[f].implicit as usize;
+            let reaction = (slot > 0 && !self.implicit_rates.is_empty()).then(|| {
+                let r = &self.implicit_rates[2 * (slot - 1) * n..];
+                (&r[..n], &r[n..2 * n])
+            });
+            let it = implicit::solve(
                 &mut self.fields,
                 f,
                 s.species.bone(),
@@ -75,10 +88,22 @@ impl CpuBackend {
                 &s.transport[f],
                 s.species.get(f).decay_per_min as f32,
                 &s.implicit_regions,
+                reaction,
+                s.implicit_tolerance,
                 &mut self.implicit_work,
             )?;
+            log::debug!("implicit solve of field {f}: {it} iterations");
         }
         Ok(())
+    }
+
+    /// Runs the chemotaxis pairs of one step.
+    fn motility(&mut self) {
+        let Some(m) = &self.setup.model else { return };
+        for pair in &m.chemotaxis {
+            let g = &self.setup.grid;
+            motility::motility(&mut self.fields, g, m.index.bone, pair, &mut self.scratch);
+        }
     }
 
     /// Runs the transport sweeps of one step.
@@ -169,10 +194,33 @@ impl Backend for CpuBackend {
             }
             if stages.transport {
                 self.transport();
+                self.motility();
+            }
+            let slots = self.setup.rates.iter().filter(|r| r.implicit > 0).count();
+            if stages.reactions {
+                self.implicit_rates.resize(2 * slots * n, 0.0);
+                let model = self.setup.model.as_ref();
+                let rates = &self.setup.rates;
+                react::react(
+                    &mut self.fields,
+                    n,
+                    rates,
+                    model,
+                    &mut self.implicit_rates,
+                    dt,
+                );
+            } else {
+                self.implicit_rates.clear();
+            }
+            if stages.transport {
                 self.implicit()?;
             }
-            if stages.reactions {
-                react::react(&mut self.fields, n, &self.setup.rates, dt);
+            if stages.reactions
+                && let Some(m) = &self.setup.model
+            {
+                let well_mixed = m.params.well_mixed();
+                let (b, s) = (m.index.bone, m.index.surface);
+                surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
             }
             if stages.sources {
                 sources::sources(
@@ -189,5 +237,17 @@ impl Backend for CpuBackend {
 
     fn stats(&mut self) -> Result<Vec<FieldStats>> {
         Ok(reduce::reduce(&self.fields, self.setup.grid.len()))
+    }
+
+    fn set_model_values(&mut self, values: &[f32]) -> Result<()> {
+        match &mut self.setup.model {
+            Some(m) if m.params.values.len() == values.len() => {
+                m.params.values.copy_from_slice(values);
+                Ok(())
+            }
+            _ => Err(Error::Invalid(
+                "this simulation has no model parameters to update".into(),
+            )),
+        }
     }
 }

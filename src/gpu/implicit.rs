@@ -9,7 +9,7 @@ use wgpu::util::DeviceExt;
 use super::kernel::{Slot, bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use super::{GpuContext, compute_pass, map_read};
-use crate::cpu::implicit::{MAX_ITERATIONS, TOLERANCE};
+use crate::cpu::implicit::MAX_ITERATIONS;
 use crate::error::{Error, Result};
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
@@ -23,7 +23,8 @@ const WG: u32 = 256;
 struct Params {
     field: u32,
     groups_x: u32,
-    _pad: [u32; 2],
+    slot: u32,
+    _pad: u32,
     decay: f32,
     alpha: f32,
     beta: f32,
@@ -51,6 +52,10 @@ const FINISH: usize = 5;
 
 impl Implicit {
     /// Builds the solver for `setup`'s implicit fields.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "every buffer the solver binds is shared with other kernels"
+    )]
     pub fn new(
         ctx: &GpuContext,
         fl: &FieldLayout,
@@ -58,6 +63,7 @@ impl Implicit {
         step_uniform: &wgpu::Buffer,
         transport_params: &wgpu::Buffer,
         bone: &wgpu::Buffer,
+        reaction: &wgpu::Buffer,
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
         let device = &ctx.device;
@@ -79,6 +85,7 @@ impl Implicit {
             Slot::Read,
         ];
         slots.extend([Slot::ReadWrite; 8]);
+        slots.push(Slot::Read);
         slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
         let bgl = layout(device, "osteoniche.implicit", &slots);
         let source = fl.shader_source("implicit", &setup.species)?;
@@ -147,7 +154,7 @@ impl Implicit {
             mapped_at_creation: false,
         });
         let mut buffers = vec![step_uniform, &params, transport_params, &regions, bone];
-        buffers.extend([&lam, &rhs, &x, &r, &p, &q, &partials, &diag]);
+        buffers.extend([&lam, &rhs, &x, &r, &p, &q, &partials, &diag, reaction]);
         buffers.extend(chunks.iter());
         let group = bind(device, "osteoniche.implicit", &bgl, &buffers);
         Ok(Implicit {
@@ -192,12 +199,22 @@ impl Implicit {
         Ok(total)
     }
 
-    /// Advances field `field` by one implicit step; returns the iterations used.
-    pub fn solve(&self, ctx: &GpuContext, field: usize, decay: f32, d_dx2: f32) -> Result<usize> {
+    /// Advances field `field` by one implicit step; returns the iterations used. `slot` is
+    /// 1 + the field's slot in the react step's rate buffer, or 0 for none.
+    pub fn solve(
+        &self,
+        ctx: &GpuContext,
+        field: usize,
+        slot: u32,
+        decay: f32,
+        d_dx2: f32,
+        tolerance: f64,
+    ) -> Result<usize> {
         let mut params = Params {
             field: field as u32,
             groups_x: self.groups.0,
-            _pad: [0; 2],
+            slot,
+            _pad: 0,
             decay,
             alpha: 0.0,
             beta: 0.0,
@@ -210,7 +227,7 @@ impl Implicit {
         let mut it = 0;
         // q = M p; after the first iteration the new direction goes in the same submission.
         let mut to_q: &[usize] = &[MATVEC];
-        while rr.sqrt() > TOLERANCE * bnorm {
+        while rr.sqrt() > tolerance * bnorm {
             if it == MAX_ITERATIONS {
                 return Err(Error::Invalid(format!(
                     "implicit solve of field {field} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",

@@ -23,16 +23,40 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("react", include_str!("../../shaders/react.wgsl")),
     ("reduce", include_str!("../../shaders/reduce.wgsl")),
     ("implicit", include_str!("../../shaders/implicit.wgsl")),
+    ("surface", include_str!("../../shaders/surface.wgsl")),
+    ("motility", include_str!("../../shaders/motility.wgsl")),
 ];
+
+/// The bone-metastasis model's terms, for the react kernel when the model is on.
+const BIOLOGY: &str = include_str!("../../shaders/shared/biology.wgsl");
+
+/// The react kernel's stand-in for `biology()` when the model is off.
+const NO_BIOLOGY: &str = "fn biology(u: ptr<function, array<f32, NF>>, \
+    prod: ptr<function, array<f32, NF>>, loss: ptr<function, array<f32, NF>>) {}\n";
+
+/// Kernels that need the model's fields (built only when the model is on).
+pub const MODEL_KERNELS: &[&str] = &["surface", "motility"];
+
+/// First binding of the field chunks in a per-voxel kernel, or `None` for kernels that
+/// bind one chunk at a time.
+pub fn first_chunk_binding(kernel: &str) -> Option<u32> {
+    match kernel {
+        "sources" | "surface" => Some(2),
+        "motility" => Some(3),
+        "react" => Some(4),
+        "implicit" => Some(IMPLICIT_FIRST_CHUNK_BINDING),
+        _ => None,
+    }
+}
 
 /// Region weights, for the kernels that apply supply and uptake.
 const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
 
 /// First binding index of the field chunks in the implicit kernel.
-pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 13;
+pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 14;
 
-/// First binding index of the field chunks in per-voxel kernels.
-pub const FIRST_CHUNK_BINDING: u32 = 2;
+/// Most bindings a per-voxel kernel takes before its field chunks.
+pub const FIRST_CHUNK_BINDING: u32 = 4;
 
 /// Placement of the fields in buffers.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +147,15 @@ impl FieldLayout {
             .map(|(_, src)| *src)
             .ok_or_else(|| Error::Gpu(format!("no kernel `{kernel}`")))?;
         let g = &self.grid;
+        let model = crate::model::ModelIndex::new(species).is_ok();
+        if MODEL_KERNELS.contains(&kernel) && !model {
+            return Err(Error::Gpu(format!(
+                "kernel `{kernel}` needs the bone-metastasis model's fields"
+            )));
+        }
         let mut s = species.wgsl_constants();
+        s.push_str(&crate::model::parameters::wgsl_constants());
+        s.push_str(&format!("const MODEL_ON: bool = {model};\n"));
         s.push_str(&format!(
             "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NZ: u32 = {}u;\nconst NV: u32 = {}u;\n\
              const MAX_LINE: u32 = {}u;\nconst FIELDS_PER_CHUNK: u32 = {}u;\n",
@@ -138,10 +170,11 @@ impl FieldLayout {
             s.push_str(shared);
             s.push('\n');
         }
-        match kernel {
-            "sources" | "react" => s.push_str(&self.chunk_accessors(FIRST_CHUNK_BINDING)),
-            "implicit" => s.push_str(&self.chunk_accessors(IMPLICIT_FIRST_CHUNK_BINDING)),
-            _ => {}
+        if let Some(first) = first_chunk_binding(kernel) {
+            s.push_str(&self.chunk_accessors(first));
+        }
+        if kernel == "react" {
+            s.push_str(if model { BIOLOGY } else { NO_BIOLOGY });
         }
         if matches!(kernel, "sources" | "implicit") {
             s.push_str(REGIONS);

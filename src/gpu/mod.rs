@@ -6,6 +6,7 @@ pub mod context;
 pub mod implicit;
 pub mod kernel;
 pub mod layout;
+pub mod motility;
 pub mod reduce;
 pub mod transport;
 pub mod voxelwise;
@@ -35,6 +36,10 @@ pub struct GpuBackend {
     react: voxelwise::Voxelwise,
     reduce: reduce::Reduce,
     implicit: Option<implicit::Implicit>,
+    implicit_rates: wgpu::Buffer,
+    model_params: wgpu::Buffer,
+    surface: Option<voxelwise::Voxelwise>,
+    motility: Option<motility::Motility>,
     step_index: u64,
 }
 
@@ -109,6 +114,22 @@ impl GpuBackend {
             storage,
         );
         let dummy = init("osteoniche.empty", &[0u8; 64], storage);
+        let model_values: Vec<f32> = match &setup.model {
+            Some(m) => m.params.values.clone(),
+            None => vec![0.0; 16],
+        };
+        let slots = setup.rates.iter().filter(|r| r.implicit > 0).count() as u64;
+        let implicit_rates = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("osteoniche.implicit.rates"),
+            size: (8 * slots * n).max(64),
+            usage: storage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let model_params = init(
+            "osteoniche.model.params",
+            bytemuck::cast_slice(&model_values),
+            storage | wgpu::BufferUsages::COPY_DST,
+        );
         let bone_binding = bone_copy.as_ref().unwrap_or(&dummy);
         let transport = transport::Transport::new(
             device,
@@ -142,7 +163,7 @@ impl GpuBackend {
                 &fl,
                 &setup.species,
                 &half_step,
-                &regions,
+                &[(&regions, false)],
                 &chunks,
             )?)
         };
@@ -152,9 +173,40 @@ impl GpuBackend {
             &fl,
             &setup.species,
             &step_uniforms[0],
-            &rates,
+            &[
+                (&rates, false),
+                (&model_params, false),
+                (&implicit_rates, true),
+            ],
             &chunks,
         )?;
+        let (surface, motility) = match &setup.model {
+            None => (None, None),
+            Some(m) => {
+                let surface = voxelwise::Voxelwise::new(
+                    device,
+                    "surface",
+                    &fl,
+                    &setup.species,
+                    &step_uniforms[0],
+                    &[(&model_params, false)],
+                    &chunks,
+                )?;
+                let motility = if m.chemotaxis.is_empty() {
+                    None
+                } else {
+                    Some(motility::Motility::new(
+                        device,
+                        &fl,
+                        &setup.species,
+                        &step_uniforms[0],
+                        &m.chemotaxis,
+                        &chunks,
+                    )?)
+                };
+                (Some(surface), motility)
+            }
+        };
         let reduce = reduce::Reduce::new(device, &fl, &setup.species, &step_uniforms, &chunks)?;
         let implicit = if setup.implicit.is_empty() {
             None
@@ -166,6 +218,7 @@ impl GpuBackend {
                 &step_uniforms[0],
                 &transport_params,
                 bone_binding,
+                &implicit_rates,
                 &chunks,
             )?)
         };
@@ -180,6 +233,10 @@ impl GpuBackend {
             react,
             reduce,
             implicit,
+            implicit_rates,
+            model_params,
+            surface,
+            motility,
             step_index: 0,
         })
     }
@@ -189,13 +246,15 @@ impl GpuBackend {
         &self.layout
     }
 
-    /// Encodes one coupled step: sources, transport sweeps, reactions (no implicit fields).
+    /// Encodes one coupled step without implicit solves: sources, transport sweeps,
+    /// chemotaxis, reactions, bone surface, sources.
     fn encode_step(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
         self.encode_first_half(enc, step, stages);
         self.encode_second_half(enc, stages);
     }
 
-    /// Half a step of sources and the transport sweeps.
+    /// Half a step of sources, the transport sweeps, chemotaxis and reactions: everything
+    /// before the implicit solves.
     fn encode_first_half(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
         // Sources are Strang-split around the rest: half a step before, half after.
         if stages.sources
@@ -215,13 +274,31 @@ impl GpuBackend {
                 self.transport.encode(&mut pass, axis);
             }
         }
-    }
-
-    /// Reactions and the second half step of sources.
-    fn encode_second_half(&self, enc: &mut wgpu::CommandEncoder, stages: Stages) {
+        if stages.transport
+            && let Some(motility) = &self.motility
+        {
+            motility.encode(enc, |f| {
+                let (chunk, offset) = self.locate(f);
+                (&self.chunks[chunk], offset)
+            });
+        }
         if stages.reactions {
             let mut pass = compute_pass(enc, "react");
             self.react.encode(&mut pass);
+        } else {
+            // No reaction rates for the implicit solves of this step.
+            enc.clear_buffer(&self.implicit_rates, 0, None);
+        }
+    }
+
+    /// The bone surface and the second half step of sources: everything after the
+    /// implicit solves.
+    fn encode_second_half(&self, enc: &mut wgpu::CommandEncoder, stages: Stages) {
+        if stages.reactions
+            && let Some(surface) = &self.surface
+        {
+            let mut pass = compute_pass(enc, "surface");
+            surface.encode(&mut pass);
         }
         if stages.sources
             && let Some(sources) = &self.sources
@@ -348,7 +425,9 @@ impl Backend for GpuBackend {
                 let s = &self.setup;
                 for &f in &s.implicit {
                     let d_dx2 = s.transport[f].diffusion * s.step.dt_over_dx2 / s.step.dt;
-                    imp.solve(&self.ctx, f, s.species.get(f).decay_per_min as f32, d_dx2)?;
+                    let decay = s.species.get(f).decay_per_min as f32;
+                    let tol = s.implicit_tolerance;
+                    imp.solve(&self.ctx, f, s.rates[f].implicit, decay, d_dx2, tol)?;
                 }
                 let mut enc = self.ctx.device.create_command_encoder(&Default::default());
                 self.encode_second_half(&mut enc, stages);
@@ -385,5 +464,20 @@ impl Backend for GpuBackend {
         self.ctx.queue.submit([enc.finish()]);
         let bytes = self.read_buffer(&self.reduce.partials, self.reduce.partials.size())?;
         Ok(self.reduce.finish(bytemuck::cast_slice(&bytes)))
+    }
+
+    fn set_model_values(&mut self, values: &[f32]) -> Result<()> {
+        match &mut self.setup.model {
+            Some(m) if m.params.values.len() == values.len() => {
+                m.params.values.copy_from_slice(values);
+                self.ctx
+                    .queue
+                    .write_buffer(&self.model_params, 0, bytemuck::cast_slice(values));
+                Ok(())
+            }
+            _ => Err(Error::Invalid(
+                "this simulation has no model parameters to update".into(),
+            )),
+        }
     }
 }

@@ -1,9 +1,10 @@
-//! Kernels `sources` and `react` (`shaders/sources.wgsl`, `shaders/react.wgsl`): per-voxel
-//! kernels that bind every field chunk. They share this one struct; each keeps its name.
+//! Kernels `sources`, `react` and `surface` (`shaders/<name>.wgsl`): per-voxel kernels that
+//! bind a step uniform, read-only parameter arrays and every field chunk. They share this
+//! one struct; each keeps its name.
 
 use super::kernel::{Slot, bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::SpeciesList;
 
 /// Invocations per workgroup (keep in sync with `@workgroup_size` in the shaders).
@@ -17,23 +18,37 @@ pub struct Voxelwise {
 }
 
 impl Voxelwise {
-    /// Builds kernel `name` (`sources` or `react`) with its parameter array `params`.
+    /// Builds kernel `name` with its parameter arrays `params` (bindings 1..; `true` marks
+    /// one the kernel writes).
     pub fn new(
         device: &wgpu::Device,
         name: &str,
         fl: &FieldLayout,
         species: &SpeciesList,
         step_uniform: &wgpu::Buffer,
-        params: &wgpu::Buffer,
+        params: &[(&wgpu::Buffer, bool)],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let mut slots = vec![Slot::Uniform, Slot::Read];
+        let first = super::layout::first_chunk_binding(name);
+        if first != Some(1 + params.len() as u32) {
+            return Err(Error::Gpu(format!(
+                "kernel `{name}` binds its chunks at {first:?}, not after {} parameter arrays",
+                params.len()
+            )));
+        }
+        let mut slots = vec![Slot::Uniform];
+        slots.extend(
+            params
+                .iter()
+                .map(|&(_, w)| if w { Slot::ReadWrite } else { Slot::Read }),
+        );
         slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
         let label = format!("osteoniche.{name}");
         let bgl = layout(device, &label, &slots);
         let source = fl.shader_source(name, species)?;
         let pipeline = pipelines(device, name, &source, &bgl, &[name])?.remove(0);
-        let mut buffers = vec![step_uniform, params];
+        let mut buffers = vec![step_uniform];
+        buffers.extend(params.iter().map(|&(b, _)| b));
         buffers.extend(chunks.iter());
         let group = bind(device, &label, &bgl, &buffers);
         Ok(Voxelwise {

@@ -159,39 +159,16 @@ impl Lattice {
         self.bone.iter().map(|&b| b as f64).sum::<f64>() / self.bone.len().max(1) as f64
     }
 
-    /// Bone-surface indicator: a voxel's bone fraction times the largest marrow fraction
-    /// among its six neighbours (zero inside solid bone and in open marrow).
+    /// Bone-surface indicator `min(1, 2 |grad b|)` (see `cpu::surface`): 1 on both sides of
+    /// a sharp bone-marrow interface, zero inside solid bone and in open marrow. The same
+    /// indicator the model's `surface` kernel recomputes every step.
     pub fn surface(&self) -> Vec<f32> {
         let g = self.grid;
         (0..g.len())
             .into_par_iter()
             .map(|v| {
-                let i = v % g.nx;
-                let j = (v / g.nx) % g.ny;
-                let k = v / (g.nx * g.ny);
-                let mut marrow: f32 = 0.0;
-                let mut look = |ii: usize, jj: usize, kk: usize| {
-                    marrow = marrow.max(1.0 - self.bone[g.index(ii, jj, kk)]);
-                };
-                if i > 0 {
-                    look(i - 1, j, k);
-                }
-                if i + 1 < g.nx {
-                    look(i + 1, j, k);
-                }
-                if j > 0 {
-                    look(i, j - 1, k);
-                }
-                if j + 1 < g.ny {
-                    look(i, j + 1, k);
-                }
-                if k > 0 {
-                    look(i, j, k - 1);
-                }
-                if k + 1 < g.nz {
-                    look(i, j, k + 1);
-                }
-                self.bone[v] * marrow
+                let [x, y, z] = g.coords(v);
+                crate::cpu::surface::indicator(&self.bone, &g, x, y, z)
             })
             .collect()
     }

@@ -1,7 +1,12 @@
-//! What is simulated: the species (fields) and the per-voxel reaction terms.
+//! What is simulated: the species (fields), the per-voxel reaction terms, and the
+//! bone-metastasis model with its parameter registry.
 
+pub mod biology;
+pub mod parameters;
 pub mod reactions;
 pub mod species;
+pub mod systemic;
 
+pub use biology::{ModelIndex, ModelParams};
 pub use reactions::{ReactionParams, SpeciesRates};
 pub use species::{Solver, Species, SpeciesKind, SpeciesList};

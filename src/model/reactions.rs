@@ -19,8 +19,9 @@ pub struct SpeciesRates {
     pub growth: f32,
     /// Logistic carrying capacity, field unit (> 0).
     pub capacity: f32,
-    /// Padding to 16 bytes.
-    pub _pad: f32,
+    /// 1 + the field's slot among the implicit fields when the implicit solver takes its
+    /// reaction rates (the react step then leaves the field to the solve), else 0.
+    pub implicit: u32,
 }
 const _: () = assert!(std::mem::size_of::<SpeciesRates>() == 16);
 
@@ -40,7 +41,7 @@ impl ReactionParams {
                 decay: s.decay_per_min as f32,
                 growth: s.growth_per_min as f32,
                 capacity: s.capacity.max(f64::MIN_POSITIVE) as f32,
-                _pad: 0.0,
+                implicit: 0,
             })
             .collect();
         ReactionParams { rates }

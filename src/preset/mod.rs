@@ -4,6 +4,7 @@
 
 pub mod duration;
 pub mod locate;
+pub mod model_file;
 pub mod reference;
 pub mod schema;
 mod validate;
@@ -11,6 +12,7 @@ mod validate;
 use std::path::Path;
 
 pub use duration::SimDuration;
+pub use model_file::{ModelData, ModelFile, ParamEntry};
 pub use schema::*;
 
 use crate::error::{Error, Result};
@@ -25,6 +27,8 @@ pub struct Preset {
     pub file: PresetFile,
     /// Where it came from (a path, or `<string>`).
     pub origin: String,
+    /// The model file `[model] file` names, loaded and checked.
+    pub model: Option<ModelData>,
 }
 
 impl Preset {
@@ -34,17 +38,52 @@ impl Preset {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Parses and checks preset text; `origin` names it in error messages.
+    /// Parses and checks preset text; `origin` names it in error messages, and a model
+    /// file it names is read relative to `origin`'s folder.
     pub fn parse(text: &str, origin: &str) -> Result<Preset> {
+        Self::parse_with_model(text, origin, None)
+    }
+
+    /// As [`Preset::parse`], with the model file's text given (`(text, origin)`) instead of
+    /// read from disk (a checkpoint carries the model it ran).
+    pub fn parse_with_model(
+        text: &str,
+        origin: &str,
+        model_text: Option<(&str, &str)>,
+    ) -> Result<Preset> {
         let locator = Locator::new(origin, text);
         let file: PresetFile = toml::from_str(text).map_err(|e| Error::Preset {
             location: locator.at_offset(e.span().map(|s| s.start)),
             message: explain_toml_error(e.message()),
         })?;
-        validate::check(&file, &locator)?;
+        let model = match (&file.model, model_text) {
+            (None, _) => None,
+            (Some(_), Some((text, origin))) => Some(ModelData::parse(text, origin)?),
+            (Some(spec), None) => {
+                let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
+                let path = dir.join(&spec.file);
+                if !path.is_file() {
+                    return Err(Error::Value {
+                        location: locator.locate(&[
+                            locate::Seg::Key("model".into()),
+                            locate::Seg::Key("file".into()),
+                        ]),
+                        key: "model.file".into(),
+                        value: format!("\"{}\"", spec.file),
+                        allowed: format!(
+                            "no such file: {} (the path is relative to the preset's folder)",
+                            path.display()
+                        ),
+                    });
+                }
+                Some(ModelData::load(&path)?)
+            }
+        };
+        validate::check(&file, &locator, model.as_ref())?;
         Ok(Preset {
             file,
             origin: origin.to_string(),
+            model,
         })
     }
 
@@ -74,7 +113,20 @@ impl Preset {
             }
         }
         let grid = Grid::new(size[0], size[1], size[2], dx);
-        let species = SpeciesList::new(f.species.iter().map(resolve_species).collect());
+        let mut specs: Vec<SpeciesSpec> = Vec::new();
+        let mut model = None;
+        if let (Some(spec), Some(data)) = (&f.model, &self.model) {
+            for s in &data.file.species {
+                let mut s = s.clone();
+                if let Some(ic) = spec.initial.get(&s.name) {
+                    s.initial = ic.clone();
+                }
+                specs.push(s);
+            }
+            model = Some(crate::model::ModelParams::new(&data.file, spec));
+        }
+        specs.extend(f.species.iter().cloned());
+        let species = SpeciesList::new(specs.iter().map(resolve_species).collect());
         let dt_min = f.time.dt.minutes();
         let steps = (f.time.duration.minutes() / dt_min - 1e-9).ceil().max(1.0) as u64;
         Ok(Scenario {
@@ -85,6 +137,8 @@ impl Preset {
             steps,
             theta: f.time.scheme.theta(),
             seed: seed.unwrap_or(f.seed),
+            specs,
+            model,
             preset: f.clone(),
             base_dir: std::path::Path::new(&self.origin)
                 .parent()
@@ -130,6 +184,11 @@ pub struct Scenario {
     pub theta: f64,
     /// Seed in use.
     pub seed: u64,
+    /// Every field's entry, model fields first (with `[model.initial]` applied), in
+    /// memory order.
+    pub specs: Vec<SpeciesSpec>,
+    /// The model's parameter array, when the preset has a `[model]`.
+    pub model: Option<crate::model::ModelParams>,
     /// The checked preset.
     pub preset: PresetFile,
     /// Folder that relative paths in the preset (lattice files) are resolved against.

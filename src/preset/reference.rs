@@ -92,6 +92,7 @@ pub const KEYS: &[KeyDoc] = &[
         "\"backward-euler\" | \"crank-nicolson\"",
         "Transport time scheme: first order and positivity preserving, or second order.",
     ),
+    k("time.implicit_tolerance", "-", "1e-5", "1e-8..=1e-2", "Relative residual at which an implicit solve stops; 1e-3 is ample for quasi-steady cytokines of a biological model."),
     k(
         "output.metrics_every",
         "time",
@@ -208,6 +209,7 @@ pub const KEYS: &[KeyDoc] = &[
         "> 0",
         "Logistic carrying capacity.",
     ),
+    k("species[].source", "-", "empty", "text", "Where the numbers come from: paper with table or figure, or \"assumption\"."),
     k("species[].solver", "-", "\"split\"", "\"split\" | \"implicit\"", "Transport solver: LOD sweeps with sources and decay split off, or backward Euler on the full 3-D operator with them inside (exact quasi-steady states at long steps)."),
     k(
         "species[].initial.kind",
@@ -440,6 +442,11 @@ pub const KEYS: &[KeyDoc] = &[
         "a species name",
         "Field whose value scales the rates voxel by voxel.",
     ),
+    k("model.file", "-", "required", "path relative to the preset", "Model file: the model's fields and every parameter with unit and source (docs/model.md)."),
+    k("model.mechanisms.<Mk>", "-", "true", "true | false; M1..M19", "Switch of mechanism Mk (MODEL.md section 3)."),
+    k("model.set.<parameter>", "parameter's unit", "the model file's value", "the parameter's range (docs/model.md)", "Replaces one parameter of the model file."),
+    k("model.initial.<field>", "-", "the model file's", "an initial condition (as species[].initial)", "Replaces the initial condition of one of the model's fields."),
+    k("model.well_mixed", "-", "false", "true needs grid.size = [1, 1, 1]", "One voxel without transport, bone-surface indicator held at 1 (calibration against the ODE models)."),
 ];
 
 /// The reference as a Markdown table.

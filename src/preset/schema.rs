@@ -32,11 +32,37 @@ pub struct PresetFile {
     /// The bone lattice. Default: none (pure marrow).
     #[serde(default)]
     pub lattice: Option<LatticeSpec>,
-    /// The fields, in memory order. At least one.
+    /// The fields, in memory order (after the model's). At least one, unless the preset
+    /// has a `[model]`.
+    #[serde(default)]
     pub species: Vec<SpeciesSpec>,
     /// Supply and uptake regions. Default: none.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
+    /// The bone-metastasis model (its fields come first in memory). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSpec>,
+}
+
+/// `[model]`: the bone-metastasis model of a model file, with this scenario's changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Model file (fields and parameters with units and sources), relative to the preset.
+    pub file: String,
+    /// Mechanism switches, `M1`..`M19` = true/false; unnamed ones stay on. Default: all on.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mechanisms: std::collections::BTreeMap<String, bool>,
+    /// Parameter values replacing the model file's, in the unit the file states.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub set: std::collections::BTreeMap<String, f64>,
+    /// Initial conditions replacing the model file's, by field name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub initial: std::collections::BTreeMap<String, InitialSpec>,
+    /// One voxel without transport (grid 1x1x1): the bone-surface indicator is held at 1.
+    /// Default false.
+    #[serde(default)]
+    pub well_mixed: bool,
 }
 
 fn default_seed() -> u64 {
@@ -86,6 +112,13 @@ pub struct TimeSpec {
     /// Transport time scheme. Default `backward-euler`.
     #[serde(default = "default_scheme")]
     pub scheme: Scheme,
+    /// Relative residual at which an implicit solve stops, 1e-8..=1e-2. Default 1e-5.
+    #[serde(default = "default_tolerance")]
+    pub implicit_tolerance: f64,
+}
+
+fn default_tolerance() -> f64 {
+    crate::cpu::implicit::TOLERANCE
 }
 
 fn default_scheme() -> Scheme {
@@ -259,6 +292,9 @@ pub struct SpeciesSpec {
     /// Fixed values on chosen outer faces (Dirichlet). Default: all faces no-flux.
     #[serde(default)]
     pub dirichlet: Option<DirichletSpec>,
+    /// Where the numbers come from (paper, table or figure, or "assumption"). Default: empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
 }
 
 fn default_kind() -> SpeciesKind {
@@ -299,8 +335,8 @@ pub enum LatticePart {
     Bone,
     /// One minus the bone fraction.
     Marrow,
-    /// The bone surface indicator: bone fraction times the marrow fraction of the
-    /// neighbourhood (non-zero only where bone meets marrow).
+    /// The bone-surface indicator `min(1, 2 |grad b|)`: 1 on both sides of a sharp
+    /// bone-marrow interface, 0 deep in bone or marrow.
     Surface,
     /// The vessel (sinusoid) density, when the lattice has vessels.
     Vessels,

@@ -1,6 +1,7 @@
 //! Range checks on a parsed preset, each reported at the key's line.
 
 use super::locate::{Locator, Seg, path_string};
+use super::model_file::ModelData;
 use super::schema::*;
 use crate::error::{Error, Result};
 
@@ -70,7 +71,7 @@ impl Checker<'_, '_> {
 }
 
 /// Checks every value of a parsed preset against its allowed range.
-pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
+pub(super) fn check(file: &PresetFile, loc: &Locator<'_>, model: Option<&ModelData>) -> Result<()> {
     let c = Checker { loc };
     if file.name.trim().is_empty() {
         return Err(c.fail(&[key("name")], "\"\"", "must not be empty"));
@@ -102,6 +103,13 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
             &format!("must not exceed time.duration (\"{}\")", file.time.duration),
         ));
     }
+    c.within(
+        &[key("time"), key("implicit_tolerance")],
+        file.time.implicit_tolerance,
+        1e-8,
+        1e-2,
+        "must be within 1e-8..=1e-2",
+    )?;
     // [output]
     if let Some(d) = file.output.metrics_every {
         c.duration(&[key("output"), key("metrics_every")], d)?;
@@ -114,86 +122,21 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>) -> Result<()> {
         check_lattice(&c, l)?;
     }
     // [[species]]
-    if file.species.is_empty() {
+    if file.species.is_empty() && file.model.is_none() {
         return Err(c.fail(
             &[key("species")],
             "[]",
-            "at least one [[species]] is needed",
+            "at least one [[species]] is needed (or a [model])",
         ));
     }
-    let mut bones = 0;
-    for (i, s) in file.species.iter().enumerate() {
-        let p = |k: &str| vec![key("species"), Seg::Index(i), key(k)];
-        let valid_name = s
-            .name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic())
-            && s.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !valid_name {
-            return Err(c.fail(
-                &p("name"),
-                format!("\"{}\"", s.name),
-                "a name starts with a letter and has only letters, digits, '-' and '_'",
-            ));
-        }
-        if let Some(j) = file.species[..i].iter().position(|o| o.name == s.name) {
-            return Err(c.fail(
-                &p("name"),
-                format!("\"{}\"", s.name),
-                &format!("duplicate: species[{j}] has the same name"),
-            ));
-        }
-        if s.kind == crate::model::SpeciesKind::Bone {
-            bones += 1;
-            if bones > 1 {
-                return Err(c.fail(
-                    &p("kind"),
-                    "\"bone\"",
-                    "only one species may be of kind bone",
-                ));
-            }
-        }
-        c.non_negative(&p("diffusion"), s.diffusion)?;
-        c.non_negative(&p("decay"), s.decay)?;
-        c.within(
-            &p("bone_permeability"),
-            s.bone_permeability,
-            0.0,
-            1.0,
-            "must be within 0..=1",
-        )?;
-        c.non_negative(&p("growth"), s.growth)?;
-        c.positive(&p("capacity"), s.capacity)?;
-        if s.solver == crate::model::Solver::Implicit && !(s.kind.can_move() && s.diffusion > 0.0) {
-            return Err(c.fail(
-                &p("solver"),
-                "\"implicit\"",
-                "the implicit solver needs a mobile species (diffusion > 0, kind not bone/geometry)",
-            ));
-        }
-        check_initial(&c, file, i, &s.initial)?;
-        if let Some(d) = &s.dirichlet {
-            let names = ["x_min", "x_max", "y_min", "y_max", "z_min", "z_max"];
-            for (face, v) in names.iter().zip(d.faces()) {
-                if let Some(v) = v {
-                    let path = vec![key("species"), Seg::Index(i), key("dirichlet"), key(face)];
-                    c.non_negative(&path, v)?;
-                    if !s.kind.can_move() || s.diffusion <= 0.0 {
-                        return Err(c.fail(
-                            &path,
-                            v,
-                            "a fixed face value needs a mobile species (diffusion > 0, kind not bone/geometry)",
-                        ));
-                    }
-                }
-            }
-        }
+    check_species(&c, &file.species, file.lattice.as_ref())?;
+    let mut names: Vec<&str> = file.species.iter().map(|s| s.name.as_str()).collect();
+    if let Some(m) = model {
+        let mc = Checker { loc: &m.locator() };
+        check_model(&c, &mc, file, m)?;
+        names.extend(m.file.species.iter().map(|s| s.name.as_str()));
     }
     // [[sources]]
-    let names: Vec<&str> = file.species.iter().map(|s| s.name.as_str()).collect();
     for (i, src) in file.sources.iter().enumerate() {
         let p = |k: &str| vec![key("sources"), Seg::Index(i), key(k)];
         check_species_name(&c, &p("species"), &src.species, &names)?;
@@ -373,8 +316,17 @@ fn check_species_name(c: &Checker<'_, '_>, path: &[Seg], name: &str, names: &[&s
     Err(c.fail(path, format!("\"{name}\""), &hint))
 }
 
-fn check_initial(c: &Checker<'_, '_>, file: &PresetFile, i: usize, ic: &InitialSpec) -> Result<()> {
-    let p = |k: &str| vec![key("species"), Seg::Index(i), key("initial"), key(k)];
+fn check_initial(
+    c: &Checker<'_, '_>,
+    lattice: Option<&LatticeSpec>,
+    prefix: &[Seg],
+    ic: &InitialSpec,
+) -> Result<()> {
+    let p = |k: &str| {
+        let mut v = prefix.to_vec();
+        v.push(key(k));
+        v
+    };
     match ic {
         InitialSpec::Uniform { value } => c.non_negative(&p("value"), *value),
         InitialSpec::Gaussian {
@@ -421,7 +373,7 @@ fn check_initial(c: &Checker<'_, '_>, file: &PresetFile, i: usize, ic: &InitialS
         }
         InitialSpec::Lattice { scale, of } => {
             c.non_negative(&p("scale"), *scale)?;
-            let Some(lattice) = &file.lattice else {
+            let Some(lattice) = lattice else {
                 return Err(c.fail(
                     &p("of"),
                     "lattice",
@@ -443,4 +395,188 @@ fn check_initial(c: &Checker<'_, '_>, file: &PresetFile, i: usize, ic: &InitialS
             Ok(())
         }
     }
+}
+
+/// The `[model]` table against its model file: fields, switches, overrides.
+fn check_model(
+    c: &Checker<'_, '_>,
+    mc: &Checker<'_, '_>,
+    file: &PresetFile,
+    m: &ModelData,
+) -> Result<()> {
+    use crate::model::biology::MODEL_FIELDS;
+    let spec = file.model.as_ref().expect("called with a model");
+    let list = &m.file.species;
+    // The model file's initial conditions, except those the preset replaces (checked
+    // below, at the preset's line).
+    let effective: Vec<SpeciesSpec> = list
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            if spec.initial.contains_key(&s.name) {
+                s.initial = InitialSpec::default();
+            }
+            s
+        })
+        .collect();
+    check_species(mc, &effective, file.lattice.as_ref())?;
+    for (name, kind, what) in MODEL_FIELDS {
+        match list.iter().position(|s| s.name == *name) {
+            None => {
+                return Err(mc.fail(
+                    &[key("species")],
+                    format!("no \"{name}\""),
+                    &format!(
+                        "the model needs a field \"{name}\" of kind {} ({what})",
+                        kind.as_str()
+                    ),
+                ));
+            }
+            Some(i) if list[i].kind != *kind => {
+                return Err(mc.fail(
+                    &[key("species"), Seg::Index(i), key("kind")],
+                    format!("\"{}\"", list[i].kind.as_str()),
+                    &format!("the model's \"{name}\" is of kind {}", kind.as_str()),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for (i, s) in file.species.iter().enumerate() {
+        if list.iter().any(|o| o.name == s.name) {
+            return Err(c.fail(
+                &[key("species"), Seg::Index(i), key("name")],
+                format!("\"{}\"", s.name),
+                &format!("the model file {} already defines this field; change it with [model.initial] or [model.set]", m.origin),
+            ));
+        }
+    }
+    let mp = |k: &str, sub: &str| vec![key("model"), key(k), key(sub)];
+    for name in spec.mechanisms.keys() {
+        let known = crate::model::parameters::MECHANISMS
+            .iter()
+            .any(|(id, _)| id == name);
+        if !known {
+            return Err(c.fail(
+                &mp("mechanisms", name),
+                name,
+                "mechanisms are named M1..M19",
+            ));
+        }
+    }
+    for (name, &v) in &spec.set {
+        let Some((_, d)) = crate::model::parameters::find(name) else {
+            let names: Vec<&str> = crate::model::parameters::PARAMS
+                .iter()
+                .map(|d| d.name)
+                .collect();
+            let hint = match super::nearest(name, &names) {
+                Some(n) => format!("not a parameter of the model; did you mean `{n}`?"),
+                None => "not a parameter of the model (see docs/model.md)".to_string(),
+            };
+            return Err(c.fail(&mp("set", name), v, &hint));
+        };
+        let (lo, hi, allowed) = super::model_file::allowed_range(d.name, d.unit);
+        if !v.is_finite() || v < lo || v > hi {
+            return Err(c.fail(&mp("set", name), v, &format!("{allowed} ({})", d.unit)));
+        }
+    }
+    let model_names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
+    for (name, ic) in &spec.initial {
+        check_species_name(c, &mp("initial", name), name, &model_names)?;
+        check_initial(c, file.lattice.as_ref(), &mp("initial", name), ic)?;
+    }
+    if spec.well_mixed && file.grid.size != [1, 1, 1] {
+        return Err(c.fail(
+            &[key("model"), key("well_mixed")],
+            "true",
+            "the well-mixed mode runs one voxel: set grid.size = [1, 1, 1]",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `[[species]]` list (of a preset or a model file).
+fn check_species(
+    c: &Checker<'_, '_>,
+    list: &[SpeciesSpec],
+    lattice: Option<&LatticeSpec>,
+) -> Result<()> {
+    let mut bones = 0;
+    for (i, s) in list.iter().enumerate() {
+        let p = |k: &str| vec![key("species"), Seg::Index(i), key(k)];
+        let valid_name = s
+            .name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic())
+            && s.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid_name {
+            return Err(c.fail(
+                &p("name"),
+                format!("\"{}\"", s.name),
+                "a name starts with a letter and has only letters, digits, '-' and '_'",
+            ));
+        }
+        if let Some(j) = list[..i].iter().position(|o| o.name == s.name) {
+            return Err(c.fail(
+                &p("name"),
+                format!("\"{}\"", s.name),
+                &format!("duplicate: species[{j}] has the same name"),
+            ));
+        }
+        if s.kind == crate::model::SpeciesKind::Bone {
+            bones += 1;
+            if bones > 1 {
+                return Err(c.fail(
+                    &p("kind"),
+                    "\"bone\"",
+                    "only one species may be of kind bone",
+                ));
+            }
+        }
+        c.non_negative(&p("diffusion"), s.diffusion)?;
+        c.non_negative(&p("decay"), s.decay)?;
+        c.within(
+            &p("bone_permeability"),
+            s.bone_permeability,
+            0.0,
+            1.0,
+            "must be within 0..=1",
+        )?;
+        c.non_negative(&p("growth"), s.growth)?;
+        c.positive(&p("capacity"), s.capacity)?;
+        if s.solver == crate::model::Solver::Implicit && !(s.kind.can_move() && s.diffusion > 0.0) {
+            return Err(c.fail(
+                &p("solver"),
+                "\"implicit\"",
+                "the implicit solver needs a mobile species (diffusion > 0, kind not bone/geometry)",
+            ));
+        }
+        check_initial(
+            c,
+            lattice,
+            &[key("species"), Seg::Index(i), key("initial")],
+            &s.initial,
+        )?;
+        if let Some(d) = &s.dirichlet {
+            let names = ["x_min", "x_max", "y_min", "y_max", "z_min", "z_max"];
+            for (face, v) in names.iter().zip(d.faces()) {
+                if let Some(v) = v {
+                    let path = vec![key("species"), Seg::Index(i), key("dirichlet"), key(face)];
+                    c.non_negative(&path, v)?;
+                    if !s.kind.can_move() || s.diffusion <= 0.0 {
+                        return Err(c.fail(
+                            &path,
+                            v,
+                            "a fixed face value needs a mobile species (diffusion > 0, kind not bone/geometry)",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::cpu::CpuBackend;
 use crate::error::{Error, Result};
 use crate::lattice::Lattice;
+use crate::model::systemic::Systemic;
 use crate::preset::Scenario;
 pub use params::Stages;
 pub use setup::Setup;
@@ -92,6 +93,9 @@ pub trait Backend {
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()>;
     /// Per-field statistics of the current state.
     fn stats(&mut self) -> Result<Vec<FieldStats>>;
+    /// Replaces the model's parameter array (the host updates the systemic slots every
+    /// step).
+    fn set_model_values(&mut self, values: &[f32]) -> Result<()>;
 }
 
 /// Which backend to run on.
@@ -155,6 +159,7 @@ pub struct Simulation {
     backend: Box<dyn Backend>,
     lattice: Option<Lattice>,
     backend_reason: String,
+    systemic: Option<Systemic>,
 }
 
 impl Simulation {
@@ -177,12 +182,14 @@ impl Simulation {
         let lattice = setup::lattice(&scenario)?;
         let init = setup::initial_fields(&scenario, lattice.as_ref());
         backend.write_fields(&init)?;
+        let systemic = setup.model.as_ref().map(|_| Systemic::healthy());
         Ok(Simulation {
             scenario,
             setup,
             backend,
             lattice,
             backend_reason,
+            systemic,
         })
     }
 
@@ -226,9 +233,43 @@ impl Simulation {
         self.backend.step_index() as f64 * self.scenario.dt_min
     }
 
-    /// Runs `steps` coupled steps with the preset's stages.
+    /// Runs `steps` coupled steps with the preset's stages. With a model, the systemic
+    /// pools advance before each step from the domain means of tissue OPN and CSF2.
     pub fn advance(&mut self, steps: u64) -> Result<()> {
-        self.backend.advance(steps, self.setup.stages)
+        let (Some(m), Some(sys)) = (&self.setup.model, self.systemic.as_mut()) else {
+            return self.backend.advance(steps, self.setup.stages);
+        };
+        let n = self.setup.grid.len() as f64;
+        let dt_day = self.scenario.dt_min / 1440.0;
+        let mut values = m.params.values.clone();
+        for _ in 0..steps {
+            let stats = self.backend.stats()?;
+            let mean = |f: usize| stats[f].sum / n;
+            sys.advance(&values, mean(m.index.opn), mean(m.index.csf2), dt_day);
+            sys.write(&mut values);
+            self.backend.set_model_values(&values)?;
+            self.backend.advance(1, self.setup.stages)?;
+        }
+        Ok(())
+    }
+
+    /// The systemic pools, when the scenario has a model.
+    pub fn systemic(&self) -> Option<Systemic> {
+        self.systemic
+    }
+
+    /// Restores the systemic pools (from a checkpoint).
+    pub fn set_systemic(&mut self, state: Systemic) -> Result<()> {
+        let Some(m) = &self.setup.model else {
+            return Err(Error::Invalid(
+                "this scenario has no model: no systemic pools to set".into(),
+            ));
+        };
+        let mut values = m.params.values.clone();
+        state.write(&mut values);
+        self.backend.set_model_values(&values)?;
+        self.systemic = Some(state);
+        Ok(())
     }
 
     /// Per-field statistics.

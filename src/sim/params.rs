@@ -151,3 +151,38 @@ pub fn sweep_order(step: u64) -> [usize; 3] {
         [2, 1, 0]
     }
 }
+
+/// One chemotaxis pair: a cell field drifting up an attractant's gradient. Keep in sync
+/// with `Chemotaxis` in `shaders/motility.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Chemotaxis {
+    /// The moving cell field.
+    pub cell: u32,
+    /// The attractant field.
+    pub attractant: u32,
+    /// Sub-steps per coupled step (keeps every voxel's outflow below its content).
+    pub substeps: u32,
+    /// Padding.
+    pub _pad: u32,
+    /// Chemotactic sensitivity, µm^2/min per nM.
+    pub chi: f32,
+    /// Saturation speed, µm/min.
+    pub vmax: f32,
+    /// Sub-step, min.
+    pub dt_sub: f32,
+    /// Voxel edge, µm.
+    pub dx: f32,
+}
+const _: () = assert!(std::mem::size_of::<Chemotaxis>() == 32);
+
+impl Chemotaxis {
+    /// Drift speed across a face, µm/min, from the attractant difference `da` (nM) over one
+    /// voxel: `chi * grad` saturating at `vmax` (`v = vmax g / (vmax + |g|)`). CPU mirror of
+    /// `face_speed` in `shaders/motility.wgsl`.
+    #[inline]
+    pub fn face_speed(&self, da: f32) -> f32 {
+        let g = self.chi * da / self.dx;
+        self.vmax * g / (self.vmax + g.abs())
+    }
+}

@@ -3,12 +3,13 @@
 
 use rayon::prelude::*;
 
-use super::params::Stages;
+use super::params::{Chemotaxis, Stages};
 use super::params::{FieldTransport, SourceRegion, StepUniform, shape};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::lattice::Lattice;
-use crate::model::{ReactionParams, Solver, SpeciesList, SpeciesRates};
+use crate::model::parameters::p;
+use crate::model::{ModelIndex, ModelParams, ReactionParams, Solver, SpeciesList, SpeciesRates};
 use crate::preset::{InitialSpec, LatticePart, RegionSpec, Scenario};
 
 /// Everything a backend needs to run a scenario.
@@ -28,10 +29,65 @@ pub struct Setup {
     pub regions: Vec<SourceRegion>,
     /// Fields advanced by the implicit solver.
     pub implicit: Vec<usize>,
+    /// Relative residual at which an implicit solve stops.
+    pub implicit_tolerance: f64,
     /// Supply/uptake regions of implicit fields (inside their solve).
     pub implicit_regions: Vec<SourceRegion>,
     /// Stages the preset switches on.
     pub stages: Stages,
+    /// The bone-metastasis model, when the preset has one.
+    pub model: Option<ModelSetup>,
+}
+
+/// The model's data for the backends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSetup {
+    /// Where the model's fields are.
+    pub index: ModelIndex,
+    /// The kernel's parameter array (systemic slots updated every step).
+    pub params: ModelParams,
+    /// Chemotaxis pairs whose mechanism is on and sensitivity positive.
+    pub chemotaxis: Vec<Chemotaxis>,
+}
+
+impl ModelSetup {
+    fn new(params: &ModelParams, species: &SpeciesList, dt_min: f64, dx_um: f64) -> Result<Self> {
+        let index = ModelIndex::new(species).map_err(|name| {
+            Error::Invalid(format!(
+                "the model's field `{name}` is missing from the species list"
+            ))
+        })?;
+        let vmax = params.get(p::MAX_CHEMOTACTIC_SPEED);
+        // (cell, attractant, sensitivity, mechanism)
+        let pairs = [
+            (index.precursor, index.rankl, p::CHEMOTAXIS_PRECURSOR, 1),
+            (index.cd8, index.ccl5, p::CHEMOTAXIS_CD8, 19),
+            (index.mdsc, index.cxcl, p::CHEMOTAXIS_MDSC, 9),
+            (index.neut_immature, index.cxcl, p::CHEMOTAXIS_NEUTROPHIL, 5),
+            (index.macrophage, index.ccl5, p::CHEMOTAXIS_MACROPHAGE, 8),
+        ];
+        // Outflow through six faces at the saturation speed must not exceed the content.
+        let substeps = ((6.0 * vmax as f64 * dt_min / dx_um).ceil() as u32).max(1);
+        let chemotaxis = pairs
+            .iter()
+            .filter(|&&(_, _, chi, m)| params.get(chi) > 0.0 && params.mechanism(m))
+            .map(|&(cell, attractant, chi, _)| Chemotaxis {
+                cell: cell as u32,
+                attractant: attractant as u32,
+                substeps,
+                _pad: 0,
+                chi: params.get(chi),
+                vmax,
+                dt_sub: (dt_min / substeps as f64) as f32,
+                dx: dx_um as f32,
+            })
+            .collect();
+        Ok(ModelSetup {
+            index,
+            params: params.clone(),
+            chemotaxis,
+        })
+    }
 }
 
 impl Setup {
@@ -63,8 +119,7 @@ impl Setup {
             dx: grid.dx_um as f32,
         };
         let transport = sc
-            .preset
-            .species
+            .specs
             .iter()
             .zip(sc.species.iter())
             .map(|(spec, s)| {
@@ -146,13 +201,21 @@ impl Setup {
             ..step
         };
         let mut rates = ReactionParams::from_species(&sc.species).rates;
+        let sw = &sc.preset.switches;
         for (f, r) in rates.iter_mut().enumerate() {
-            if is_implicit(f) {
-                // Decay acts inside the implicit solve.
+            if is_implicit(f) && sw.transport {
+                // Decay, and the rates the react step computes, act inside the implicit
+                // solve (which runs with the transport).
                 r.decay = 0.0;
+                let slot = (0..f).filter(|&g| is_implicit(g)).count();
+                r.implicit = slot as u32 + 1;
             }
         }
-        let sw = &sc.preset.switches;
+        let model = sc
+            .model
+            .as_ref()
+            .map(|m| ModelSetup::new(m, &sc.species, sc.dt_min, grid.dx_um))
+            .transpose()?;
         Ok(Setup {
             grid,
             species: sc.species.clone(),
@@ -161,12 +224,14 @@ impl Setup {
             rates,
             regions,
             implicit,
+            implicit_tolerance: sc.preset.time.implicit_tolerance,
             implicit_regions,
             stages: Stages {
                 sources: sw.sources,
                 transport: sw.transport,
                 reactions: sw.reactions,
             },
+            model,
         })
     }
 
@@ -192,7 +257,7 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     let ext = grid.extent_um();
     let surface = lattice.map(|l| l.surface());
     let mut out = vec![0f32; n * sc.species.len()];
-    for (spec, field) in sc.preset.species.iter().zip(out.chunks_mut(n)) {
+    for (spec, field) in sc.specs.iter().zip(out.chunks_mut(n)) {
         field.par_iter_mut().enumerate().for_each(|(v, value)| {
             let p = grid.center_of(v);
             *value = match &spec.initial {
@@ -245,6 +310,10 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
                 }
             } as f32;
         });
+    }
+    if let Some(m) = &sc.model {
+        let ix = ModelIndex::new(&sc.species).expect("validated model fields");
+        crate::cpu::surface::surface(&mut out, &grid, ix.bone, ix.surface, m.well_mixed());
     }
     out
 }

@@ -29,6 +29,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
                 background: 0.1,
             },
             dirichlet: None,
+            source: "synthetic".into(),
         })
         .collect();
     species.push(SpeciesSpec {
@@ -46,6 +47,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
             scale: 1.0,
         },
         dirichlet: None,
+        source: String::new(),
     });
     let file = PresetFile {
         name: format!("bench-{n}-{fields}"),
@@ -59,6 +61,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
             dt: SimDuration::from_minutes(0.01),
             duration: SimDuration::from_minutes(1.0),
             scheme: Scheme::BackwardEuler,
+            implicit_tolerance: crate::cpu::implicit::TOLERANCE,
         },
         output: OutputSpec::default(),
         switches: Switches::default(),
@@ -74,6 +77,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
         }),
         species,
         sources: vec![],
+        model: None,
     };
     let text = toml::to_string(&file).expect("serialisable");
     Preset::parse(&text, "<bench>")?.scenario(None, None)
