@@ -65,7 +65,9 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
             / (1.0 + q(S_M3) * q(P_DKK1_OB_BLOCK) * sat(dkk1_eff, q(P_DKK1_K)));
         (*prod)[F_OSTEOCLAST] += s * q(P_OC_UNIT) * q(P_ALPHA1) * pow(x1e, q(P_G11))
             * pow(x2e, q(P_G21)) * psi_oc;
-        (*prod)[F_OSTEOBLAST] += s * q(P_OB_UNIT) * q(P_ALPHA2) * pow(x1e, q(P_G12))
+        // M3 also uncouples formation from resorption (Ayati et al. 2010's r12 term).
+        let g12 = q(P_G12) / (1.0 + q(S_M3) * q(P_DKK1_DECOUPLING) * sat(dkk1_eff, q(P_DKK1_K)));
+        (*prod)[F_OSTEOBLAST] += s * q(P_OB_UNIT) * q(P_ALPHA2) * pow(x1e, g12)
             * pow(x2e, q(P_G22)) * psi_ob;
         let y1 = max(x1 - q(X_XBAR1), 0.0);
         let y2 = max(x2 - q(X_XBAR2), 0.0);

@@ -109,12 +109,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let ck = Checkpoint::read(&args.checkpoint)?;
     let h = &ck.header;
-    let preset = Preset::parse(&h.preset_toml, &h.preset_origin).with_context(|| {
-        format!(
-            "{}: the preset inside the checkpoint",
-            args.checkpoint.display()
-        )
-    })?;
+    let model = h.model.as_ref().map(|(t, o)| (t.as_str(), o.as_str()));
+    let preset =
+        Preset::parse_with_model(&h.preset_toml, &h.preset_origin, model).with_context(|| {
+            format!(
+                "{}: the preset inside the checkpoint",
+                args.checkpoint.display()
+            )
+        })?;
     let scenario = preset.scenario(h.resolution, Some(h.seed))?;
     let names: Vec<String> = scenario.species.owned_names();
     if scenario.grid.dims() != h.grid || names != h.fields {
@@ -148,6 +150,14 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let mut sim = Simulation::new(scenario, backend)?;
     sim.backend_mut().write_fields(&ck.data)?;
     sim.backend_mut().set_step_index(h.step);
+    match (h.systemic, sim.systemic()) {
+        (Some(state), Some(_)) => sim.set_systemic(state)?,
+        (None, Some(_)) => bail!(
+            "{}: the checkpoint has no systemic pools but its preset has a model",
+            args.checkpoint.display()
+        ),
+        _ => {}
+    }
     eprintln!(
         "resuming at step {} (day {:.3}) from {}",
         h.step,
@@ -219,7 +229,11 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
-    let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs);
+    let scalars: Vec<&str> = sim
+        .systemic()
+        .map(|s| s.named().iter().map(|(n, _)| *n).collect())
+        .unwrap_or_default();
+    let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalars);
     let mut last_stats = match earlier_metrics {
         Some(csv) => {
             metrics.restore(csv)?;
@@ -354,6 +368,12 @@ fn checkpoint(
             fields: sc.species.owned_names(),
             backend: sim.backend_info().kind,
             metrics_csv: metrics.to_csv(),
+            model: job
+                .preset
+                .model
+                .as_ref()
+                .map(|m| (m.text.clone(), m.origin.clone())),
+            systemic: sim.systemic(),
         },
         data: sim.fields()?,
     })
@@ -391,7 +411,11 @@ fn record(
     job: &Job,
 ) -> anyhow::Result<Vec<FieldStats>> {
     let stats = sim.stats()?;
-    metrics.push(sim.step_index(), sim.time_min(), &stats);
+    let scalars: Vec<f64> = sim
+        .systemic()
+        .map(|s| s.named().iter().map(|(_, v)| *v).collect())
+        .unwrap_or_default();
+    metrics.push(sim.step_index(), sim.time_min(), &stats, &scalars);
     if let Err(e) = check(sim, &stats, job) {
         metrics.flush()?;
         return Err(e);

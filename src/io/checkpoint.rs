@@ -40,6 +40,12 @@ pub struct CheckpointHeader {
     pub backend: String,
     /// metrics.csv as written so far.
     pub metrics_csv: String,
+    /// The model file the run used, as `(text, origin)`, when the preset has a model.
+    #[serde(default)]
+    pub model: Option<(String, String)>,
+    /// The systemic pools at `step`, when the preset has a model.
+    #[serde(default)]
+    pub systemic: Option<crate::model::systemic::Systemic>,
 }
 
 /// A checkpoint: header and field data (field-major).

@@ -1,4 +1,5 @@
-//! metrics.csv: one row per sample time, per field its integral, mean, minimum and maximum.
+//! metrics.csv: one row per sample time, per field its integral, mean, minimum and maximum,
+//! then any named scalars (the model's systemic pools).
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -18,11 +19,15 @@ pub struct MetricsTable {
 }
 
 impl MetricsTable {
-    /// A table for the given fields; written to `path` on [`MetricsTable::flush`].
-    pub fn new(path: &Path, grid: &Grid, names: &[&str]) -> Self {
+    /// A table for the given fields and scalars; written to `path` on
+    /// [`MetricsTable::flush`].
+    pub fn new(path: &Path, grid: &Grid, names: &[&str], scalars: &[&str]) -> Self {
         let mut header = String::from("step,time_min,time_days");
         for n in names {
             write!(header, ",{n}_integral,{n}_mean,{n}_min,{n}_max").expect("string write");
+        }
+        for n in scalars {
+            write!(header, ",{n}").expect("string write");
         }
         header.push('\n');
         MetricsTable {
@@ -35,7 +40,7 @@ impl MetricsTable {
     }
 
     /// Adds a row. Integral: sum times voxel volume (field unit x µm^3).
-    pub fn push(&mut self, step: u64, time_min: f64, stats: &[FieldStats]) {
+    pub fn push(&mut self, step: u64, time_min: f64, stats: &[FieldStats], scalars: &[f64]) {
         write!(self.rows, "{step},{time_min},{}", time_min / 1440.0).expect("string write");
         for s in stats {
             write!(
@@ -47,6 +52,9 @@ impl MetricsTable {
                 s.max
             )
             .expect("string write");
+        }
+        for v in scalars {
+            write!(self.rows, ",{v:e}").expect("string write");
         }
         self.rows.push('\n');
     }

@@ -269,8 +269,10 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
             / (1.0 + sw(3) * q(p::DKK1_OB_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
         prod[ix.osteoclast] +=
             s * q(p::OC_UNIT) * q(p::ALPHA1) * x1e.powf(q(p::G11)) * x2e.powf(q(p::G21)) * psi_oc;
+        // M3 also uncouples formation from resorption (Ayati et al. 2010's r12 term).
+        let g12 = q(p::G12) / (1.0 + sw(3) * q(p::DKK1_DECOUPLING) * sat(dkk1_eff, q(p::DKK1_K)));
         prod[ix.osteoblast] +=
-            s * q(p::OB_UNIT) * q(p::ALPHA2) * x1e.powf(q(p::G12)) * x2e.powf(q(p::G22)) * psi_ob;
+            s * q(p::OB_UNIT) * q(p::ALPHA2) * x1e.powf(g12) * x2e.powf(q(p::G22)) * psi_ob;
         let y1 = (x1 - q(Slot::XBar1.index())).max(0.0);
         let y2 = (x2 - q(Slot::XBar2.index())).max(0.0);
         let resorb = s * q(p::BONE_PER_PERCENT) * q(p::K1) * y1;

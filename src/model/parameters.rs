@@ -80,6 +80,7 @@ registry! {
     CHI3L3_SUPPRESSION = "chi3l3_suppression", "1", "M2", "largest relative fall of CD8 killing from CHI3L3+ immature neutrophils";
     NEUTROPHIL_K = "neutrophil_k", "volume fraction", "M2", "granulocyte fraction giving half its suppressive effect";
     DKK1_OB_BLOCK = "dkk1_ob_block", "1", "M3", "largest relative fall of osteoblast production from DKK1 (Wnt inhibition)";
+    DKK1_DECOUPLING = "dkk1_decoupling", "1", "M3", "largest relative fall of the osteoclast-to-osteoblast exponent g12 from DKK1 (uncoupled formation)";
     // M4 CSF2.
     CSF2_SECRETION = "csf2_secretion", "nM/day", "M4", "CSF2 secreted per unit tumour fraction (BHLHE22-driven)";
     CSF2_K = "csf2_k", "nM", "M4", "CSF2 giving half its effect";
