@@ -10,12 +10,12 @@ use osteoniche::sim::Simulation;
 /// Komarova 2003 eqs. 1-3, integrated independently (RK4 in f64, 0.001-day steps):
 /// returns (x1, x2, z) once a day for `days` days.
 fn komarova_reference(days: usize) -> Vec<(f64, f64, f64)> {
-    let (a1, a2, b1, b2) = (3.0, 4.0, 0.2, 0.02);
+    let (a1, a2, b1, b2): (f64, f64, f64, f64) = (3.0, 4.0, 0.2, 0.02);
     let (g11, g12, g21, g22) = (0.5, 1.0, -0.5, 0.0);
     let (k1, k2) = (0.24, 0.0017);
     let gamma: f64 = g12 * g21 - (1.0 - g11) * (1.0 - g22);
-    let xb1 = (b1 / a1 as f64).powf((1.0 - g22) / gamma) * (b2 / a2 as f64).powf(g21 / gamma);
-    let xb2 = (b1 / a1 as f64).powf(g12 / gamma) * (b2 / a2 as f64).powf((1.0 - g11) / gamma);
+    let xb1 = (b1 / a1).powf((1.0 - g22) / gamma) * (b2 / a2).powf(g21 / gamma);
+    let xb2 = (b1 / a1).powf(g12 / gamma) * (b2 / a2).powf((1.0 - g11) / gamma);
     let f = |s: [f64; 3]| -> [f64; 3] {
         let (x1, x2) = (s[0], s[1]);
         [
