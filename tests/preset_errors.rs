@@ -310,3 +310,134 @@ fn grids_too_large_for_the_host_are_refused_before_allocating() {
         "{err}"
     );
 }
+
+/// A preset using the model file at `model` (relative to the preset), with `extra` lines.
+fn model_preset(extra: &str, grid: &str) -> String {
+    format!(
+        "name = \"m\"\n[grid]\nsize = {grid}\nvoxel_um = 20.0\n[time]\ndt = \"1 h\"\nduration = \"1 d\"\n\
+         [model]\nfile = \"model.toml\"\n{extra}\n[model.initial]\nbone = {{ kind = \"uniform\", value = 0.2 }}\n\
+         vessels = {{ kind = \"uniform\", value = 0.0 }}\nosteoclast = {{ kind = \"uniform\", value = 0.0 }}\n\
+         osteoblast = {{ kind = \"uniform\", value = 0.0 }}\n"
+    )
+}
+
+#[test]
+fn model_files_and_model_tables_are_checked_with_located_messages() {
+    let shipped = std::fs::read_to_string("presets/model/bone-metastasis.toml").unwrap();
+    let good = model_preset("", "[2, 2, 2]");
+    let cases: Vec<(&str, String, String, Vec<&str>)> = vec![
+        (
+            "missing parameter",
+            shipped
+                .lines()
+                .filter(|l| !l.starts_with("alpha1 ="))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            good.clone(),
+            vec!["model.toml", "missing: the model needs `alpha1`", "1/day"],
+        ),
+        (
+            "wrong unit",
+            shipped.replace(
+                "alpha1 = { value = 3.0, unit = \"1/day\"",
+                "alpha1 = { value = 3.0, unit = \"1/h\"",
+            ),
+            good.clone(),
+            vec![
+                "model.toml:",
+                "parameters.alpha1",
+                "the unit of `alpha1` is \"1/day\"",
+            ],
+        ),
+        (
+            "unknown parameter",
+            format!("{shipped}alpah1 = {{ value = 1.0, unit = \"1/day\", source = \"x\" }}\n"),
+            good.clone(),
+            vec!["parameters.alpah1", "did you mean `alpha1`"],
+        ),
+        (
+            "no source",
+            shipped.replace("source = \"Komarova 2003 Fig. 2\" }", "source = \" \" }"),
+            good.clone(),
+            vec!["names its source"],
+        ),
+        (
+            "model field missing",
+            shipped.replacen("name = \"tumour\"", "name = \"tumor\"", 1),
+            good.clone(),
+            vec!["the model needs a field \"tumour\" of kind cell"],
+        ),
+        (
+            "negative rate",
+            shipped.replace("beta1 = { value = 0.2,", "beta1 = { value = -0.2,"),
+            good.clone(),
+            vec!["parameters.beta1", "must be > 0"],
+        ),
+        (
+            "bad mechanism name",
+            shipped.clone(),
+            model_preset("mechanisms = { M20 = false }", "[2, 2, 2]"),
+            vec!["preset.toml:", "model.mechanisms.M20", "M1..M19"],
+        ),
+        (
+            "blockade above 1",
+            shipped.clone(),
+            model_preset("set = { blockade_pd1 = 1.5 }", "[2, 2, 2]"),
+            vec!["model.set.blockade_pd1", "must be within 0..=1"],
+        ),
+        (
+            "unknown parameter in set",
+            shipped.clone(),
+            model_preset("set = { tumor_growth = 0.1 }", "[2, 2, 2]"),
+            vec!["model.set.tumor_growth", "did you mean `tumour_growth`"],
+        ),
+        (
+            "well mixed on a grid",
+            shipped.clone(),
+            model_preset("well_mixed = true", "[2, 2, 2]"),
+            vec!["model.well_mixed", "grid.size = [1, 1, 1]"],
+        ),
+        (
+            "preset redefines a model field",
+            shipped.clone(),
+            format!("{good}[[species]]\nname = \"rankl\"\n"),
+            vec!["species[0].name", "already defines this field"],
+        ),
+        (
+            "initial of an unknown field",
+            shipped.clone(),
+            good.replace(
+                "[model.initial]\n",
+                "[model.initial]\ntgfb = { kind = \"uniform\", value = 1.0 }\n",
+            ),
+            vec!["model.initial.tgfb", "did you mean \"tgf_beta\""],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.toml"), &shipped).unwrap();
+    std::fs::write(dir.path().join("preset.toml"), &good).unwrap();
+    Preset::load(&dir.path().join("preset.toml")).unwrap_or_else(|e| panic!("base case: {e}"));
+    for (what, model, preset, fragments) in &cases {
+        std::fs::write(dir.path().join("model.toml"), model).unwrap();
+        std::fs::write(dir.path().join("preset.toml"), preset).unwrap();
+        let err = match Preset::load(&dir.path().join("preset.toml")) {
+            Ok(_) => panic!("{what}: accepted"),
+            Err(e) => e.to_string(),
+        };
+        for f in fragments {
+            assert!(err.contains(f), "{what}: message `{err}` lacks `{f}`");
+        }
+    }
+    std::fs::remove_file(dir.path().join("model.toml")).unwrap();
+    let err = Preset::load(&dir.path().join("preset.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("model.file") && err.contains("no such file"),
+        "{err}"
+    );
+    println!(
+        "{} bad model files and [model] tables, each refused with its message",
+        cases.len() + 1
+    );
+}

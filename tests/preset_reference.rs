@@ -199,3 +199,25 @@ fn docs_embed_the_generated_table() {
         "docs/preset-format.md is out of date: regenerate its table with `osteoniche reference`"
     );
 }
+
+#[test]
+fn model_docs_embed_the_generated_reference() {
+    let model = osteoniche::preset::ModelData::load("presets/model/bone-metastasis.toml".as_ref())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = std::fs::read_to_string("docs/model.md").expect("docs/model.md");
+    assert!(
+        doc.contains(&osteoniche::model::reference::markdown(&model.file)),
+        "docs/model.md is out of date: regenerate its reference with \
+         `osteoniche reference --model presets/model/bone-metastasis.toml`"
+    );
+    for (name, _, _) in osteoniche::model::biology::MODEL_FIELDS {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "docs/model.md lists {name}"
+        );
+    }
+    // Every registered parameter appears once in the reference.
+    for d in osteoniche::model::parameters::PARAMS {
+        assert!(doc.contains(&format!("| `{}` |", d.name)), "{}", d.name);
+    }
+}

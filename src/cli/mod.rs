@@ -38,8 +38,12 @@ enum Command {
         #[arg(required = true)]
         presets: Vec<PathBuf>,
     },
-    /// Print the reference of the preset format (Markdown).
-    Reference,
+    /// Print the reference of the preset format, or with --model of a model file (Markdown).
+    Reference {
+        /// A model file: print its mechanisms, equations and parameters instead.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
 }
 
 /// Parses `auto`, `gpu` or `cpu`.
@@ -60,10 +64,13 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
-        Command::Reference => {
+        Command::Reference { model: None } => {
             print!("{}", osteoniche::preset::reference::markdown_table());
             Ok(())
         }
+        Command::Reference { model: Some(path) } => osteoniche::preset::ModelData::load(&path)
+            .map(|m| print!("{}", osteoniche::model::reference::markdown(&m.file)))
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 pub mod biology;
 pub mod parameters;
 pub mod reactions;
+pub mod reference;
 pub mod species;
 pub mod systemic;
 
