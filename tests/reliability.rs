@@ -368,3 +368,56 @@ fn every_preset_stays_finite_and_non_negative_for_10k_steps() {
         println!("{}: 10^4 steps finite and non-negative", path.display());
     }
 }
+
+/// A model run resumed from its last checkpoint ends exactly as the uninterrupted run,
+/// with the systemic pools restored and the model file taken from the checkpoint (the copy
+/// on disk is changed in between).
+#[test]
+fn a_model_run_resumes_exactly_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("model")).unwrap();
+    let model = std::fs::read_to_string("presets/model/bone-metastasis.toml").unwrap();
+    std::fs::write(dir.path().join("model/bone-metastasis.toml"), &model).unwrap();
+    let preset = std::fs::read_to_string("presets/breast-osteolytic.toml")
+        .unwrap()
+        .replace(
+            "size = [64, 64, 64]\nvoxel_um = 40.0",
+            "size = [8, 8, 8]\nvoxel_um = 320.0",
+        )
+        .replace("duration = \"28 d\"", "duration = \"3 d\"")
+        .replace("metrics_every = \"12 h\"", "metrics_every = \"2 h\"")
+        .replace("snapshot_every = \"7 d\"", "snapshot_every = \"3 d\"");
+    let path = dir.path().join("breast.toml");
+    std::fs::write(&path, preset).unwrap();
+    let whole = dir.path().join("whole");
+    run_to_end(&path, &whole);
+    let ck = Checkpoint::read(&whole.join("checkpoint.osck")).unwrap();
+    assert!(ck.header.systemic.is_some() && ck.header.model.is_some());
+    assert!(
+        ck.header.step > 0 && ck.header.step < 72,
+        "a checkpoint inside the run"
+    );
+    std::fs::write(
+        dir.path().join("model/bone-metastasis.toml"),
+        model.replace(
+            "tumour_growth = { value = 0.4,",
+            "tumour_growth = { value = 0.9,",
+        ),
+    )
+    .unwrap();
+    let resumed = dir.path().join("resumed");
+    let o = bin()
+        .args([
+            "resume",
+            whole.join("checkpoint.osck").to_str().unwrap(),
+            "--quiet",
+            "--out",
+        ])
+        .arg(&resumed)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+    assert!(read(&whole).contains("plasma_opn_nM"));
+    assert_eq!(read(&resumed), read(&whole), "resumed metrics differ");
+}
