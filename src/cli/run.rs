@@ -328,6 +328,14 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         "backend": info,
         "backend_reason": sim.backend_reason(),
         "lattice": lattice_record,
+        "model": job.preset.model.as_ref().map(|m| serde_json::json!({
+            "file": m.origin,
+            "toml": m.text,
+            "mechanisms_off": job.preset.file.model.as_ref().map(|s| {
+                s.mechanisms.iter().filter(|(_, on)| !**on).map(|(k, _)| k.clone()).collect::<Vec<_>>()
+            }),
+            "systemic_final": sim.systemic(),
+        })),
         "resumed_from": job.resumed_from.as_ref().map(|p| p.display().to_string()),
         "versions": { "osteoniche": env!("CARGO_PKG_VERSION"), "wgpu": "30" },
         "wall_time_s": wall,
