@@ -26,6 +26,7 @@ pub mod grid;
 pub mod io;
 pub mod lattice;
 pub mod model;
+pub mod pharma;
 pub mod preset;
 pub mod sim;
 
