@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use osteoniche::{preset::Preset, sim::{BackendChoice, Simulation}};
-//! let preset = Preset::load("presets/cytokine-demo.toml".as_ref())?;
+//! let preset = Preset::load("presets/breast-osteolytic.toml".as_ref())?;
 //! let mut sim = Simulation::new(preset.scenario(None, None)?, BackendChoice::Cpu)?;
 //! sim.advance(10)?;
 //! let stats = sim.stats()?;
