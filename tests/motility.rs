@@ -49,9 +49,9 @@ fn cells_drift_up_the_gradient_at_the_saturating_speed() {
     );
     let centre = |f: &[f32]| {
         let (mut m, mut s) = (0f64, 0f64);
-        for v in 0..n {
-            m += f[v] as f64;
-            s += f[v] as f64 * (v % grid.nx) as f64;
+        for (v, &c) in f[..n].iter().enumerate() {
+            m += c as f64;
+            s += c as f64 * (v % grid.nx) as f64;
         }
         (m, s / m)
     };
