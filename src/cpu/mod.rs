@@ -239,6 +239,14 @@ impl Backend for CpuBackend {
         Ok(reduce::reduce(&self.fields, self.setup.grid.len()))
     }
 
+    fn field_sums(&mut self, fields: &[usize]) -> Result<Vec<f64>> {
+        let n = self.setup.grid.len();
+        Ok(fields
+            .iter()
+            .map(|&f| reduce::reduce(&self.fields[f * n..(f + 1) * n], n)[0].sum)
+            .collect())
+    }
+
     fn set_model_values(&mut self, values: &[f32]) -> Result<()> {
         match &mut self.setup.model {
             Some(m) if m.params.values.len() == values.len() => {

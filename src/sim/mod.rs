@@ -96,6 +96,11 @@ pub trait Backend {
     /// Replaces the model's parameter array (the host updates the systemic slots every
     /// step).
     fn set_model_values(&mut self, values: &[f32]) -> Result<()>;
+    /// Sums over voxels of the given fields (what the systemic pools need every step).
+    fn field_sums(&mut self, fields: &[usize]) -> Result<Vec<f64>> {
+        let stats = self.stats()?;
+        Ok(fields.iter().map(|&f| stats[f].sum).collect())
+    }
 }
 
 /// Which backend to run on.
@@ -243,9 +248,8 @@ impl Simulation {
         let dt_day = self.scenario.dt_min / 1440.0;
         let mut values = m.params.values.clone();
         for _ in 0..steps {
-            let stats = self.backend.stats()?;
-            let mean = |f: usize| stats[f].sum / n;
-            sys.advance(&values, mean(m.index.opn), mean(m.index.csf2), dt_day);
+            let sums = self.backend.field_sums(&[m.index.opn, m.index.csf2])?;
+            sys.advance(&values, sums[0] / n, sums[1] / n, dt_day);
             sys.write(&mut values);
             self.backend.set_model_values(&values)?;
             self.backend.advance(1, self.setup.stages)?;
