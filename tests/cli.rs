@@ -210,3 +210,68 @@ fn resolution_rescales_the_grid_keeping_the_box() {
     assert_eq!(s["grid"]["dx_um"], 40.0);
     assert_eq!(s["steps"], 12);
 }
+
+#[test]
+fn model_parameters_and_switches_change_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &str, extra: &[&str]| {
+        bin()
+            .args([
+                "run",
+                "presets/breast-osteolytic.toml",
+                "--backend",
+                "cpu",
+                "--quiet",
+                "--resolution",
+                "8",
+                "--days",
+                "4",
+                "--out",
+            ])
+            .arg(dir.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run("base", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        "changed",
+        &["--mechanism", "M14=off", "--set", "tumour_growth=0.1"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = |out: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(out).join("summary.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    let (base, changed) = (summary("base"), summary("changed"));
+    assert_eq!(changed["preset"]["model"]["mechanisms"]["M14"], false);
+    assert_eq!(changed["preset"]["model"]["set"]["tumour_growth"], 0.1);
+    assert_eq!(changed["model"]["mechanisms_off"][0], "M14");
+    let tumour = |s: &serde_json::Value| s["final"]["tumour"]["sum"].as_f64().unwrap();
+    let senescent =
+        |s: &serde_json::Value| s["final"]["senescent_osteocyte"]["sum"].as_f64().unwrap();
+    assert!(tumour(&changed) < tumour(&base), "slower growth");
+    assert_eq!(senescent(&changed), 0.0, "M14 off: no senescent osteocytes");
+    assert!(senescent(&base) > 0.0);
+    for (args, says) in [
+        (
+            vec!["--set", "tumor_growth=0.3"],
+            "did you mean `tumour_growth`",
+        ),
+        (vec!["--set", "blockade_pd1=2"], "must be within 0..=1"),
+        (vec!["--mechanism", "M22=off"], "M1..M19"),
+        (vec!["--mechanism", "M14=maybe"], "not on or off"),
+    ] {
+        let o = run("refused", &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !dir.path().join("refused").exists(),
+            "nothing written for {args:?}"
+        );
+    }
+}

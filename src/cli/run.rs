@@ -41,6 +41,36 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Model parameter NAME=VALUE, in the model file's unit (repeatable), e.g.
+    /// `--set tumour_growth=0.3`.
+    #[arg(long = "set", value_parser = parse_set)]
+    set: Vec<(String, f64)>,
+    /// Mechanism switch Mk=on|off (repeatable), e.g. `--mechanism M14=off`.
+    #[arg(long = "mechanism", value_parser = parse_mechanism)]
+    mechanisms: Vec<(String, bool)>,
+}
+
+fn parse_set(s: &str) -> Result<(String, f64), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: write NAME=VALUE"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}`: `{value}` is not a number"))?;
+    Ok((name.trim().to_string(), value))
+}
+
+fn parse_mechanism(s: &str) -> Result<(String, bool), String> {
+    let (id, state) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: write Mk=on or Mk=off"))?;
+    let on = match state.trim() {
+        "on" | "true" => true,
+        "off" | "false" => false,
+        other => return Err(format!("`{s}`: `{other}` is not on or off")),
+    };
+    Ok((id.trim().to_string(), on))
 }
 
 #[derive(Args)]
@@ -73,7 +103,10 @@ fn parse_duration(s: &str) -> Result<SimDuration, String> {
 const CHECKPOINT: &str = "checkpoint.osck";
 
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
-    let preset = Preset::load(&args.preset)?;
+    let mut preset = Preset::load(&args.preset)?;
+    if !args.set.is_empty() || !args.mechanisms.is_empty() {
+        preset.override_model(&args.set, &args.mechanisms)?;
+    }
     let mut preset_run = preset.clone();
     if let Some(days) = args.days {
         if !(days.is_finite() && days > 0.0) {

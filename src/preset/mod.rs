@@ -87,6 +87,55 @@ impl Preset {
         })
     }
 
+    /// Applies model changes given outside the file (`run --set`, `--mechanism`): parameter
+    /// values in the model file's units and mechanism switches, checked like the file's own.
+    pub fn override_model(
+        &mut self,
+        set: &[(String, f64)],
+        mechanisms: &[(String, bool)],
+    ) -> Result<()> {
+        let Some(spec) = self.file.model.as_mut() else {
+            return Err(Error::Invalid(format!(
+                "{}: --set and --mechanism change the model, and this preset has no [model]",
+                self.origin
+            )));
+        };
+        for (name, value) in set {
+            let Some((_, d)) = crate::model::parameters::find(name) else {
+                let names: Vec<&str> = crate::model::parameters::PARAMS
+                    .iter()
+                    .map(|d| d.name)
+                    .collect();
+                let hint = nearest(name, &names)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_else(|| " (see docs/model.md)".into());
+                return Err(Error::Invalid(format!(
+                    "--set {name}={value}: not a parameter of the model{hint}"
+                )));
+            };
+            let (lo, hi, allowed) = model_file::allowed_range(d.name, d.unit);
+            if !value.is_finite() || *value < lo || *value > hi {
+                return Err(Error::Invalid(format!(
+                    "--set {name}={value}: {allowed} ({})",
+                    d.unit
+                )));
+            }
+            spec.set.insert(name.clone(), *value);
+        }
+        for (id, on) in mechanisms {
+            if !crate::model::parameters::MECHANISMS
+                .iter()
+                .any(|(m, _)| m == id)
+            {
+                return Err(Error::Invalid(format!(
+                    "--mechanism {id}: mechanisms are named M1..M19"
+                )));
+            }
+            spec.mechanisms.insert(id.clone(), *on);
+        }
+        Ok(())
+    }
+
     /// The preset as TOML (what was run, with every default filled in).
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(&self.file).expect("a checked preset always serialises")
