@@ -264,6 +264,7 @@ fn model_parameters_and_switches_change_from_the_command_line() {
         (vec!["--set", "blockade_pd1=2"], "must be within 0..=1"),
         (vec!["--mechanism", "M22=off"], "M1..M19"),
         (vec!["--mechanism", "M14=maybe"], "not on or off"),
+        (vec!["--set", "g21=0.5"], "no positive steady state"),
     ] {
         let o = run("refused", &args);
         let err = String::from_utf8_lossy(&o.stderr);

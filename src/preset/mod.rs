@@ -172,7 +172,16 @@ impl Preset {
                 }
                 specs.push(s);
             }
-            model = Some(crate::model::ModelParams::new(&data.file, spec));
+            let params = crate::model::ModelParams::new(&data.file, spec);
+            let (x1, x2) = crate::model::biology::komarova_steady_state(&params.values);
+            if !(x1.is_finite() && x2.is_finite() && x1 > 0.0 && x2 > 0.0) {
+                return Err(Error::Invalid(format!(
+                    "{}: the remodelling core has no positive steady state with these alpha, beta \
+                     and g (Gamma = g12 g21 - (1 - g11)(1 - g22) must not be 0); got x1 = {x1}, x2 = {x2}",
+                    self.origin
+                )));
+            }
+            model = Some(params);
         }
         specs.extend(f.species.iter().cloned());
         let species = SpeciesList::new(specs.iter().map(resolve_species).collect());
