@@ -102,16 +102,8 @@ impl Preset {
         };
         for (name, value) in set {
             let Some((_, d)) = crate::model::parameters::find(name) else {
-                let names: Vec<&str> = crate::model::parameters::PARAMS
-                    .iter()
-                    .map(|d| d.name)
-                    .collect();
-                let hint = nearest(name, &names)
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_else(|| " (see docs/model.md)".into());
-                return Err(Error::Invalid(format!(
-                    "--set {name}={value}: not a parameter of the model{hint}"
-                )));
+                let hint = model_file::unknown_parameter(name);
+                return Err(Error::Invalid(format!("--set {name}={value}: {hint}")));
             };
             let (lo, hi, allowed) = model_file::allowed_range(d.name, d.unit);
             if !value.is_finite() || *value < lo || *value > hi {

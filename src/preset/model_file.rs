@@ -50,6 +50,15 @@ pub struct ModelData {
     pub text: String,
 }
 
+/// What to say of a name that is not a registered parameter (with the nearest one).
+pub fn unknown_parameter(name: &str) -> String {
+    let names: Vec<&str> = PARAMS.iter().map(|d| d.name).collect();
+    match super::nearest(name, &names) {
+        Some(n) => format!("not a parameter of the model; did you mean `{n}`?"),
+        None => "not a parameter of the model (see docs/model.md)".to_string(),
+    }
+}
+
 /// Allowed range of a registered parameter, from its name and unit.
 pub fn allowed_range(name: &str, unit: &str) -> (f64, f64, &'static str) {
     if name.starts_with("blockade_")
@@ -93,11 +102,7 @@ impl ModelData {
         let key = |k: &str| Seg::Key(k.to_string());
         for name in file.parameters.keys() {
             if parameters::find(name).is_none() {
-                let names: Vec<&str> = PARAMS.iter().map(|d| d.name).collect();
-                let hint = match super::nearest(name, &names) {
-                    Some(n) => format!("not a parameter of the model; did you mean `{n}`?"),
-                    None => "not a parameter of the model (see docs/model.md)".to_string(),
-                };
+                let hint = unknown_parameter(name);
                 return Err(fail(&[key("parameters"), key(name)], name.clone(), &hint));
             }
         }

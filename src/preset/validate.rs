@@ -466,14 +466,7 @@ fn check_model(
     }
     for (name, &v) in &spec.set {
         let Some((_, d)) = crate::model::parameters::find(name) else {
-            let names: Vec<&str> = crate::model::parameters::PARAMS
-                .iter()
-                .map(|d| d.name)
-                .collect();
-            let hint = match super::nearest(name, &names) {
-                Some(n) => format!("not a parameter of the model; did you mean `{n}`?"),
-                None => "not a parameter of the model (see docs/model.md)".to_string(),
-            };
+            let hint = super::model_file::unknown_parameter(name);
             return Err(c.fail(&mp("set", name), v, &hint));
         };
         let (lo, hi, allowed) = super::model_file::allowed_range(d.name, d.unit);
