@@ -227,7 +227,7 @@ mechanism_tests! {
     m3_dkk1_lowers_osteoblasts: "M3", "osteoblast", "", false;
     m4_csf2_recruits_immature_neutrophils: "M4", "neutrophil_immature", "", true;
     m5_cxcr2_recruits_immature_neutrophils: "M5", "neutrophil_immature", "", true;
-    m6_androgen_deprivation_blocks_neutrophil_killing: "M6", "tumour", "androgen_deprivation = 1.0", true;
+    m6_androgen_deprivation_blocks_neutrophil_killing: "M6", "tumour", "androgen_deprivation = 1.0, neutrophil_kill = 20.0", true;
     m7_enobt_wnt_polarises_m2: "M7", "tam_m2", "enobt_wnt = 500.0", true;
     m8_ccl5_polarises_m2: "M8", "tam_m2", "", true;
     m9_mdscs_drive_osteoclasts: "M9", "osteoclast", "", true;
