@@ -196,9 +196,9 @@ impl Backend for CpuBackend {
                 self.transport();
                 self.motility();
             }
-            let slots = self.setup.rates.iter().filter(|r| r.implicit > 0).count();
             if stages.reactions {
-                self.implicit_rates.resize(2 * slots * n, 0.0);
+                let len = 2 * self.setup.implicit_rate_slots() * n;
+                self.implicit_rates.resize(len, 0.0);
                 let model = self.setup.model.as_ref();
                 let rates = &self.setup.rates;
                 react::react(

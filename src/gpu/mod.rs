@@ -118,7 +118,7 @@ impl GpuBackend {
             Some(m) => m.params.values.clone(),
             None => vec![0.0; 16],
         };
-        let slots = setup.rates.iter().filter(|r| r.implicit > 0).count() as u64;
+        let slots = setup.implicit_rate_slots() as u64;
         let implicit_rates = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.implicit.rates"),
             size: (8 * slots * n).max(64),

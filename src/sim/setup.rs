@@ -235,6 +235,12 @@ impl Setup {
         })
     }
 
+    /// Fields whose reaction rates the react step hands to their implicit solve (each has
+    /// two arrays, production and loss, in the rate buffer).
+    pub fn implicit_rate_slots(&self) -> usize {
+        self.rates.iter().filter(|r| r.implicit > 0).count()
+    }
+
     /// Bytes of field storage (`4 * voxels * fields`).
     pub fn field_bytes(&self) -> u64 {
         4 * self.grid.len() as u64 * self.species.len() as u64
