@@ -105,15 +105,11 @@ fn osteoblastic_tumour_adds_bone_around_it() {
 #[test]
 fn senescent_osteocytes_gather_near_tumour_and_raise_osteoclasts() {
     let run = |m14: bool| {
-        let mut sc = preset_scenario("breast-osteolytic", 16);
-        if !m14 {
-            let mut spec = sc.preset.model.clone().unwrap();
-            spec.mechanisms.insert("M14".into(), false);
-            sc.preset.model = Some(spec);
-            let preset =
-                Preset::parse(&toml::to_string(&sc.preset).unwrap(), "presets/x.toml").unwrap();
-            sc = preset.scenario(Some(16), None).unwrap();
-        }
+        let mut preset = Preset::load("presets/breast-osteolytic.toml".as_ref()).unwrap();
+        preset
+            .override_model(&[], &[("M14".to_string(), m14)])
+            .unwrap();
+        let sc = preset.scenario(Some(16), None).unwrap();
         let mut sim = common::cpu_sim(&sc);
         run_days(&mut sim, 14.0);
         let grid = sc.grid;
