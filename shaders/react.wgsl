@@ -1,7 +1,9 @@
 // Per-voxel reactions: every field's production and loss from rates() in
 // shared/model.wgsl plus, with the bone-metastasis model, biology() in
 // shared/biology.wgsl (per day), then the exponential update; a field the implicit solver
-// advances keeps its value and hands its rates to the solve. CPU mirror: src/cpu/react.rs.
+// advances keeps its value and hands its rates to the solve. With drugs, their local
+// effects (shared/drugs.wgsl) set the therapy terms biology() reads, and their pools take
+// one backward-Euler step of their own. CPU mirror: src/cpu/react.rs.
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> species: array<SpeciesRates>;
@@ -25,10 +27,17 @@ fn react(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var f = 0u; f < NF; f++) {
         u[f] = load(f, v);
     }
+    var th: array<f32, NT>;
+    var resorption = 0.0;
+    // Fields from here on are drug pools and ledgers, advanced by drug_pools().
+    var first_drug = NF;
     if (MODEL_ON) {
-        biology(&u, &bp, &bl);
+        therapy_defaults(&th);
+        drug_effects(&u, &th);
+        resorption = biology(&u, &th, &bp, &bl);
+        first_drug = u32(model[DRUG_HEADER + 1u]);
     }
-    for (var f = 0u; f < NF; f++) {
+    for (var f = 0u; f < first_drug; f++) {
         let pl = rates(f, &u, species[f]);
         let prod = pl.x + bp[f] * PER_DAY;
         let loss = pl.y + bl[f] * PER_DAY;
@@ -44,5 +53,8 @@ fn react(@builtin(global_invocation_id) gid: vec3<u32>) {
             x = min(x, 1.0);
         }
         store(f, v, x);
+    }
+    if (MODEL_ON) {
+        drug_pools(&u, resorption, v);
     }
 }

@@ -126,6 +126,25 @@ osteoblast = { kind = "uniform", value = 0.0 }
 [[species]]
 name = "x"
 source = "test"
+[pharmacology]
+library = "presets/model/drugs.toml"
+body_weight_kg = 0.02
+drugs = ["anti_pd1"]
+[[dose]]
+drug = "docetaxel"
+route = "local"
+mg = 0.001
+start = "1 h"
+every = "1 h"
+count = 2
+point_um = [40.0, 40.0, 40.0]
+volume_nl = 0.0001
+[[dose]]
+drug = "docetaxel"
+route = "iv-infusion"
+mg_per_kg = 1.0
+start = "0 h"
+duration = "1 h"
 "#;
 
 /// Map-valued keys of `[model]` as the reference names them.
@@ -171,9 +190,13 @@ fn reference_lists_exactly_the_schema_keys() {
     schema.extend(
         model_keys
             .iter()
-            .filter(|k| k.starts_with("model."))
+            .filter(|k| {
+                k.starts_with("model.") || k.starts_with("pharmacology.") || k.starts_with("dose[]")
+            })
             .map(|k| generic_model_key(k)),
     );
+    // `extends` is resolved (and removed) before the schema sees the file.
+    schema.insert("extends".into());
     // The tag keys of tagged tables are documented once per table.
     schema.insert("species[].initial.kind".into());
     schema.insert("sources[].region.kind".into());

@@ -13,8 +13,11 @@ fn sat(x: f32, k: f32) -> f32 {
     return x / (x + k);
 }
 
-fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>,
-           loss: ptr<function, array<f32, NF>>) {
+// `th` holds the therapy effects (the model's constants combined with the drugs' local
+// effects, see shared/drugs.wgsl); returns the relative resorption rate of the voxel's bone
+// (per day), which releases bone-bound drug.
+fn biology(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>,
+           prod: ptr<function, array<f32, NF>>, loss: ptr<function, array<f32, NF>>) -> f32 {
     let b = (*u)[F_BONE];
     let vessel = (*u)[F_VESSELS];
     let s = (*u)[F_SURFACE];
@@ -31,7 +34,8 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     let nm = (*u)[F_NEUTROPHIL_MATURE];
     let mac = (*u)[F_MACROPHAGE];
     let m2 = (*u)[F_TAM_M2];
-    let tgf = (*u)[F_TGF_BETA];
+    // TGF-beta that reaches its receptors (ligand neutralisation takes its share).
+    let tgf = (*u)[F_TGF_BETA] * (1.0 - (*th)[T_TGFB]);
     let rankl = (*u)[F_RANKL];
     let opn = (*u)[F_OPN];
     let dkk1 = (*u)[F_DKK1];
@@ -45,13 +49,14 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
 
     let occupied = b + tumour + pre + cd8 + tex + treg + mdsc + ni + nm + mac + m2;
     let room = max(1.0 - occupied, 0.0);
-    let rankl_eff = rankl * (1.0 - q(P_BLOCKADE_RANKL));
-    let dkk1_eff = dkk1 * (1.0 - q(P_BLOCKADE_DKK1));
-    let il1b_eff = il1b * (1.0 - q(P_BLOCKADE_IL1B));
+    let rankl_eff = rankl * (1.0 - (*th)[T_RANKL]);
+    let dkk1_eff = dkk1 * (1.0 - (*th)[T_DKK1]);
+    let il1b_eff = il1b * (1.0 - (*th)[T_IL1B]);
     let cd8_pool = q(X_CD8_POOL);
     let myeloid = q(X_MYELOID_POOL);
     let rankl_signal = sat(rankl_eff, q(P_RANKL_K));
 
+    var resorption = 0.0;
     // Remodelling core (Komarova 2003) per unit bone surface, modulated by the mechanisms.
     if (s > 0.0) {
         let x1 = oc / (q(P_OC_UNIT) * s);
@@ -74,6 +79,7 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
         let resorb = s * q(P_BONE_PER_PERCENT) * q(P_K1) * y1;
         let form = s * q(P_BONE_PER_PERCENT) * q(P_K2) * y2;
         let per_bone = resorb / max(b, BONE_FLOOR);
+        resorption = per_bone;
         (*prod)[F_BONE] += form;
         (*loss)[F_BONE] += per_bone;
         // M1: resorption releases matrix TGF-beta; embedded osteocytes go with the bone.
@@ -84,7 +90,7 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
         (*loss)[F_OC_PRECURSOR] += fuse;
         (*prod)[F_OSTEOCLAST] += fuse * pre;
     }
-    (*loss)[F_OSTEOCLAST] += q(P_BETA1) + q(P_OC_KILL) * q(P_EFFECT_OC_KILL);
+    (*loss)[F_OSTEOCLAST] += q(P_BETA1) + q(P_OC_KILL) * (*th)[T_OC_KILL];
     (*loss)[F_OSTEOBLAST] += q(P_BETA2);
 
     // Tumour: growth into free room, fed by TGF-beta (M1).
@@ -95,9 +101,9 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     let pdl1 = tumour + q(S_M9) * q(P_PDL1_MDSC_SHARE) * mdsc;
     let granulocytes = mdsc + ni;
     let brakes = (1.0 + q(S_M19) * q(P_PD1_SUPPRESSION) * sat(pdl1, q(P_PDL1_K))
-            * (1.0 - q(P_BLOCKADE_PD1)))
+            * (1.0 - (*th)[T_PD1]))
         * (1.0 + q(S_M10) * q(P_TIGIT_SUPPRESSION) * sat(granulocytes, q(P_NEUTROPHIL_K))
-            * (1.0 - q(P_BLOCKADE_TIGIT))
+            * (1.0 - (*th)[T_TIGIT])
             * (1.0 + q(P_IL1B_AMPLIFICATION) * sat(il1b_eff, q(P_IL1B_K))))
         * (1.0 + q(S_M2) * q(P_CHI3L3_SUPPRESSION) * sat(ni, q(P_NEUTROPHIL_K)))
         * (1.0 + q(S_M11) * q(P_OPN_LOCAL_SUPPRESSION) * sat(opn, q(P_OPN_K)))
@@ -111,12 +117,12 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     (*loss)[F_TUMOUR] += q(P_CD8_KILL) * killers * immunogenic / brakes;
     // M6: mature neutrophils kill; under androgen deprivation TGF-beta blocks them.
     let nm_block = 1.0 + q(S_M6) * q(P_ANDROGEN_DEPRIVATION) * q(P_TGF_NEUTROPHIL_BLOCK)
-        * sat(tgf, q(P_TGF_K)) * (1.0 - q(P_BLOCKADE_TBRI));
+        * sat(tgf, q(P_TGF_K)) * (1.0 - (*th)[T_TBRI]);
     (*loss)[F_TUMOUR] += q(P_NEUTROPHIL_KILL) * nm / nm_block;
     // M16, M17: drug kill, weakened in the niche.
-    (*loss)[F_TUMOUR] += q(P_CHEMO_KILL) * q(P_EFFECT_CHEMO)
+    (*loss)[F_TUMOUR] += q(P_CHEMO_KILL) * (*th)[T_CHEMO]
         / (1.0 + q(S_M16) * q(P_CYP3A4_PROTECTION) * s);
-    (*loss)[F_TUMOUR] += q(P_PARP_KILL) * q(P_EFFECT_PARP)
+    (*loss)[F_TUMOUR] += q(P_PARP_KILL) * (*th)[T_PARP]
         / (1.0 + q(S_M17) * q(P_GLUTATHIONE_RESISTANCE) * sat(oc, q(P_OSTEOCLAST_K)));
 
     // Tumour-derived factors.
@@ -138,7 +144,7 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     let sen_drive = q(S_M14) * q(P_SENESCENCE_RATE) * tumour_signal;
     (*prod)[F_SENESCENT_OSTEOCYTE] += sen_drive * q(P_OSTEOCYTE_DENSITY) * b;
     (*loss)[F_SENESCENT_OSTEOCYTE] += sen_drive + q(P_SENESCENT_CLEARANCE)
-        + q(P_SENOLYTIC_KILL) * q(P_EFFECT_SENOLYTIC);
+        + q(P_SENOLYTIC_KILL) * (*th)[T_SENOLYTIC];
 
     // M19, M11, M12, M18: CD8 recruitment, expansion, exhaustion.
     let activation = 1.0 / (1.0 + q(S_M12) * q(P_SIGLEC15_BLOCK) * sat(oc, q(P_OSTEOCLAST_K)));
@@ -147,29 +153,29 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     let expansion = q(P_CD8_PROLIFERATION) * sat(tumour, q(P_TUMOUR_K)) * activation / acidity;
     (*prod)[F_CD8] += expansion * cd8;
     let exhaustion = q(S_M19) * q(P_EXHAUSTION_RATE) * sat(pdl1, q(P_PDL1_K))
-        * (1.0 - q(P_BLOCKADE_PD1));
+        * (1.0 - (*th)[T_PD1]);
     (*loss)[F_CD8] += expansion * occupied + q(P_CD8_DEATH) + exhaustion;
     (*prod)[F_CD8_EXHAUSTED] += exhaustion * cd8;
     (*loss)[F_CD8_EXHAUSTED] += q(P_EXHAUSTED_DEATH);
 
     // M13: Tregs.
     (*prod)[F_TREG] += q(P_TREG_RECRUITMENT) * vessel * room;
-    (*loss)[F_TREG] += q(P_TREG_DEATH) + q(S_M13) * q(P_CX43_TREG_DEPLETION) * q(P_EFFECT_CX43);
+    (*loss)[F_TREG] += q(P_TREG_DEATH) + q(S_M13) * q(P_CX43_TREG_DEPLETION) * (*th)[T_CX43];
     (*prod)[F_TGF_BETA] += q(P_TREG_TGF) * treg;
 
     // Myeloid traffic from the circulating pool.
     let inflow = vessel * myeloid * room;
     (*prod)[F_OC_PRECURSOR] += q(P_PRECURSOR_RECRUITMENT) * inflow;
     (*loss)[F_OC_PRECURSOR] += q(P_PRECURSOR_DEATH);
-    let cxcr2 = sat(cxcl, q(P_CXCL_K)) * (1.0 - q(P_BLOCKADE_CXCR2));
+    let cxcr2 = sat(cxcl, q(P_CXCL_K)) * (1.0 - (*th)[T_CXCR2]);
     (*prod)[F_MDSC] += q(P_MDSC_RECRUITMENT) * inflow * cxcr2;
     (*loss)[F_MDSC] += q(P_MDSC_DEATH);
     (*prod)[F_IL1B] += q(S_M10) * (q(P_IL1B_MDSC) * mdsc + q(P_IL1B_NEUTROPHIL) * ni);
     // M4, M5: immature neutrophils; M2: DKK1 holds their maturation.
-    let csf2_signal = sat(csf2 * (1.0 - q(P_BLOCKADE_CSF2)), q(P_CSF2_K));
+    let csf2_signal = sat(csf2 * (1.0 - (*th)[T_CSF2]), q(P_CSF2_K));
     (*prod)[F_NEUTROPHIL_IMMATURE] += inflow * (q(P_NEUTROPHIL_BASAL_RECRUITMENT)
         + q(S_M4) * q(P_CSF2_RECRUITMENT) * csf2_signal
-        + q(S_M5) * q(P_CXCR2_RECRUITMENT) * cxcr2 * (1.0 - q(P_VITAMIN_C)));
+        + q(S_M5) * q(P_CXCR2_RECRUITMENT) * cxcr2 * (1.0 - (*th)[T_VITAMIN_C]));
     let maturation = q(P_NEUTROPHIL_MATURATION)
         / (1.0 + q(S_M2) * q(P_DKK1_MATURATION_BLOCK) * sat(dkk1_eff, q(P_DKK1_K)));
     (*loss)[F_NEUTROPHIL_IMMATURE] += q(P_NEUTROPHIL_DEATH) + maturation;
@@ -183,4 +189,5 @@ fn biology(u: ptr<function, array<f32, NF>>, prod: ptr<function, array<f32, NF>>
     (*prod)[F_TAM_M2] += polarisation * mac;
     (*loss)[F_TAM_M2] += q(P_M2_DEATH);
     (*prod)[F_TGF_BETA] += q(S_M8) * q(P_M2_TGF) * m2;
+    return resorption;
 }

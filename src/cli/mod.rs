@@ -38,11 +38,26 @@ enum Command {
         #[arg(required = true)]
         presets: Vec<PathBuf>,
     },
-    /// Print the reference of the preset format, or with --model of a model file (Markdown).
+    /// Print the reference of the preset format, or with --model of a model file, or with
+    /// --drugs of a drug library (Markdown).
     Reference {
         /// A model file: print its mechanisms, equations and parameters instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "drugs")]
         model: Option<PathBuf>,
+        /// A drug library: print every drug with every number, unit and source instead.
+        #[arg(long)]
+        drugs: Option<PathBuf>,
+    },
+    /// Run the presets a claims file names and check each claim's ordering.
+    Claims {
+        /// Claims file (e.g. presets/therapy/claims.toml).
+        file: PathBuf,
+        /// Voxels on the longest axis (coarser runs faster; the claims are orderings).
+        #[arg(long)]
+        resolution: Option<usize>,
+        /// auto, gpu or cpu.
+        #[arg(long, default_value = "auto", value_parser = parse_backend)]
+        backend: BackendChoice,
     },
 }
 
@@ -64,13 +79,28 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
-        Command::Reference { model: None } => {
+        Command::Reference {
+            model: None,
+            drugs: None,
+        } => {
             print!("{}", osteoniche::preset::reference::markdown_table());
             Ok(())
         }
-        Command::Reference { model: Some(path) } => osteoniche::preset::ModelData::load(&path)
+        Command::Reference {
+            model: Some(path), ..
+        } => osteoniche::preset::ModelData::load(&path)
             .map(|m| print!("{}", osteoniche::model::reference::markdown(&m.file)))
             .map_err(anyhow::Error::from),
+        Command::Reference {
+            drugs: Some(path), ..
+        } => osteoniche::pharma::DrugLibrary::load(&path)
+            .map(|l| print!("{}", l.markdown()))
+            .map_err(anyhow::Error::from),
+        Command::Claims {
+            file,
+            resolution,
+            backend,
+        } => claims(&file, resolution, backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -90,6 +120,50 @@ fn restore_default_sigpipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+fn claims(
+    file: &std::path::Path,
+    resolution: Option<usize>,
+    backend: BackendChoice,
+) -> anyhow::Result<()> {
+    use osteoniche::claims::{ClaimsFile, check};
+    let claims = ClaimsFile::load(file)?;
+    let dir = file.parent().unwrap_or(std::path::Path::new(""));
+    let results = check(&claims, dir, resolution, backend, |p| {
+        eprintln!("running {p}")
+    })?;
+    println!("| claim | ref | day | endpoint | better | value | compared with | holds |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut failed = 0;
+    for r in &results {
+        let c = &r.claim;
+        let others: Vec<String> = r
+            .others
+            .iter()
+            .map(|(p, v)| format!("{p}: {v:.6e}"))
+            .collect();
+        println!(
+            "| {} | {} | {} | {} ({}) | {} | {:.6e} | {} | {} |",
+            c.id,
+            c.reference,
+            c.day,
+            c.endpoint,
+            match c.direction {
+                osteoniche::claims::Direction::Lower => "lower is better",
+                osteoniche::claims::Direction::Higher => "higher is better",
+            },
+            c.better,
+            r.better_value,
+            others.join("; "),
+            if r.holds { "yes" } else { "NO" }
+        );
+        failed += usize::from(!r.holds);
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} claims do not hold", results.len());
+    }
+    Ok(())
 }
 
 fn validate(presets: &[PathBuf]) -> anyhow::Result<()> {

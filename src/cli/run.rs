@@ -9,6 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use osteoniche::io::checkpoint::{Checkpoint, CheckpointHeader};
 use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable, vti::write_vti};
+use osteoniche::preset::Embedded;
 use osteoniche::preset::{Preset, Scenario, SimDuration};
 use osteoniche::sim::{BackendChoice, FieldStats, Simulation};
 
@@ -142,9 +143,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let ck = Checkpoint::read(&args.checkpoint)?;
     let h = &ck.header;
-    let model = h.model.as_ref().map(|(t, o)| (t.as_str(), o.as_str()));
+    let embedded = Embedded {
+        model: h.model.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
+        library: h.library.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
+    };
     let preset =
-        Preset::parse_with_model(&h.preset_toml, &h.preset_origin, model).with_context(|| {
+        Preset::parse_embedded(&h.preset_toml, &h.preset_origin, embedded).with_context(|| {
             format!(
                 "{}: the preset inside the checkpoint",
                 args.checkpoint.display()
@@ -187,6 +191,14 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         (Some(state), Some(_)) => sim.set_systemic(state)?,
         (None, Some(_)) => bail!(
             "{}: the checkpoint has no systemic pools but its preset has a model",
+            args.checkpoint.display()
+        ),
+        _ => {}
+    }
+    match (&h.pharma, sim.pharmacology()) {
+        (Some(state), Some(_)) => sim.set_pharma_state(state.clone())?,
+        (None, Some(_)) => bail!(
+            "{}: the checkpoint has no drug state but its preset doses drugs",
             args.checkpoint.display()
         ),
         _ => {}
@@ -262,11 +274,20 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
-    let scalars: Vec<&str> = sim
-        .systemic()
-        .map(|s| s.named().iter().map(|(n, _)| *n).collect())
-        .unwrap_or_default();
-    let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalars);
+    let scalar_names = scalars(&sim).0;
+    let scalar_refs: Vec<&str> = scalar_names.iter().map(String::as_str).collect();
+    let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalar_refs);
+    if let Some(p) = sim.pharmacology() {
+        let end = scenario.steps as f64 * scenario.dt_min;
+        let late = p.state.pending.iter().filter(|d| d.time_min >= end).count();
+        if late > 0 {
+            eprintln!(
+                "note: {late} scheduled doses fall after the end of the run ({:.2} d) and will not be given",
+                end / 1440.0
+            );
+        }
+    }
+    let mut doses_written = usize::MAX;
     let mut last_stats = match earlier_metrics {
         Some(csv) => {
             metrics.restore(csv)?;
@@ -317,6 +338,14 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         sim.advance(n)?;
         let rate = n as f64 / t0.elapsed().as_secs_f64().max(1e-9);
         let at_end = target == scenario.steps;
+        if let Some(p) = sim.pharmacology()
+            && p.state.log.len() != doses_written
+        {
+            doses_written = p.state.log.len();
+            if let Err(e) = write_dose_log(out, &p.state.log) {
+                return Err(save_after_failed_write(&mut sim, &job, &metrics, e));
+            }
+        }
         if target % metrics_every == 0 || at_end {
             last_stats = record(&mut sim, &mut metrics, &job)?;
         }
@@ -369,6 +398,19 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             }),
             "systemic_final": sim.systemic(),
         })),
+        "pharmacology": sim.pharmacology().map(|p| serde_json::json!({
+            "library": job.preset.library.as_ref().map(|l| l.origin.clone()),
+            "library_toml": job.preset.library.as_ref().map(|l| l.text.clone()),
+            "body_weight_kg": p.body_weight_kg,
+            "doses": p.state.log,
+            "drugs": p.drugs.iter().enumerate().map(|(i, d)| serde_json::json!({
+                "name": d.drug.name,
+                "balance_nmol": p.balance(i),
+                "mass_balance_error": p.balance(i).relative_error(),
+                "auc_plasma_nM_h": p.state.drugs[i].auc_plasma,
+                "auc_tissue_nM_h": p.state.drugs[i].auc_tissue,
+            })).collect::<Vec<_>>(),
+        })),
         "resumed_from": job.resumed_from.as_ref().map(|p| p.display().to_string()),
         "versions": { "osteoniche": env!("CARGO_PKG_VERSION"), "wgpu": "30" },
         "wall_time_s": wall,
@@ -415,6 +457,12 @@ fn checkpoint(
                 .as_ref()
                 .map(|m| (m.text.clone(), m.origin.clone())),
             systemic: sim.systemic(),
+            library: job
+                .preset
+                .library
+                .as_ref()
+                .map(|l| (l.text.clone(), l.origin.clone())),
+            pharma: sim.pharmacology().map(|p| p.state.clone()),
         },
         data: sim.fields()?,
     })
@@ -452,16 +500,64 @@ fn record(
     job: &Job,
 ) -> anyhow::Result<Vec<FieldStats>> {
     let stats = sim.stats()?;
-    let scalars: Vec<f64> = sim
-        .systemic()
-        .map(|s| s.named().iter().map(|(_, v)| *v).collect())
-        .unwrap_or_default();
-    metrics.push(sim.step_index(), sim.time_min(), &stats, &scalars);
+    metrics.push(sim.step_index(), sim.time_min(), &stats, &scalars(sim).1);
     if let Err(e) = check(sim, &stats, job) {
         metrics.flush()?;
         return Err(e);
     }
     Ok(stats)
+}
+
+/// The named scalars of metrics.csv: the systemic pools, then per drug its plasma and
+/// tissue levels, exposure and mass balance.
+fn scalars(sim: &Simulation) -> (Vec<String>, Vec<f64>) {
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    if let Some(s) = sim.systemic() {
+        for (n, v) in s.named() {
+            names.push(n.to_string());
+            values.push(v);
+        }
+    }
+    if let Some(p) = sim.pharmacology() {
+        names.extend(p.scalar_names());
+        values.extend(p.scalars());
+    }
+    (names, values)
+}
+
+/// doses.csv: every dose given so far (time, origin, drug, route, amount).
+fn write_dose_log(
+    out: &Path,
+    log: &[osteoniche::pharma::dosing::DoseRecord],
+) -> osteoniche::Result<()> {
+    let mut text = String::from(
+        "time_h,time_days,origin,drug,route,mg,nmol,infusion_h,point_x_um,point_y_um,point_z_um,volume_nl\n",
+    );
+    for r in log {
+        let d = &r.dose;
+        let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        let p = d
+            .point_um
+            .map(|p| p.map(|x| x.to_string()))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{},{},{},{},{},{:e},{:e},{},{},{},{},{}\n",
+            r.time_h,
+            r.time_h / 24.0,
+            r.origin,
+            d.drug,
+            d.route,
+            r.mg,
+            r.nmol,
+            opt(d.duration_h),
+            p[0],
+            p[1],
+            p[2],
+            opt(d.volume_nl)
+        ));
+    }
+    write_atomic(&out.join("doses.csv"), text.as_bytes())
 }
 
 /// The numerical guard alone (no metrics row).

@@ -2,7 +2,8 @@
 //! `model::reactions::rates` plus, with a model, `model::biology::biology` (per day), then
 //! the exponential update; with a model, the bone fraction is capped at 1. A field the
 //! implicit solver advances keeps its value: its rates go to `implicit_rates` (production
-//! then loss, per slot) for the solve that follows.
+//! then loss, per slot) for the solve that follows. With drugs, their local effects set the
+//! therapy terms and their pools take their own step (`pharma::tissue`).
 
 use rayon::prelude::*;
 
@@ -10,6 +11,7 @@ use super::voxel_blocks;
 use crate::model::SpeciesRates;
 use crate::model::biology::biology;
 use crate::model::reactions::{exp_update, rates};
+use crate::pharma::tissue::{self, PoolInputs};
 use crate::sim::setup::ModelSetup;
 
 /// Days per minute: the model's rates are per day, the step is in minutes.
@@ -27,6 +29,15 @@ pub fn react(
 ) {
     let nf = rates_table.len();
     let bone = model.map(|m| m.index.bone);
+    let first_drug = model.map_or(nf, |m| tissue::header(&m.params.values).1.min(nf));
+    let pools = model.map(|m| PoolInputs {
+        vessels: m.index.vessels,
+        surface: m.index.surface,
+        tumour: m.index.tumour,
+        lactate: m.index.lactate,
+        mdsc: m.index.mdsc,
+        neutrophil_immature: m.index.neut_immature,
+    });
     let rate_blocks = if implicit_rates.is_empty() {
         (0..n_vox.div_ceil(super::BLOCK))
             .map(|_| Vec::new())
@@ -51,12 +62,16 @@ pub fn react(
                 for f in 0..nf {
                     u[f] = block[f][v];
                 }
+                let mut resorption = 0.0;
                 if let Some(m) = model {
                     bp.fill(0.0);
                     bl.fill(0.0);
-                    biology(&u, &m.index, &m.params.values, &mut bp, &mut bl);
+                    let pv = &m.params.values;
+                    let mut th = tissue::therapy_defaults(pv);
+                    tissue::drug_effects(&u, pv, m.index.surface, &mut th);
+                    resorption = biology(&u, &m.index, pv, &th, &mut bp, &mut bl);
                 }
-                for f in 0..nf {
+                for f in 0..first_drug {
                     let (p, l) = rates(f, u.as_slice(), rates_table);
                     let (p, l) = (p + bp[f] * PER_DAY, l + bl[f] * PER_DAY);
                     let slot = rates_table[f].implicit as usize;
@@ -68,6 +83,9 @@ pub fn react(
                         let x = exp_update(u[f], p, l, dt);
                         if Some(f) == bone { x.min(1.0) } else { x }
                     };
+                }
+                if let (Some(m), Some(ix)) = (model, &pools) {
+                    tissue::drug_pools(&u, &m.params.values, ix, resorption, dt, &mut next);
                 }
                 for f in 0..nf {
                     block[f][v] = next[f];

@@ -30,9 +30,16 @@ pub const KERNELS: &[(&str, &str)] = &[
 /// The bone-metastasis model's terms, for the react kernel when the model is on.
 const BIOLOGY: &str = include_str!("../../shaders/shared/biology.wgsl");
 
-/// The react kernel's stand-in for `biology()` when the model is off.
+/// Drugs in tissue, for the react kernel when the model is on.
+const DRUGS: &str = include_str!("../../shaders/shared/drugs.wgsl");
+
+/// The react kernel's stand-ins for `biology()` and the drug terms when the model is off.
 const NO_BIOLOGY: &str = "fn biology(u: ptr<function, array<f32, NF>>, \
-    prod: ptr<function, array<f32, NF>>, loss: ptr<function, array<f32, NF>>) {}\n";
+    th: ptr<function, array<f32, NT>>, prod: ptr<function, array<f32, NF>>, \
+    loss: ptr<function, array<f32, NF>>) -> f32 { return 0.0; }\n\
+    fn therapy_defaults(th: ptr<function, array<f32, NT>>) {}\n\
+    fn drug_effects(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>) {}\n\
+    fn drug_pools(u: ptr<function, array<f32, NF>>, r: f32, v: u32) {}\n";
 
 /// Kernels that need the model's fields (built only when the model is on).
 pub const MODEL_KERNELS: &[&str] = &["surface", "motility"];
@@ -155,6 +162,7 @@ impl FieldLayout {
         }
         let mut s = species.wgsl_constants();
         s.push_str(&crate::model::parameters::wgsl_constants());
+        s.push_str(&crate::pharma::tissue::wgsl_constants());
         s.push_str(&format!("const MODEL_ON: bool = {model};\n"));
         s.push_str(&format!(
             "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NZ: u32 = {}u;\nconst NV: u32 = {}u;\n\
@@ -174,7 +182,13 @@ impl FieldLayout {
             s.push_str(&self.chunk_accessors(first));
         }
         if kernel == "react" {
-            s.push_str(if model { BIOLOGY } else { NO_BIOLOGY });
+            if model {
+                s.push_str(&crate::pharma::tissue::wgsl_therapy_defaults());
+                s.push_str(BIOLOGY);
+                s.push_str(DRUGS);
+            } else {
+                s.push_str(NO_BIOLOGY);
+            }
         }
         if matches!(kernel, "sources" | "implicit") {
             s.push_str(REGIONS);

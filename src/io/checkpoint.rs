@@ -46,6 +46,12 @@ pub struct CheckpointHeader {
     /// The systemic pools at `step`, when the preset has a model.
     #[serde(default)]
     pub systemic: Option<crate::model::systemic::Systemic>,
+    /// The drug library the run used, as `(text, origin)`, when the preset has drugs.
+    #[serde(default)]
+    pub library: Option<(String, String)>,
+    /// The drugs' systemic state, schedule and dosing log at `step`.
+    #[serde(default)]
+    pub pharma: Option<crate::pharma::dosing::PharmaState>,
 }
 
 /// A checkpoint: header and field data (field-major).

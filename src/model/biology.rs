@@ -10,6 +10,7 @@
 use super::SpeciesKind;
 use super::SpeciesList;
 use super::parameters::{Slot, p, switch_index};
+use crate::pharma::library::Target;
 
 /// The fields the model needs, with their kinds (MODEL.md section 2).
 pub const MODEL_FIELDS: &[(&str, SpeciesKind, &str)] = &[
@@ -213,7 +214,14 @@ pub const BONE_FLOOR: f32 = 0.01;
     clippy::too_many_lines,
     reason = "one term per mechanism, in the order of the docs"
 )]
-pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &mut [f32]) {
+pub fn biology(
+    u: &[f32],
+    ix: &ModelIndex,
+    pv: &[f32],
+    th: &[f32],
+    prod: &mut [f32],
+    loss: &mut [f32],
+) -> f32 {
     let sw = |k: usize| pv[switch_index(k)];
     let q = |i: usize| pv[i];
     let b = u[ix.bone];
@@ -232,7 +240,8 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
     let nm = u[ix.neut_mature];
     let mac = u[ix.macrophage];
     let m2 = u[ix.m2];
-    let tgf = u[ix.tgf];
+    // TGF-beta that reaches its receptors (ligand neutralisation takes its share).
+    let tgf = u[ix.tgf] * (1.0 - th[Target::Tgfb as usize]);
     let rankl = u[ix.rankl];
     let opn = u[ix.opn];
     let dkk1 = u[ix.dkk1];
@@ -249,13 +258,14 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
         occupied += u[c];
     }
     let room = (1.0 - occupied).max(0.0);
-    let rankl_eff = rankl * (1.0 - q(p::BLOCKADE_RANKL));
-    let dkk1_eff = dkk1 * (1.0 - q(p::BLOCKADE_DKK1));
-    let il1b_eff = il1b * (1.0 - q(p::BLOCKADE_IL1B));
+    let rankl_eff = rankl * (1.0 - th[Target::Rankl as usize]);
+    let dkk1_eff = dkk1 * (1.0 - th[Target::Dkk1 as usize]);
+    let il1b_eff = il1b * (1.0 - th[Target::Il1b as usize]);
     let cd8_pool = q(Slot::Cd8Pool.index());
     let myeloid = q(Slot::MyeloidPool.index());
     let rankl_signal = sat(rankl_eff, q(p::RANKL_K));
 
+    let mut resorption = 0.0;
     // Remodelling core (Komarova 2003) per unit bone surface, modulated by the mechanisms.
     if s > 0.0 {
         let x1 = oc / (q(p::OC_UNIT) * s);
@@ -278,6 +288,7 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
         let resorb = s * q(p::BONE_PER_PERCENT) * q(p::K1) * y1;
         let form = s * q(p::BONE_PER_PERCENT) * q(p::K2) * y2;
         let per_bone = resorb / b.max(BONE_FLOOR);
+        resorption = per_bone;
         prod[ix.bone] += form;
         loss[ix.bone] += per_bone;
         // M1: resorption releases matrix TGF-beta; embedded osteocytes go with the bone.
@@ -288,7 +299,7 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
         loss[ix.precursor] += fuse;
         prod[ix.osteoclast] += fuse * pre;
     }
-    loss[ix.osteoclast] += q(p::BETA1) + q(p::OC_KILL) * q(p::EFFECT_OC_KILL);
+    loss[ix.osteoclast] += q(p::BETA1) + q(p::OC_KILL) * th[Target::OcKill as usize];
     loss[ix.osteoblast] += q(p::BETA2);
 
     // Tumour: growth into free room, fed by TGF-beta (M1).
@@ -299,12 +310,15 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
     let pdl1 = tumour + sw(9) * q(p::PDL1_MDSC_SHARE) * mdsc;
     let granulocytes = mdsc + ni;
     let brakes = (1.0
-        + sw(19) * q(p::PD1_SUPPRESSION) * sat(pdl1, q(p::PDL1_K)) * (1.0 - q(p::BLOCKADE_PD1)))
+        + sw(19)
+            * q(p::PD1_SUPPRESSION)
+            * sat(pdl1, q(p::PDL1_K))
+            * (1.0 - th[Target::Pd1 as usize]))
         * (1.0
             + sw(10)
                 * q(p::TIGIT_SUPPRESSION)
                 * sat(granulocytes, q(p::NEUTROPHIL_K))
-                * (1.0 - q(p::BLOCKADE_TIGIT))
+                * (1.0 - th[Target::Tigit as usize])
                 * (1.0 + q(p::IL1B_AMPLIFICATION) * sat(il1b_eff, q(p::IL1B_K))))
         * (1.0 + sw(2) * q(p::CHI3L3_SUPPRESSION) * sat(ni, q(p::NEUTROPHIL_K)))
         * (1.0 + sw(11) * q(p::OPN_LOCAL_SUPPRESSION) * sat(opn, q(p::OPN_K)))
@@ -322,12 +336,12 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
             * q(p::ANDROGEN_DEPRIVATION)
             * q(p::TGF_NEUTROPHIL_BLOCK)
             * sat(tgf, q(p::TGF_K))
-            * (1.0 - q(p::BLOCKADE_TBRI));
+            * (1.0 - th[Target::Tbri as usize]);
     loss[ix.tumour] += q(p::NEUTROPHIL_KILL) * nm / nm_block;
     // M16, M17: drug kill, weakened in the niche.
-    loss[ix.tumour] +=
-        q(p::CHEMO_KILL) * q(p::EFFECT_CHEMO) / (1.0 + sw(16) * q(p::CYP3A4_PROTECTION) * s);
-    loss[ix.tumour] += q(p::PARP_KILL) * q(p::EFFECT_PARP)
+    loss[ix.tumour] += q(p::CHEMO_KILL) * th[Target::Chemo as usize]
+        / (1.0 + sw(16) * q(p::CYP3A4_PROTECTION) * s);
+    loss[ix.tumour] += q(p::PARP_KILL) * th[Target::Parp as usize]
         / (1.0 + sw(17) * q(p::GLUTATHIONE_RESISTANCE) * sat(oc, q(p::OSTEOCLAST_K)));
 
     // Tumour-derived factors.
@@ -348,8 +362,9 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
     // M14: osteocytes turn senescent near tumour; clearance and senolytics remove them.
     let sen_drive = sw(14) * q(p::SENESCENCE_RATE) * tumour_signal;
     prod[ix.senescent] += sen_drive * q(p::OSTEOCYTE_DENSITY) * b;
-    loss[ix.senescent] +=
-        sen_drive + q(p::SENESCENT_CLEARANCE) + q(p::SENOLYTIC_KILL) * q(p::EFFECT_SENOLYTIC);
+    loss[ix.senescent] += sen_drive
+        + q(p::SENESCENT_CLEARANCE)
+        + q(p::SENOLYTIC_KILL) * th[Target::Senolytic as usize];
 
     // M19, M11, M12, M18: CD8 recruitment, expansion, exhaustion.
     let activation = 1.0 / (1.0 + sw(12) * q(p::SIGLEC15_BLOCK) * sat(oc, q(p::OSTEOCLAST_K)));
@@ -358,30 +373,31 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
     let expansion = q(p::CD8_PROLIFERATION) * sat(tumour, q(p::TUMOUR_K)) * activation / acidity;
     prod[ix.cd8] += expansion * cd8;
     let exhaustion =
-        sw(19) * q(p::EXHAUSTION_RATE) * sat(pdl1, q(p::PDL1_K)) * (1.0 - q(p::BLOCKADE_PD1));
+        sw(19) * q(p::EXHAUSTION_RATE) * sat(pdl1, q(p::PDL1_K)) * (1.0 - th[Target::Pd1 as usize]);
     loss[ix.cd8] += expansion * occupied + q(p::CD8_DEATH) + exhaustion;
     prod[ix.exhausted] += exhaustion * cd8;
     loss[ix.exhausted] += q(p::EXHAUSTED_DEATH);
 
     // M13: Tregs.
     prod[ix.treg] += q(p::TREG_RECRUITMENT) * vessel * room;
-    loss[ix.treg] += q(p::TREG_DEATH) + sw(13) * q(p::CX43_TREG_DEPLETION) * q(p::EFFECT_CX43);
+    loss[ix.treg] +=
+        q(p::TREG_DEATH) + sw(13) * q(p::CX43_TREG_DEPLETION) * th[Target::Cx43 as usize];
     prod[ix.tgf] += q(p::TREG_TGF) * treg;
 
     // Myeloid traffic from the circulating pool.
     let inflow = vessel * myeloid * room;
     prod[ix.precursor] += q(p::PRECURSOR_RECRUITMENT) * inflow;
     loss[ix.precursor] += q(p::PRECURSOR_DEATH);
-    let cxcr2 = sat(cxcl, q(p::CXCL_K)) * (1.0 - q(p::BLOCKADE_CXCR2));
+    let cxcr2 = sat(cxcl, q(p::CXCL_K)) * (1.0 - th[Target::Cxcr2 as usize]);
     prod[ix.mdsc] += q(p::MDSC_RECRUITMENT) * inflow * cxcr2;
     loss[ix.mdsc] += q(p::MDSC_DEATH);
     prod[ix.il1b] += sw(10) * (q(p::IL1B_MDSC) * mdsc + q(p::IL1B_NEUTROPHIL) * ni);
     // M4, M5: immature neutrophils; M2: DKK1 holds their maturation.
-    let csf2_signal = sat(csf2 * (1.0 - q(p::BLOCKADE_CSF2)), q(p::CSF2_K));
+    let csf2_signal = sat(csf2 * (1.0 - th[Target::Csf2 as usize]), q(p::CSF2_K));
     prod[ix.neut_immature] += inflow
         * (q(p::NEUTROPHIL_BASAL_RECRUITMENT)
             + sw(4) * q(p::CSF2_RECRUITMENT) * csf2_signal
-            + sw(5) * q(p::CXCR2_RECRUITMENT) * cxcr2 * (1.0 - q(p::VITAMIN_C)));
+            + sw(5) * q(p::CXCR2_RECRUITMENT) * cxcr2 * (1.0 - th[Target::VitaminC as usize]));
     let maturation = q(p::NEUTROPHIL_MATURATION)
         / (1.0 + sw(2) * q(p::DKK1_MATURATION_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
     loss[ix.neut_immature] += q(p::NEUTROPHIL_DEATH) + maturation;
@@ -395,6 +411,7 @@ pub fn biology(u: &[f32], ix: &ModelIndex, pv: &[f32], prod: &mut [f32], loss: &
     prod[ix.m2] += polarisation * mac;
     loss[ix.m2] += q(p::M2_DEATH);
     prod[ix.tgf] += sw(8) * q(p::M2_TGF) * m2;
+    resorption
 }
 
 /// The model's kernel parameter array (registered parameters, switches, derived values and

@@ -190,6 +190,7 @@ registry! {
     BLOCKADE_TBRI = "blockade_tbri", "1", "therapy", "TGF-beta receptor I inhibition";
     BLOCKADE_CXCR2 = "blockade_cxcr2", "1", "therapy", "CXCR2 antagonism";
     BLOCKADE_CSF2 = "blockade_csf2", "1", "therapy", "CSF2 (or PRMT5) inhibition";
+    BLOCKADE_TGFB = "blockade_tgfb", "1", "therapy", "TGF-beta ligand neutralisation (engineered HSCs [53])";
     VITAMIN_C = "vitamin_c", "1", "therapy", "vitamin C effect on CXCR2-driven recruitment";
     EFFECT_CHEMO = "effect_chemo", "1", "therapy", "cytotoxic chemotherapy exposure (docetaxel)";
     CHEMO_KILL = "chemo_kill", "1/day", "therapy", "tumour kill rate at full chemotherapy effect";

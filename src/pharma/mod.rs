@@ -1,6 +1,10 @@
-//! Pharmacology: systemic pharmacokinetics of the drugs a scenario doses. The tissue side
-//! (drug fields, carriers, bone binding, pharmacodynamics) builds on it.
+//! Pharmacology (MODEL.md section 4): the drug library, systemic pharmacokinetics, drugs
+//! in tissue (exchange, bone binding, carriers, pharmacodynamics), doses and schedules.
 
+pub mod dosing;
+pub mod library;
 pub mod pk;
+pub mod tissue;
 
+pub use library::{Drug, DrugLibrary, Effect, Route, Target};
 pub use pk::{Compartments, PkState};

@@ -82,12 +82,15 @@ pub struct PkState {
     pub infusions: Vec<Infusion>,
     /// Simulated time, h.
     pub time_h: f64,
+    /// Area under the central amount curve, nmol h (divide by V1 for the plasma AUC).
+    #[serde(default)]
+    pub central_auc: f64,
 }
 
-type Amounts = [f64; 5];
+type Amounts = [f64; 6];
 
 fn derivatives(p: &Compartments, x: &Amounts, infusion: f64) -> Amounts {
-    let [depot, c, p2, p3, _] = *x;
+    let [depot, c, p2, p3, _, _] = *x;
     let k10 = p.clearance_l_h / p.central_l;
     let to2 = if p.peripheral_l > 0.0 {
         p.peripheral_l_h
@@ -112,6 +115,7 @@ fn derivatives(p: &Compartments, x: &Amounts, infusion: f64) -> Amounts {
         to2 / p.central_l * c - back2,
         to3 / p.central_l * c - back3,
         k10 * c,
+        c,
     ]
 }
 
@@ -174,11 +178,12 @@ impl PkState {
                 self.peripheral,
                 self.deep,
                 self.eliminated,
+                self.central_auc,
             ];
             for _ in 0..n {
                 let add = |a: &Amounts, k: &Amounts, c: f64| {
                     let mut o = *a;
-                    for i in 0..5 {
+                    for i in 0..6 {
                         o[i] += c * k[i];
                     }
                     o
@@ -187,7 +192,7 @@ impl PkState {
                 let k2 = derivatives(p, &add(&x, &k1, h / 2.0), rate);
                 let k3 = derivatives(p, &add(&x, &k2, h / 2.0), rate);
                 let k4 = derivatives(p, &add(&x, &k3, h), rate);
-                for i in 0..5 {
+                for i in 0..6 {
                     x[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
                 }
             }
@@ -198,6 +203,7 @@ impl PkState {
                 self.peripheral,
                 self.deep,
                 self.eliminated,
+                self.central_auc,
             ] = x;
             self.time_h = next;
             self.infusions.retain(|i| i.until_h > self.time_h);

@@ -7,7 +7,7 @@ pub mod locate;
 pub mod model_file;
 pub mod reference;
 pub mod schema;
-mod validate;
+pub mod validate;
 
 use std::path::Path;
 
@@ -29,6 +29,112 @@ pub struct Preset {
     pub origin: String,
     /// The model file `[model] file` names, loaded and checked.
     pub model: Option<ModelData>,
+    /// The drug library `[pharmacology] library` names, loaded and checked.
+    pub library: Option<crate::pharma::DrugLibrary>,
+}
+
+/// Data files a preset names, given as `(text, origin)` instead of read from disk (a
+/// checkpoint carries what its run used).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Embedded<'a> {
+    /// The model file.
+    pub model: Option<(&'a str, &'a str)>,
+    /// The drug library.
+    pub library: Option<(&'a str, &'a str)>,
+}
+
+/// How deep `extends` chains may go.
+const MAX_EXTENDS: usize = 8;
+
+/// Merges `over` into `base` key by key (tables recursively; other values replace).
+fn merge_tables(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Makes the paths a preset's `base` names relative to the extending preset's folder.
+fn rebase_paths(base: &mut toml::Table, rel_dir: &Path) {
+    let fix = |v: Option<&mut toml::Value>| {
+        if let Some(toml::Value::String(p)) = v
+            && Path::new(p.as_str()).is_relative()
+        {
+            *p = rel_dir
+                .join(p.as_str())
+                .to_string_lossy()
+                .replace('\\', "/");
+        }
+    };
+    for (table, key) in [
+        ("model", "file"),
+        ("pharmacology", "library"),
+        ("lattice", "path"),
+    ] {
+        if let Some(toml::Value::Table(t)) = base.get_mut(table) {
+            fix(t.get_mut(key));
+        }
+    }
+}
+
+/// The text of a preset with its `extends` chain resolved: the base (checked as a preset
+/// of its own first) with this file's keys merged over it.
+fn resolve_extends(text: &str, origin: &str, depth: usize) -> Result<String> {
+    let locator = Locator::new(origin, text);
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| Error::Preset {
+        location: locator.at_offset(e.span().map(|s| s.start)),
+        message: explain_toml_error(e.message()),
+    })?;
+    let Some(ext) = table.remove("extends") else {
+        return Ok(text.to_string());
+    };
+    let at = locator.locate(&[locate::Seg::Key("extends".into())]);
+    let fail = |value: String, allowed: String| Error::Value {
+        location: at.clone(),
+        key: "extends".into(),
+        value,
+        allowed,
+    };
+    let toml::Value::String(ext) = ext else {
+        return Err(fail(ext.to_string(), "a path to another preset".into()));
+    };
+    if depth >= MAX_EXTENDS {
+        return Err(fail(
+            format!("\"{ext}\""),
+            format!("at most {MAX_EXTENDS} presets in an extends chain (is there a loop?)"),
+        ));
+    }
+    let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
+    let path = dir.join(&ext);
+    let base_text = std::fs::read_to_string(&path).map_err(|_| {
+        fail(
+            format!("\"{ext}\""),
+            format!(
+                "no such file: {} (the path is relative to the preset's folder)",
+                path.display()
+            ),
+        )
+    })?;
+    let base_origin = path.display().to_string();
+    let base_resolved = resolve_extends(&base_text, &base_origin, depth + 1)?;
+    // The base must stand on its own: its errors point into its own file.
+    Preset::parse(&base_resolved, &base_origin)?;
+    let mut base: toml::Table = toml::from_str(&base_resolved).expect("checked just above");
+    rebase_paths(&mut base, Path::new(&ext).parent().unwrap_or(Path::new("")));
+    // Doses add up: a combination extends a single-drug preset with its second drug.
+    if let (Some(toml::Value::Array(before)), Some(toml::Value::Array(added))) =
+        (base.get("dose"), table.get_mut("dose"))
+    {
+        let mut all = before.clone();
+        all.append(added);
+        *added = all;
+    }
+    merge_tables(&mut base, table);
+    Ok(toml::to_string_pretty(&base).expect("a TOML table serialises"))
 }
 
 impl Preset {
@@ -51,6 +157,21 @@ impl Preset {
         origin: &str,
         model_text: Option<(&str, &str)>,
     ) -> Result<Preset> {
+        Self::parse_embedded(
+            text,
+            origin,
+            Embedded {
+                model: model_text,
+                library: None,
+            },
+        )
+    }
+
+    /// As [`Preset::parse`], with any of the data files given instead of read from disk.
+    pub fn parse_embedded(text: &str, origin: &str, embedded: Embedded<'_>) -> Result<Preset> {
+        let merged = resolve_extends(text, origin, 0)?;
+        let text = merged.as_str();
+        let model_text = embedded.model;
         let locator = Locator::new(origin, text);
         let file: PresetFile = toml::from_str(text).map_err(|e| Error::Preset {
             location: locator.at_offset(e.span().map(|s| s.start)),
@@ -79,11 +200,38 @@ impl Preset {
                 Some(ModelData::load(&path)?)
             }
         };
+        let library = match (&file.pharmacology, embedded.library) {
+            (None, _) => None,
+            (Some(_), Some((text, origin))) => {
+                Some(crate::pharma::DrugLibrary::parse(text, origin)?)
+            }
+            (Some(spec), None) => {
+                let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
+                let path = dir.join(&spec.library);
+                if !path.is_file() {
+                    return Err(Error::Value {
+                        location: locator.locate(&[
+                            locate::Seg::Key("pharmacology".into()),
+                            locate::Seg::Key("library".into()),
+                        ]),
+                        key: "pharmacology.library".into(),
+                        value: format!("\"{}\"", spec.library),
+                        allowed: format!(
+                            "no such file: {} (the path is relative to the preset's folder)",
+                            path.display()
+                        ),
+                    });
+                }
+                Some(crate::pharma::DrugLibrary::load(&path)?)
+            }
+        };
         validate::check(&file, &locator, model.as_ref())?;
+        validate::check_pharmacology(&file, &locator, library.as_ref())?;
         Ok(Preset {
             file,
             origin: origin.to_string(),
             model,
+            library,
         })
     }
 
@@ -176,6 +324,13 @@ impl Preset {
             model = Some(params);
         }
         specs.extend(f.species.iter().cloned());
+        let grid_for_drugs = grid;
+        let pharmacology = match (&f.pharmacology, &self.library) {
+            (Some(spec), Some(lib)) => {
+                Some(self.drugs_in_use(spec, lib, &mut specs, &grid_for_drugs)?)
+            }
+            _ => None,
+        };
         let species = SpeciesList::new(specs.iter().map(resolve_species).collect());
         let dt_min = f.time.dt.minutes();
         let steps = (f.time.duration.minutes() / dt_min - 1e-9).ceil().max(1.0) as u64;
@@ -189,12 +344,73 @@ impl Preset {
             seed: seed.unwrap_or(f.seed),
             specs,
             model,
+            pharmacology,
             preset: f.clone(),
             base_dir: std::path::Path::new(&self.origin)
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default(),
         })
+    }
+}
+
+impl Preset {
+    /// The drugs the run doses (scheduled first, in order of first dose, then those loaded
+    /// for real-time doses), with their fields appended to `specs`.
+    fn drugs_in_use(
+        &self,
+        spec: &PharmacologySpec,
+        lib: &crate::pharma::DrugLibrary,
+        specs: &mut Vec<SpeciesSpec>,
+        grid: &Grid,
+    ) -> Result<crate::pharma::dosing::Pharmacology> {
+        use crate::pharma::dosing::{DrugInUse, Pharmacology, drug_species};
+        let mut names: Vec<&str> = Vec::new();
+        for n in self
+            .file
+            .dose
+            .iter()
+            .map(|d| d.drug.as_str())
+            .chain(spec.drugs.iter().map(|s| s.as_str()))
+        {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let mut drugs = Vec::new();
+        for name in names {
+            let drug = lib.get(name).map_err(Error::Invalid)?.clone();
+            let (species, fields) = drug_species(&drug, specs.len());
+            for s in species {
+                if specs.iter().any(|o| o.name == s.name) {
+                    return Err(Error::Invalid(format!(
+                        "{}: drug `{name}` adds a field `{}`, and the preset already has one",
+                        self.origin, s.name
+                    )));
+                }
+                specs.push(SpeciesSpec {
+                    name: s.name,
+                    kind: s.kind,
+                    unit: Some(s.unit),
+                    diffusion: s.diffusion_um2_min,
+                    decay: 0.0,
+                    bone_permeability: s.bone_permeability,
+                    growth: 0.0,
+                    capacity: 1.0,
+                    solver: crate::model::Solver::Split,
+                    initial: InitialSpec::default(),
+                    dirichlet: None,
+                    source: format!("drug library {}", lib.origin),
+                });
+            }
+            drugs.push(DrugInUse::new(drug, fields, spec.body_weight_kg));
+        }
+        Ok(Pharmacology::new(
+            drugs,
+            spec.body_weight_kg,
+            grid,
+            validate::scheduled_doses(&self.file),
+        ))
     }
 }
 
@@ -239,6 +455,8 @@ pub struct Scenario {
     pub specs: Vec<SpeciesSpec>,
     /// The model's parameter array, when the preset has a `[model]`.
     pub model: Option<crate::model::ModelParams>,
+    /// The drugs of the run with their schedule, when the preset has `[pharmacology]`.
+    pub pharmacology: Option<crate::pharma::dosing::Pharmacology>,
     /// The checked preset.
     pub preset: PresetFile,
     /// Folder that relative paths in the preset (lattice files) are resolved against.

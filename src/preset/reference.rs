@@ -447,6 +447,20 @@ pub const KEYS: &[KeyDoc] = &[
     k("model.set.<parameter>", "parameter's unit", "the model file's value", "the parameter's range (docs/model.md)", "Replaces one parameter of the model file."),
     k("model.initial.<field>", "-", "the model file's", "an initial condition (as species[].initial)", "Replaces the initial condition of one of the model's fields."),
     k("model.well_mixed", "-", "false", "true needs grid.size = [1, 1, 1]", "One voxel without transport, bone-surface indicator held at 1 (calibration against the ODE models)."),
+    k("extends", "-", "none", "path relative to the preset", "Another preset this one starts from: its tables merge under this file's; `[[dose]]` entries add to the base's, other arrays replace. The base is checked on its own first."),
+    k("pharmacology.library", "-", "required", "path relative to the preset", "Drug library: every drug's PK, tissue transport, bone affinity, carrier and targets with units and sources (docs/drugs.md). Needs `[model]`."),
+    k("pharmacology.body_weight_kg", "kg", "0.025", "(0.0001, 500]", "Body the doses go into (a 25 g mouse by default; assumption). Volumes and clearances scale linearly with it."),
+    k("pharmacology.drugs", "-", "[]", "drug names of the library", "Drugs loaded for real-time doses besides the scheduled ones; each adds its fields."),
+    k("dose[].drug", "-", "required", "a drug of the library", "Drug of this dose or series."),
+    k("dose[].route", "-", "required", "iv-bolus | iv-infusion | subcutaneous | oral | local; one the drug allows", "How it is given (absorbed routes go through the drug's depot; local goes into the fields)."),
+    k("dose[].mg_per_kg", "mg/kg", "-", "(0, 5000]; this or mg", "Amount per dose per kg of body weight (payload for carriers)."),
+    k("dose[].mg", "mg", "-", "(0, 5000 x body weight]; this or mg_per_kg", "Amount per dose."),
+    k("dose[].start", "time", "required", ">= 0; string with unit", "Time of the first dose; a dose acts from the start of the step that holds its time."),
+    k("dose[].every", "time", "-", "> 0; required when count > 1", "Time between doses."),
+    k("dose[].count", "-", "1", "1..=1000", "Number of doses."),
+    k("dose[].duration", "time", "-", "(0, 7 d]; iv-infusion only, required there", "Infusion duration."),
+    k("dose[].point_um", "µm", "-", "[x, y, z] inside the domain; local only, required there", "Injection point."),
+    k("dose[].volume_nl", "nL", "-", "(0, domain volume]; local only, required there", "Injected volume: the amount spreads over the marrow of a sphere of this volume (the nearest marrow voxel when smaller than one)."),
 ];
 
 /// The reference as a Markdown table.

@@ -11,6 +11,11 @@ use crate::model::SpeciesKind;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PresetFile {
+    /// Another preset this one starts from, relative to this file: its tables are merged
+    /// key by key under this file's (`[[dose]]` entries add to the base's, other arrays
+    /// replace). Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
     /// Short identifier of the scenario. Required.
     pub name: String,
     /// What the scenario represents, with sources. Default: empty.
@@ -42,6 +47,72 @@ pub struct PresetFile {
     /// The bone-metastasis model (its fields come first in memory). Default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelSpec>,
+    /// Drugs: the library and the body they are dosed into (needs `[model]`). Default:
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pharmacology: Option<PharmacologySpec>,
+    /// Scheduled doses (`[[dose]]`), applied at the start of the step that contains their
+    /// time. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dose: Vec<DoseSpec>,
+}
+
+/// `[pharmacology]`: where drugs come from and who receives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PharmacologySpec {
+    /// Drug library file, relative to the preset. Required.
+    pub library: String,
+    /// Body weight, kg; 0 < w <= 500. Default 0.025 (a 25 g mouse; assumption).
+    #[serde(default = "default_body_weight")]
+    pub body_weight_kg: f64,
+    /// Drugs loaded for real-time doses besides the scheduled ones (each adds its fields).
+    /// Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drugs: Vec<String>,
+}
+
+fn default_body_weight() -> f64 {
+    0.025
+}
+
+/// `[[dose]]`: one dose, or a series of equal doses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoseSpec {
+    /// A drug of the library. Required.
+    pub drug: String,
+    /// `iv-bolus`, `iv-infusion`, `subcutaneous`, `oral` or `local`; one the drug allows.
+    pub route: crate::pharma::Route,
+    /// Amount per dose, mg per kg of body weight; 0 < x <= 5000. Give this or `mg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mg_per_kg: Option<f64>,
+    /// Amount per dose, mg; 0 < x <= 5000 x body weight in kg. Give this or `mg_per_kg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mg: Option<f64>,
+    /// Time of the first dose, with unit; >= 0 (doses after the end of the run are not
+    /// given; the run says how many).
+    pub start: SimDuration,
+    /// Time between doses, with unit; > 0. Required when `count` > 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<SimDuration>,
+    /// Number of doses, 1..=1000. Default 1.
+    #[serde(default = "default_count")]
+    pub count: u32,
+    /// Infusion duration, with unit; > 0 and <= 7 d. Required for `iv-infusion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<SimDuration>,
+    /// Injection point, µm, inside the domain. Required for `local`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_um: Option<[f64; 3]>,
+    /// Injected volume, nL; > 0. Required for `local` (spread over a sphere of this volume,
+    /// marrow only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_nl: Option<f64>,
+}
+
+fn default_count() -> u32 {
+    1
 }
 
 /// `[model]`: the bone-metastasis model of a model file, with this scenario's changes.

@@ -573,3 +573,120 @@ fn check_species(
     }
     Ok(())
 }
+
+/// The doses of a schedule as the simulation takes them (time in minutes, in order).
+pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dosing::Scheduled> {
+    use crate::pharma::dosing::{Amount, DoseRequest, Scheduled};
+    let mut out = Vec::new();
+    for d in &file.dose {
+        let amount = match (d.mg_per_kg, d.mg) {
+            (Some(x), _) => Amount::MgPerKg(x),
+            (None, Some(x)) => Amount::Mg(x),
+            (None, None) => continue,
+        };
+        let every = d.every.map_or(0.0, |e| e.minutes());
+        for k in 0..d.count {
+            out.push(Scheduled {
+                time_min: d.start.minutes() + k as f64 * every,
+                dose: DoseRequest {
+                    drug: d.drug.clone(),
+                    route: d.route,
+                    amount,
+                    duration_h: d.duration.map(|t| t.minutes() / 60.0),
+                    point_um: d.point_um,
+                    volume_nl: d.volume_nl,
+                },
+            });
+        }
+    }
+    out.sort_by(|a, b| a.time_min.total_cmp(&b.time_min));
+    out
+}
+
+/// Checks `[pharmacology]` and every `[[dose]]` against the library and the run.
+pub(super) fn check_pharmacology(
+    file: &PresetFile,
+    loc: &Locator<'_>,
+    library: Option<&crate::pharma::DrugLibrary>,
+) -> Result<()> {
+    let c = Checker { loc };
+    let Some(spec) = &file.pharmacology else {
+        if !file.dose.is_empty() {
+            return Err(c.fail(
+                &[key("dose")],
+                format!("{} doses", file.dose.len()),
+                "doses need a [pharmacology] table naming the drug library",
+            ));
+        }
+        return Ok(());
+    };
+    let lib = library.expect("loaded with [pharmacology]");
+    if file.model.is_none() {
+        return Err(c.fail(
+            &[key("pharmacology")],
+            "[pharmacology]",
+            "drugs act on the bone-metastasis model: the preset needs a [model] too",
+        ));
+    }
+    c.within(
+        &[key("pharmacology"), key("body_weight_kg")],
+        spec.body_weight_kg,
+        1e-4,
+        500.0,
+        "must be within 0.0001..=500 kg",
+    )?;
+    for (i, name) in spec.drugs.iter().enumerate() {
+        if let Err(m) = lib.get(name) {
+            return Err(c.fail(
+                &[key("pharmacology"), key("drugs"), Seg::Index(i)],
+                name,
+                &m,
+            ));
+        }
+    }
+    let g = file.grid.size;
+    let grid = crate::grid::Grid::new(g[0], g[1], g[2], file.grid.voxel_um);
+    for (i, d) in file.dose.iter().enumerate() {
+        let at = |k: &str| [key("dose"), Seg::Index(i), key(k)];
+        let drug = lib
+            .get(&d.drug)
+            .map_err(|m| c.fail(&at("drug"), &d.drug, &m))?;
+        match (d.mg_per_kg, d.mg) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(c.fail(
+                    &[key("dose"), Seg::Index(i)],
+                    "mg_per_kg and mg",
+                    "give the amount once: mg_per_kg or mg",
+                ));
+            }
+            _ => {}
+        }
+        let start = d.start.minutes();
+        if !(start.is_finite() && start >= 0.0) {
+            return Err(c.fail(&at("start"), format!("\"{}\"", d.start), "must be >= 0"));
+        }
+        if !(1..=1000).contains(&d.count) {
+            return Err(c.fail(&at("count"), d.count, "must be within 1..=1000"));
+        }
+        match d.every {
+            None if d.count > 1 => {
+                return Err(c.fail(&at("count"), d.count, "a series of doses needs `every`"));
+            }
+            Some(e) if e.minutes() <= 0.0 => {
+                return Err(c.fail(&at("every"), format!("\"{e}\""), "must be > 0"));
+            }
+            _ => {}
+        }
+        let request = scheduled_doses(&PresetFile {
+            dose: vec![DoseSpec {
+                count: 1,
+                ..d.clone()
+            }],
+            ..file.clone()
+        });
+        if let Err(m) = request[0].dose.check(drug, spec.body_weight_kg, &grid) {
+            return Err(c.fail(&[key("dose"), Seg::Index(i)], &d.drug, &m));
+        }
+    }
+    Ok(())
+}

@@ -11,6 +11,8 @@ use crate::cpu::CpuBackend;
 use crate::error::{Error, Result};
 use crate::lattice::Lattice;
 use crate::model::systemic::Systemic;
+use crate::pharma::Route;
+use crate::pharma::dosing::{DoseRecord, DoseRequest, PharmaState, Pharmacology, Scheduled};
 use crate::preset::Scenario;
 pub use params::Stages;
 pub use setup::Setup;
@@ -165,6 +167,11 @@ pub struct Simulation {
     lattice: Option<Lattice>,
     backend_reason: String,
     systemic: Option<Systemic>,
+    pharma: Option<Pharmacology>,
+    /// The model's parameter array as last written (systemic slots, plasma drug levels).
+    values: Vec<f32>,
+    /// Domain sums of tissue OPN and CSF2 at the current state, when known.
+    pool_sums: Option<[f64; 2]>,
 }
 
 impl Simulation {
@@ -188,6 +195,12 @@ impl Simulation {
         let init = setup::initial_fields(&scenario, lattice.as_ref());
         backend.write_fields(&init)?;
         let systemic = setup.model.as_ref().map(|_| Systemic::healthy());
+        let pharma = setup.pharmacology.clone();
+        let values = setup
+            .model
+            .as_ref()
+            .map(|m| m.params.values.clone())
+            .unwrap_or_default();
         Ok(Simulation {
             scenario,
             setup,
@@ -195,6 +208,9 @@ impl Simulation {
             lattice,
             backend_reason,
             systemic,
+            pharma,
+            values,
+            pool_sums: None,
         })
     }
 
@@ -240,20 +256,208 @@ impl Simulation {
 
     /// Runs `steps` coupled steps with the preset's stages. With a model, the systemic
     /// pools advance before each step from the domain means of tissue OPN and CSF2.
+    ///
+    /// With drugs, each step first gives the scheduled doses whose time falls before its
+    /// end, advances the systemic PK over the step (the tissue sees the step's mean plasma
+    /// levels), and afterwards books what the tissue took up, returned and eliminated.
     pub fn advance(&mut self, steps: u64) -> Result<()> {
-        let (Some(m), Some(sys)) = (&self.setup.model, self.systemic.as_mut()) else {
+        let Some(m) = &self.setup.model else {
             return self.backend.advance(steps, self.setup.stages);
         };
+        let (opn, csf2) = (m.index.opn, m.index.csf2);
         let n = self.setup.grid.len() as f64;
-        let dt_day = self.scenario.dt_min / 1440.0;
-        let mut values = m.params.values.clone();
+        let dt_min = self.scenario.dt_min;
+        let dt_day = dt_min / 1440.0;
         for _ in 0..steps {
-            let sums = self.backend.field_sums(&[m.index.opn, m.index.csf2])?;
-            sys.advance(&values, sums[0] / n, sums[1] / n, dt_day);
-            sys.write(&mut values);
-            self.backend.set_model_values(&values)?;
+            let sums = match self.pool_sums {
+                Some(s) => s,
+                None => {
+                    let s = self.backend.field_sums(&[opn, csf2])?;
+                    [s[0], s[1]]
+                }
+            };
+            let sys = self.systemic.as_mut().expect("a model run has pools");
+            sys.advance(&self.values, sums[0] / n, sums[1] / n, dt_day);
+            sys.write(&mut self.values);
+            let now = self.time_min();
+            if let Some(p) = self.pharma.as_mut() {
+                for due in p.take_due(now + dt_min - 1e-9) {
+                    self.give(&due.dose, "schedule")?;
+                }
+                let p = self.pharma.as_mut().expect("checked");
+                p.before_step(dt_min / 60.0, &mut self.values);
+            }
+            self.backend.set_model_values(&self.values)?;
             self.backend.advance(1, self.setup.stages)?;
+            let mut fields = vec![opn, csf2];
+            if let Some(p) = &self.pharma {
+                fields.extend(p.sum_fields());
+            }
+            let after = self.backend.field_sums(&fields)?;
+            self.pool_sums = Some([after[0], after[1]]);
+            if let Some(p) = self.pharma.as_mut() {
+                p.after_step(&after[2..], dt_min / 60.0);
+            }
         }
+        Ok(())
+    }
+
+    /// Gives a dose now (at the current simulated time): the real-time path the viewer's
+    /// dosing panel calls. The dose is checked first (drug of this run, route, amount,
+    /// point inside the domain); a refused dose changes nothing.
+    pub fn dose(&mut self, dose: &DoseRequest) -> Result<DoseRecord> {
+        self.give(dose, "real-time")
+    }
+
+    /// Adds doses to the schedule; each must lie at or after the current time.
+    pub fn schedule(&mut self, doses: Vec<Scheduled>) -> Result<()> {
+        let now = self.time_min();
+        let p = self.pharma_or_err()?;
+        for d in &doses {
+            if !(d.time_min.is_finite() && d.time_min >= now - 1e-9) {
+                return Err(Error::Invalid(format!(
+                    "dose of `{}` scheduled at {:.3} h: that is in the past (now {:.3} h)",
+                    d.dose.drug,
+                    d.time_min / 60.0,
+                    now / 60.0
+                )));
+            }
+            let i = p
+                .position(&d.dose.drug)
+                .ok_or_else(|| not_loaded(p, &d.dose.drug))?;
+            d.dose
+                .check(&p.drugs[i].drug, p.body_weight_kg, &self.setup.grid)
+                .map_err(Error::Invalid)?;
+        }
+        self.pharma.as_mut().expect("checked").schedule(doses);
+        Ok(())
+    }
+
+    fn pharma_or_err(&self) -> Result<&Pharmacology> {
+        self.pharma.as_ref().ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: this run has no drugs (add [pharmacology] to the preset)",
+                self.scenario.name
+            ))
+        })
+    }
+
+    fn give(&mut self, dose: &DoseRequest, origin: &str) -> Result<DoseRecord> {
+        let p = self.pharma_or_err()?;
+        let i = p
+            .position(&dose.drug)
+            .ok_or_else(|| not_loaded(p, &dose.drug))?;
+        let d = &p.drugs[i];
+        dose.check(&d.drug, p.body_weight_kg, &self.setup.grid)
+            .map_err(Error::Invalid)?;
+        let mg = dose.amount.mg(p.body_weight_kg);
+        let nmol = if dose.route == Route::Local {
+            let field = d.fields.carrier.unwrap_or(d.fields.free);
+            let pool = if d.fields.carrier.is_some() { 2 } else { 0 };
+            let want = d.drug.nmol(mg);
+            let given = self.inject(field, want, dose)?;
+            let s = &mut self.pharma.as_mut().expect("checked").state.drugs[i];
+            s.injected += given;
+            s.tissue[pool] += given;
+            given
+        } else {
+            self.pharma
+                .as_mut()
+                .expect("checked")
+                .give_systemic(i, dose)
+        };
+        let record = DoseRecord {
+            time_h: self.time_min() / 60.0,
+            origin: origin.to_string(),
+            dose: dose.clone(),
+            mg,
+            nmol,
+        };
+        log::info!(
+            "dose at {:.2} h ({origin}): {} {:.4} mg ({:.4} nmol) {}",
+            record.time_h,
+            dose.drug,
+            mg,
+            nmol,
+            dose.route
+        );
+        self.pharma
+            .as_mut()
+            .expect("checked")
+            .state
+            .log
+            .push(record.clone());
+        Ok(record)
+    }
+
+    /// Adds `nmol` of drug to `field` over the marrow of a sphere of the dose's volume
+    /// around its point (the nearest marrow voxel when the sphere holds no voxel centre);
+    /// returns the amount the fields received (f32 rounding included).
+    fn inject(&mut self, field: usize, nmol: f64, dose: &DoseRequest) -> Result<f64> {
+        let (point, volume_nl) = (
+            dose.point_um.expect("checked"),
+            dose.volume_nl.expect("checked"),
+        );
+        let grid = self.setup.grid;
+        let n = grid.len();
+        let mut all = self.backend.read_fields()?;
+        let bone = self.setup.model.as_ref().map(|m| m.index.bone);
+        let marrow = |v: usize| bone.map_or(1.0, |b| (1.0 - all[b * n + v] as f64).max(0.0));
+        let radius = (3.0 * volume_nl * 1e6 / (4.0 * std::f64::consts::PI)).cbrt();
+        let dist2 = |v: usize| {
+            let c = grid.center_of(v);
+            (0..3).map(|a| (c[a] - point[a]).powi(2)).sum::<f64>()
+        };
+        let mut weights: Vec<(usize, f64)> = (0..n)
+            .filter(|&v| dist2(v) <= radius * radius)
+            .map(|v| (v, marrow(v)))
+            .filter(|&(_, w)| w > 0.0)
+            .collect();
+        if weights.is_empty() {
+            let nearest = (0..n)
+                .filter(|&v| marrow(v) > 0.0)
+                .min_by(|&a, &b| dist2(a).total_cmp(&dist2(b)));
+            match nearest {
+                Some(v) => weights.push((v, 1.0)),
+                None => {
+                    return Err(Error::Invalid(format!(
+                        "local dose of `{}`: the domain has no marrow to inject into",
+                        dose.drug
+                    )));
+                }
+            }
+        }
+        let total: f64 = weights.iter().map(|w| w.1).sum();
+        let voxel_l = grid.voxel_volume_um3() * 1e-15;
+        let mut given = 0.0;
+        for (v, w) in weights {
+            let x = &mut all[field * n + v];
+            let before = *x;
+            *x = (before as f64 + nmol * w / total / voxel_l) as f32;
+            given += (*x as f64 - before as f64) * voxel_l;
+        }
+        self.backend.write_fields(&all)?;
+        Ok(given)
+    }
+
+    /// The run's drugs and their state, when it has any.
+    pub fn pharmacology(&self) -> Option<&Pharmacology> {
+        self.pharma.as_ref()
+    }
+
+    /// Restores the drugs' state (from a checkpoint).
+    pub fn set_pharma_state(&mut self, state: PharmaState) -> Result<()> {
+        let p = self.pharma.as_mut().ok_or_else(|| {
+            Error::Invalid("this scenario has no drugs: no drug state to set".into())
+        })?;
+        if state.drugs.len() != p.drugs.len() {
+            return Err(Error::Invalid(format!(
+                "the saved drug state has {} drugs and this run {}",
+                state.drugs.len(),
+                p.drugs.len()
+            )));
+        }
+        p.state = state;
         Ok(())
     }
 
@@ -272,7 +476,9 @@ impl Simulation {
         let mut values = m.params.values.clone();
         state.write(&mut values);
         self.backend.set_model_values(&values)?;
+        self.values = values;
         self.systemic = Some(state);
+        self.pool_sums = None;
         Ok(())
     }
 
@@ -298,6 +504,18 @@ impl Simulation {
         let all = self.backend.read_fields()?;
         Ok(all[f * n..(f + 1) * n].to_vec())
     }
+}
+
+fn not_loaded(p: &Pharmacology, name: &str) -> Error {
+    let names: Vec<&str> = p.drugs.iter().map(|d| d.drug.name.as_str()).collect();
+    Error::Invalid(format!(
+        "drug `{name}` is not loaded in this run (loaded: {}); add it to [pharmacology] drugs",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
 }
 
 /// Refuses grids whose fields would not fit the host's available memory.

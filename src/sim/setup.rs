@@ -37,6 +37,8 @@ pub struct Setup {
     pub stages: Stages,
     /// The bone-metastasis model, when the preset has one.
     pub model: Option<ModelSetup>,
+    /// The drugs, their fields and their schedule, before any dose.
+    pub pharmacology: Option<crate::pharma::dosing::Pharmacology>,
 }
 
 /// The model's data for the backends.
@@ -51,7 +53,13 @@ pub struct ModelSetup {
 }
 
 impl ModelSetup {
-    fn new(params: &ModelParams, species: &SpeciesList, dt_min: f64, dx_um: f64) -> Result<Self> {
+    fn new(
+        params: &ModelParams,
+        species: &SpeciesList,
+        pharma: Option<&crate::pharma::dosing::Pharmacology>,
+        dt_min: f64,
+        dx_um: f64,
+    ) -> Result<Self> {
         let index = ModelIndex::new(species).map_err(|name| {
             Error::Invalid(format!(
                 "the model's field `{name}` is missing from the species list"
@@ -82,9 +90,25 @@ impl ModelSetup {
                 dx: dx_um as f32,
             })
             .collect();
+        // The drug blocks follow the model's parameters (header: drug count, first drug
+        // field).
+        let mut params = params.clone();
+        let first_drug = pharma
+            .and_then(|p| p.drugs.first())
+            .map_or(species.len(), |d| d.fields.free);
+        match pharma {
+            Some(p) => {
+                params.values.resize(p.array_len(), 0.0);
+                p.write_blocks(&mut params.values, first_drug);
+            }
+            None => {
+                params.values.resize(crate::pharma::tissue::BASE, 0.0);
+                params.values[crate::pharma::tissue::HEADER + 1] = first_drug as f32;
+            }
+        }
         Ok(ModelSetup {
             index,
-            params: params.clone(),
+            params,
             chemotaxis,
         })
     }
@@ -214,7 +238,15 @@ impl Setup {
         let model = sc
             .model
             .as_ref()
-            .map(|m| ModelSetup::new(m, &sc.species, sc.dt_min, grid.dx_um))
+            .map(|m| {
+                ModelSetup::new(
+                    m,
+                    &sc.species,
+                    sc.pharmacology.as_ref(),
+                    sc.dt_min,
+                    grid.dx_um,
+                )
+            })
             .transpose()?;
         Ok(Setup {
             grid,
@@ -232,6 +264,7 @@ impl Setup {
                 reactions: sw.reactions,
             },
             model,
+            pharmacology: sc.pharmacology.clone(),
         })
     }
 

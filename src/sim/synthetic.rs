@@ -78,6 +78,9 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
         species,
         sources: vec![],
         model: None,
+        pharmacology: None,
+        dose: vec![],
+        extends: None,
     };
     let text = toml::to_string(&file).expect("serialisable");
     Preset::parse(&text, "<bench>")?.scenario(None, None)
