@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::preset::Preset;
-use crate::sim::{BackendChoice, Simulation};
+use crate::preset::{Preset, Scenario};
+use crate::sim::Simulation;
 
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,16 +82,33 @@ impl ClaimsFile {
 }
 
 /// Endpoint values of one preset at the days asked for.
+/// Every field must stay finite and non-negative (MODEL.md section 5).
+fn sound(sim: &mut Simulation, preset: &Path) -> Result<()> {
+    let stats = sim.stats()?;
+    for (s, name) in stats.iter().zip(sim.setup().species.names()) {
+        if s.nonfinite > 0 || s.negative > 0 {
+            return Err(Error::Invalid(format!(
+                "{}: field `{name}` has {} non-finite and {} negative values at day {:.3}",
+                preset.display(),
+                s.nonfinite,
+                s.negative,
+                sim.time_min() / 1440.0
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn measure(
     preset: &Path,
     points: &[(f64, String)],
     resolution: Option<usize>,
-    backend: BackendChoice,
+    make_sim: &mut dyn FnMut(Scenario) -> Result<Simulation>,
 ) -> Result<BTreeMap<String, f64>> {
     let p = Preset::load(preset)?;
     let sc = p.scenario(resolution, None)?;
     let dt_day = sc.dt_min / 1440.0;
-    let mut sim = Simulation::new(sc, backend)?;
+    let mut sim = make_sim(sc)?;
     let mut points = points.to_vec();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = BTreeMap::new();
@@ -100,6 +117,7 @@ fn measure(
         if step > sim.step_index() {
             sim.advance(step - sim.step_index())?;
         }
+        sound(&mut sim, preset)?;
         let value = endpoint_value(&mut sim, &endpoint).map_err(|m| {
             Error::Invalid(format!("{}: endpoint `{endpoint}`: {m}", preset.display()))
         })?;
@@ -139,13 +157,14 @@ pub fn endpoint_value(sim: &mut Simulation, endpoint: &str) -> std::result::Resu
     Ok(stats[f].sum * volume)
 }
 
-/// Runs every preset the claims name (once each, to the last day any claim reads) and
-/// evaluates the claims. `progress` is told each preset as it starts.
+/// Runs every preset the claims name (once each, to the last day any claim reads, on the
+/// simulations `make_sim` builds) and evaluates the claims; fails if any field turns
+/// non-finite or negative at a day it reads. `progress` is told each preset as it starts.
 pub fn check(
     file: &ClaimsFile,
     dir: &Path,
     resolution: Option<usize>,
-    backend: BackendChoice,
+    mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimResult>> {
     let mut wanted: BTreeMap<PathBuf, Vec<(f64, String)>> = BTreeMap::new();
@@ -169,7 +188,7 @@ pub fn check(
         progress(&preset.display().to_string());
         values.insert(
             preset.clone(),
-            measure(preset, points, resolution, backend)?,
+            measure(preset, points, resolution, &mut make_sim)?,
         );
     }
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&key(day, e)];

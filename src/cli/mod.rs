@@ -130,9 +130,13 @@ fn claims(
     use osteoniche::claims::{ClaimsFile, check};
     let claims = ClaimsFile::load(file)?;
     let dir = file.parent().unwrap_or(std::path::Path::new(""));
-    let results = check(&claims, dir, resolution, backend, |p| {
-        eprintln!("running {p}")
-    })?;
+    let results = check(
+        &claims,
+        dir,
+        resolution,
+        |sc| osteoniche::sim::Simulation::new(sc, backend),
+        |p| eprintln!("running {p}"),
+    )?;
     println!("| claim | ref | day | endpoint | better | value | compared with | holds |");
     println!("|---|---|---|---|---|---|---|---|");
     let mut failed = 0;
