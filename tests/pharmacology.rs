@@ -565,3 +565,71 @@ fn bad_pharmacology_in_presets_and_libraries_is_refused_where_written() {
         assert!(e.contains("drugs.toml:"), "names the file and line: {e}");
     }
 }
+
+/// A run with drugs resumes from its checkpoint exactly: same metrics, same dosing log
+/// (the checkpoint carries the library, the PK states, the schedule and the log).
+#[test]
+fn a_run_with_drugs_resumes_exactly_from_its_checkpoint() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("ck.toml");
+    std::fs::write(
+        &preset,
+        format!(
+            "extends = \"{}/presets/therapy/breast-icb-denosumab.toml\"\nname = \"ck\"\n\
+             [grid]\nsize = [6, 6, 6]\nvoxel_um = 426.0\n[time]\nduration = \"8 d\"\n\
+             [output]\nmetrics_every = \"6 h\"\nsnapshot_every = \"8 d\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let whole = dir.path().join("whole");
+    let o = Command::new(env!("CARGO_BIN_EXE_osteoniche"))
+        .args([
+            "run",
+            preset.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--quiet",
+        ])
+        .args(["--checkpoint-every", "5 d", "--out"])
+        .arg(&whole)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ck = osteoniche::io::checkpoint::Checkpoint::read(&whole.join("checkpoint.osck")).unwrap();
+    let h = &ck.header;
+    assert_eq!(h.step, 120, "checkpoint at day 5");
+    let pharma = h.pharma.as_ref().expect("drug state in the checkpoint");
+    assert!(h.library.is_some());
+    assert_eq!(
+        pharma.log.len(),
+        2,
+        "denosumab at day 1 and anti-PD-1 at day 3 before day 5"
+    );
+    let resumed = dir.path().join("resumed");
+    let o = Command::new(env!("CARGO_BIN_EXE_osteoniche"))
+        .args([
+            "resume",
+            whole.join("checkpoint.osck").to_str().unwrap(),
+            "--quiet",
+            "--out",
+        ])
+        .arg(&resumed)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for file in ["metrics.csv", "doses.csv"] {
+        let read = |d: &std::path::Path| std::fs::read_to_string(d.join(file)).unwrap();
+        assert_eq!(read(&resumed), read(&whole), "{file} differs after resume");
+    }
+    let doses = std::fs::read_to_string(whole.join("doses.csv")).unwrap();
+    println!("{doses}");
+    // Denosumab at day 1, anti-PD-1 at days 3 and 6 (day 8 is the end: not given).
+    assert_eq!(
+        doses.lines().count(),
+        1 + 3,
+        "header and three doses in 8 days"
+    );
+    assert!(doses.contains("denosumab,subcutaneous") && doses.contains("anti_pd1,iv-bolus"));
+}

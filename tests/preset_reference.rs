@@ -244,3 +244,19 @@ fn model_docs_embed_the_generated_reference() {
         assert!(doc.contains(&format!("| `{}` |", d.name)), "{}", d.name);
     }
 }
+
+#[test]
+fn drug_docs_are_the_generated_reference() {
+    let lib = osteoniche::pharma::DrugLibrary::load("presets/model/drugs.toml".as_ref())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc = std::fs::read_to_string("docs/drugs.md").expect("docs/drugs.md");
+    assert_eq!(
+        doc,
+        lib.markdown(),
+        "docs/drugs.md is out of date: regenerate it with \
+         `osteoniche reference --drugs presets/model/drugs.toml > docs/drugs.md`"
+    );
+    for name in lib.drugs.keys() {
+        assert!(doc.contains(&format!("## `{name}`")), "{name}");
+    }
+}

@@ -170,11 +170,14 @@ impl Preset {
     /// As [`Preset::parse`], with any of the data files given instead of read from disk.
     pub fn parse_embedded(text: &str, origin: &str, embedded: Embedded<'_>) -> Result<Preset> {
         let merged = resolve_extends(text, origin, 0)?;
+        let extended = merged != text;
+        // Errors point into the file as written: keys it sets are found there; with
+        // `extends`, keys from the base (already checked on its own) get no line.
+        let locator = Locator::new(origin, text);
         let text = merged.as_str();
         let model_text = embedded.model;
-        let locator = Locator::new(origin, text);
         let file: PresetFile = toml::from_str(text).map_err(|e| Error::Preset {
-            location: locator.at_offset(e.span().map(|s| s.start)),
+            location: locator.at_offset(e.span().filter(|_| !extended).map(|s| s.start)),
             message: explain_toml_error(e.message()),
         })?;
         let model = match (&file.model, model_text) {
