@@ -403,6 +403,15 @@ fn a_real_time_dose_equals_the_same_dose_scheduled() {
     assert!(plasma > 100.0, "the dose reached plasma: {plasma} nM");
 }
 
+/// Prints a refusal and checks that it says `expect`.
+fn refused(message: &str, expect: &str) {
+    println!("refused: {message}");
+    assert!(
+        message.contains(expect),
+        "`{message}` should say `{expect}`"
+    );
+}
+
 /// Bad doses are refused with a message that says what is wrong, and leave the run exactly
 /// as an untouched twin.
 #[test]
@@ -455,9 +464,7 @@ fn bad_doses_are_refused_and_the_run_is_unharmed() {
         ),
     ];
     for (dose, expect) in cases {
-        let e = sim.dose(&dose).unwrap_err().to_string();
-        println!("refused: {e}");
-        assert!(e.contains(expect), "`{e}` should say `{expect}`");
+        refused(&sim.dose(&dose).unwrap_err().to_string(), expect);
     }
     let past = sim
         .schedule(vec![Scheduled {
@@ -466,8 +473,7 @@ fn bad_doses_are_refused_and_the_run_is_unharmed() {
         }])
         .unwrap_err()
         .to_string();
-    println!("refused: {past}");
-    assert!(past.contains("in the past"), "{past}");
+    refused(&past, "in the past");
     assert!(sim.pharmacology().unwrap().state.log.is_empty());
     sim.advance(5).unwrap();
     twin.advance(5).unwrap();
@@ -515,8 +521,7 @@ fn bad_pharmacology_in_presets_and_libraries_is_refused_where_written() {
             Ok(p) => p.scenario(None, None).map(|_| ()).unwrap_err().to_string(),
             Err(e) => e.to_string(),
         };
-        println!("refused: {e}");
-        assert!(e.contains(expect), "`{e}` should say `{expect}`");
+        refused(&e, expect);
     }
     // Doses without [pharmacology], and drugs without a model.
     let no_pharma = MASS_BALANCE.replace("[pharmacology]\nlibrary = \"../model/drugs.toml\"\n", "");

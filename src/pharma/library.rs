@@ -192,6 +192,17 @@ const fn key(
 
 const INF: f64 = f64::INFINITY;
 
+/// Plasma-tissue exchange, of free drug (`tissue`) and of carriers (`carrier`).
+const PERMEABILITY: Key = key(
+    "permeability",
+    "1/h",
+    0.0,
+    false,
+    1e3,
+    true,
+    "plasma-tissue exchange rate per unit vessel density",
+);
+
 /// `[drug.<name>.pk]`, and the carrier's plasma kinetics in `[drug.<name>.carrier]`.
 const PK_KEYS: &[Key] = &[
     key(
@@ -288,15 +299,7 @@ const TISSUE_KEYS: &[Key] = &[
         true,
         "local elimination (metabolism, catabolism)",
     ),
-    key(
-        "permeability",
-        "1/h",
-        0.0,
-        false,
-        1e3,
-        true,
-        "plasma-tissue exchange rate per unit vessel density",
-    ),
+    PERMEABILITY,
     key(
         "bone_permeability",
         "1",
@@ -348,15 +351,7 @@ const CARRIER_KEYS: &[Key] = &[
         true,
         "carrier clearance in tissue (phagocytosis), payload lost",
     ),
-    key(
-        "permeability",
-        "1/h",
-        0.0,
-        false,
-        1e3,
-        true,
-        "plasma-tissue exchange rate per unit vessel density",
-    ),
+    PERMEABILITY,
     key(
         "epr_boost",
         "1",

@@ -43,6 +43,30 @@ pub struct Embedded<'a> {
     pub library: Option<(&'a str, &'a str)>,
 }
 
+/// A data file a preset names (`[model] file`, `[pharmacology] library`), relative to the
+/// preset's folder; refused at its key when there is no such file.
+fn data_file(
+    locator: &Locator<'_>,
+    origin: &str,
+    [table, key]: [&str; 2],
+    rel: &str,
+) -> Result<std::path::PathBuf> {
+    let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
+    let path = dir.join(rel);
+    if path.is_file() {
+        return Ok(path);
+    }
+    Err(Error::Value {
+        location: locator.locate(&[locate::Seg::Key(table.into()), locate::Seg::Key(key.into())]),
+        key: format!("{table}.{key}"),
+        value: format!("\"{rel}\""),
+        allowed: format!(
+            "no such file: {} (the path is relative to the preset's folder)",
+            path.display()
+        ),
+    })
+}
+
 /// How deep `extends` chains may go.
 const MAX_EXTENDS: usize = 8;
 
@@ -183,50 +207,24 @@ impl Preset {
         let model = match (&file.model, model_text) {
             (None, _) => None,
             (Some(_), Some((text, origin))) => Some(ModelData::parse(text, origin)?),
-            (Some(spec), None) => {
-                let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
-                let path = dir.join(&spec.file);
-                if !path.is_file() {
-                    return Err(Error::Value {
-                        location: locator.locate(&[
-                            locate::Seg::Key("model".into()),
-                            locate::Seg::Key("file".into()),
-                        ]),
-                        key: "model.file".into(),
-                        value: format!("\"{}\"", spec.file),
-                        allowed: format!(
-                            "no such file: {} (the path is relative to the preset's folder)",
-                            path.display()
-                        ),
-                    });
-                }
-                Some(ModelData::load(&path)?)
-            }
+            (Some(spec), None) => Some(ModelData::load(&data_file(
+                &locator,
+                origin,
+                ["model", "file"],
+                &spec.file,
+            )?)?),
         };
         let library = match (&file.pharmacology, embedded.library) {
             (None, _) => None,
             (Some(_), Some((text, origin))) => {
                 Some(crate::pharma::DrugLibrary::parse(text, origin)?)
             }
-            (Some(spec), None) => {
-                let dir = Path::new(origin).parent().unwrap_or(Path::new(""));
-                let path = dir.join(&spec.library);
-                if !path.is_file() {
-                    return Err(Error::Value {
-                        location: locator.locate(&[
-                            locate::Seg::Key("pharmacology".into()),
-                            locate::Seg::Key("library".into()),
-                        ]),
-                        key: "pharmacology.library".into(),
-                        value: format!("\"{}\"", spec.library),
-                        allowed: format!(
-                            "no such file: {} (the path is relative to the preset's folder)",
-                            path.display()
-                        ),
-                    });
-                }
-                Some(crate::pharma::DrugLibrary::load(&path)?)
-            }
+            (Some(spec), None) => Some(crate::pharma::DrugLibrary::load(&data_file(
+                &locator,
+                origin,
+                ["pharmacology", "library"],
+                &spec.library,
+            )?)?),
         };
         validate::check(&file, &locator, model.as_ref())?;
         validate::check_pharmacology(&file, &locator, library.as_ref())?;
