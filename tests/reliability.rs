@@ -70,6 +70,16 @@ fn run_cmd(preset: &Path, out: &Path) -> Command {
     c
 }
 
+/// `osteoniche resume CHECKPOINT --out OUT`, which must succeed.
+fn resume_into(checkpoint: &Path, out: &Path) {
+    let o = bin()
+        .args(["resume", checkpoint.to_str().unwrap(), "--quiet", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn run_to_end(preset: &Path, out: &Path) {
     let o = run_cmd(preset, out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -406,18 +416,51 @@ fn a_model_run_resumes_exactly_from_its_checkpoint() {
     )
     .unwrap();
     let resumed = dir.path().join("resumed");
-    let o = bin()
-        .args([
-            "resume",
-            whole.join("checkpoint.osck").to_str().unwrap(),
-            "--quiet",
-            "--out",
-        ])
-        .arg(&resumed)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    resume_into(&whole.join("checkpoint.osck"), &resumed);
     let read = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
     assert!(read(&whole).contains("plasma_opn_nM"));
     assert_eq!(read(&resumed), read(&whole), "resumed metrics differ");
+}
+
+/// A run with drugs resumes from its checkpoint exactly: same metrics, same dosing log
+/// (the checkpoint carries the library, the PK states, the schedule and the log).
+#[test]
+fn a_run_with_drugs_resumes_exactly_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = dir.path().join("drugs.toml");
+    std::fs::write(
+        &preset,
+        format!(
+            "extends = \"{}/presets/therapy/breast-icb-denosumab.toml\"\nname = \"drugs\"\n\
+             [grid]\nsize = [6, 6, 6]\nvoxel_um = 426.0\n[time]\nduration = \"8 d\"\n\
+             [output]\nmetrics_every = \"6 h\"\nsnapshot_every = \"8 d\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    )
+    .unwrap();
+    let whole = dir.path().join("whole");
+    run_to_end(&preset, &whole);
+    let ck = Checkpoint::read(&whole.join("checkpoint.osck")).unwrap();
+    let h = &ck.header;
+    assert_eq!(h.step, 186, "last checkpoint at 7.75 days");
+    assert!(
+        h.library.is_some(),
+        "the library travels with the checkpoint"
+    );
+    let log = &h.pharma.as_ref().expect("drug state in the checkpoint").log;
+    // Denosumab at day 1, anti-PD-1 at days 3 and 6 (day 8 is the end: not given).
+    assert_eq!(log.len(), 3, "{log:?}");
+    let resumed = dir.path().join("resumed");
+    resume_into(&whole.join("checkpoint.osck"), &resumed);
+    for file in ["metrics.csv", "doses.csv"] {
+        let read = |d: &Path| std::fs::read_to_string(d.join(file)).unwrap();
+        assert_eq!(read(&resumed), read(&whole), "{file} differs after resume");
+    }
+    let doses = std::fs::read_to_string(whole.join("doses.csv")).unwrap();
+    assert_eq!(
+        doses.lines().count(),
+        1 + 3,
+        "header and three doses:\n{doses}"
+    );
+    assert!(doses.contains("denosumab,subcutaneous") && doses.contains("anti_pd1,iv-bolus"));
 }
