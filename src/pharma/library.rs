@@ -139,9 +139,10 @@ impl Target {
         }
     }
 
-    /// Position in the kernel's therapy array.
+    /// Position in the kernel's therapy array (the declaration order, which
+    /// [`Target::ALL`] follows; a test checks).
     pub fn index(self) -> usize {
-        Target::ALL.iter().position(|&t| t == self).expect("listed")
+        self as usize
     }
 
     /// The name library files use.
@@ -1065,4 +1066,21 @@ pub fn key_reference() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn therapy_slots_follow_the_declaration_order() {
+        for (i, t) in Target::ALL.iter().enumerate() {
+            assert_eq!(t.index(), i, "{t:?}");
+        }
+        let names: std::collections::BTreeSet<&str> =
+            Target::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(names.len(), Target::ALL.len(), "distinct names");
+        assert_eq!(Target::OcKill.as_str(), "oc_kill");
+        assert_eq!(Target::VitaminC.wgsl_name(), "T_VITAMIN_C");
+    }
 }
