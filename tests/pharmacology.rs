@@ -570,3 +570,56 @@ fn bad_pharmacology_in_presets_and_libraries_is_refused_where_written() {
         assert!(e.contains("drugs.toml:"), "names the file and line: {e}");
     }
 }
+
+/// The carrier's payload release rises with acidity (lactate) and ROS makers, its
+/// extravasation with tumour (EPR), and the ligand anchors it where bone surface is.
+#[test]
+fn carrier_release_follows_acidity_and_uptake_follows_tumour() {
+    let (mut pv, d) = block("docetaxel_nc_bone");
+    // No free drug in plasma: what appears free in the tissue was released by carriers.
+    pv[tissue::BASE + tissue::slot::PLASMA] = 0.0;
+    let f = d.fields;
+    let n = 6 + drug_species(&d.drug, 6).0.len();
+    // vessels, surface, tumour, lactate, MDSCs, immature neutrophils
+    let step = |inputs: [f32; 6]| {
+        let mut u = vec![0f32; n];
+        u[..6].copy_from_slice(&inputs);
+        u[f.carrier.unwrap()] = 100.0;
+        let mut next = u.clone();
+        tissue::drug_pools(&u, &pv, &INPUTS, 0.0, 60.0, &mut next);
+        next
+    };
+    let neutral = step([0.05, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let acid = step([0.05, 0.0, 0.0, 10.0, 0.0, 0.0]);
+    let ros = step([0.05, 0.0, 0.0, 0.0, 0.1, 0.0]);
+    let tumour = step([0.05, 0.0, 0.5, 0.0, 0.0, 0.0]);
+    let bone = step([0.05, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    println!(
+        "free docetaxel after 1 h: neutral {:.3}, acid {:.3}, ROS {:.3} nM; carrier uptake neutral {:.3}, tumour {:.3}; anchored at a surface {:.3}",
+        neutral[f.free],
+        acid[f.free],
+        ros[f.free],
+        neutral[f.carrier_uptake.unwrap()],
+        tumour[f.carrier_uptake.unwrap()],
+        bone[f.carrier_bound.unwrap()]
+    );
+    assert!(
+        acid[f.free] > 3.0 * neutral[f.free],
+        "pH-responsive release"
+    );
+    assert!(
+        ros[f.free] > 1.5 * neutral[f.free],
+        "ROS-responsive release"
+    );
+    let up = |x: &[f32]| x[f.carrier_uptake.unwrap()];
+    assert!(up(&tumour) > 2.0 * up(&neutral), "EPR");
+    assert_eq!(
+        neutral[f.carrier_bound.unwrap()],
+        0.0,
+        "no surface, no anchoring"
+    );
+    assert!(
+        bone[f.carrier_bound.unwrap()] > 10.0,
+        "alendronate anchors at bone surface"
+    );
+}
