@@ -517,8 +517,9 @@ impl Pharmacology {
             .sort_by(|a, b| a.time_min.total_cmp(&b.time_min));
     }
 
-    /// Gives a systemic dose (every route but `local`) of drug `i`; returns nmol.
-    pub fn give_systemic(&mut self, i: usize, dose: &DoseRequest) -> f64 {
+    /// Gives a systemic dose (every route but `local`, which `Simulation` puts into the
+    /// fields) of drug `i`; returns nmol.
+    pub(crate) fn give_systemic(&mut self, i: usize, dose: &DoseRequest) -> f64 {
         let d = &self.drugs[i];
         let nmol = d.drug.nmol(dose.amount.mg(self.body_weight_kg));
         let s = &mut self.state.drugs[i];
