@@ -268,6 +268,12 @@ impl Simulation {
         let n = self.setup.grid.len() as f64;
         let dt_min = self.scenario.dt_min;
         let dt_day = dt_min / 1440.0;
+        // Read back after each step, in one reduction: the pools' inputs, then the drugs'
+        // pools and ledgers.
+        let mut sum_fields = vec![opn, csf2];
+        if let Some(p) = &self.pharma {
+            sum_fields.extend(p.sum_fields());
+        }
         for _ in 0..steps {
             let sums = match self.pool_sums {
                 Some(s) => s,
@@ -289,11 +295,7 @@ impl Simulation {
             }
             self.backend.set_model_values(&self.values)?;
             self.backend.advance(1, self.setup.stages)?;
-            let mut fields = vec![opn, csf2];
-            if let Some(p) = &self.pharma {
-                fields.extend(p.sum_fields());
-            }
-            let after = self.backend.field_sums(&fields)?;
+            let after = self.backend.field_sums(&sum_fields)?;
             self.pool_sums = Some([after[0], after[1]]);
             if let Some(p) = self.pharma.as_mut() {
                 p.after_step(&after[2..], dt_min / 60.0);
