@@ -184,6 +184,10 @@ fn pharmacodynamics_follow_emax_hill_and_combine_independently() {
     let mut th = [0f32; tissue::NT];
     th[Target::OcKill.index()] = 0.2;
     tissue::drug_effects(&u, &pv, 1, &mut th);
+    assert!(
+        (e.at(c) - expect).abs() < 1e-12,
+        "Effect::at is the same Emax/Hill"
+    );
     let got = th[Target::OcKill.index()] as f64;
     let want = 1.0 - 0.8 * (1.0 - expect);
     println!("oc_kill effect {got:.6} (expected {want:.6})");
