@@ -30,14 +30,7 @@ pub fn react(
     let nf = rates_table.len();
     let bone = model.map(|m| m.index.bone);
     let first_drug = model.map_or(nf, |m| tissue::header(&m.params.values).1.min(nf));
-    let pools = model.map(|m| PoolInputs {
-        vessels: m.index.vessels,
-        surface: m.index.surface,
-        tumour: m.index.tumour,
-        lactate: m.index.lactate,
-        mdsc: m.index.mdsc,
-        neutrophil_immature: m.index.neut_immature,
-    });
+    let pools = model.map(|m| PoolInputs::from(&m.index));
     let rate_blocks = if implicit_rates.is_empty() {
         (0..n_vox.div_ceil(super::BLOCK))
             .map(|_| Vec::new())

@@ -474,6 +474,26 @@ impl Pharmacology {
         self.drugs.iter().position(|d| d.drug.name == name)
     }
 
+    /// Checks a dose against the run (its drug is loaded) and against the drug, the body
+    /// and the domain ([`DoseRequest::check`]); returns the drug's position.
+    pub fn check(&self, dose: &DoseRequest, grid: &Grid) -> crate::Result<usize> {
+        let Some(i) = self.position(&dose.drug) else {
+            let names: Vec<&str> = self.drugs.iter().map(|d| d.drug.name.as_str()).collect();
+            return Err(crate::Error::Invalid(format!(
+                "drug `{}` is not loaded in this run (loaded: {}); add it to [pharmacology] drugs",
+                dose.drug,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        };
+        dose.check(&self.drugs[i].drug, self.body_weight_kg, grid)
+            .map_err(crate::Error::Invalid)?;
+        Ok(i)
+    }
+
     /// Writes every block and the header into the kernel's parameter array (which must be
     /// long enough: [`Pharmacology::array_len`]).
     pub fn write_blocks(&self, values: &mut [f32], first_drug_field: usize) {

@@ -169,7 +169,7 @@ pub fn therapy_defaults(pv: &[f32]) -> [f32; NT] {
 /// Drugs in the array, and the first drug field (fields from there on are the drugs'
 /// pools and ledgers, which the generic reaction update leaves alone).
 pub fn header(pv: &[f32]) -> (usize, usize) {
-    if pv.len() <= BASE {
+    if pv.len() < BASE {
         return (0, usize::MAX);
     }
     (pv[HEADER] as usize, pv[HEADER + 1] as usize)
@@ -221,6 +221,19 @@ pub struct PoolInputs {
     pub mdsc: usize,
     /// Immature neutrophils.
     pub neutrophil_immature: usize,
+}
+
+impl From<&crate::model::ModelIndex> for PoolInputs {
+    fn from(ix: &crate::model::ModelIndex) -> Self {
+        PoolInputs {
+            vessels: ix.vessels,
+            surface: ix.surface,
+            tumour: ix.tumour,
+            lactate: ix.lactate,
+            mdsc: ix.mdsc,
+            neutrophil_immature: ix.neut_immature,
+        }
+    }
 }
 
 /// One backward-Euler step of `dt` minutes of every drug's pools at one voxel, from the

@@ -324,12 +324,7 @@ impl Simulation {
                     now / 60.0
                 )));
             }
-            let i = p
-                .position(&d.dose.drug)
-                .ok_or_else(|| not_loaded(p, &d.dose.drug))?;
-            d.dose
-                .check(&p.drugs[i].drug, p.body_weight_kg, &self.setup.grid)
-                .map_err(Error::Invalid)?;
+            p.check(&d.dose, &self.setup.grid)?;
         }
         self.pharma.as_mut().expect("checked").schedule(doses);
         Ok(())
@@ -346,12 +341,8 @@ impl Simulation {
 
     fn give(&mut self, dose: &DoseRequest, origin: &str) -> Result<DoseRecord> {
         let p = self.pharma_or_err()?;
-        let i = p
-            .position(&dose.drug)
-            .ok_or_else(|| not_loaded(p, &dose.drug))?;
+        let i = p.check(dose, &self.setup.grid)?;
         let d = &p.drugs[i];
-        dose.check(&d.drug, p.body_weight_kg, &self.setup.grid)
-            .map_err(Error::Invalid)?;
         let mg = dose.amount.mg(p.body_weight_kg);
         let nmol = if dose.route == Route::Local {
             let field = d.fields.carrier.unwrap_or(d.fields.free);
@@ -470,15 +461,13 @@ impl Simulation {
 
     /// Restores the systemic pools (from a checkpoint).
     pub fn set_systemic(&mut self, state: Systemic) -> Result<()> {
-        let Some(m) = &self.setup.model else {
+        if self.setup.model.is_none() {
             return Err(Error::Invalid(
                 "this scenario has no model: no systemic pools to set".into(),
             ));
-        };
-        let mut values = m.params.values.clone();
-        state.write(&mut values);
-        self.backend.set_model_values(&values)?;
-        self.values = values;
+        }
+        state.write(&mut self.values);
+        self.backend.set_model_values(&self.values)?;
         self.systemic = Some(state);
         self.pool_sums = None;
         Ok(())
@@ -506,18 +495,6 @@ impl Simulation {
         let all = self.backend.read_fields()?;
         Ok(all[f * n..(f + 1) * n].to_vec())
     }
-}
-
-fn not_loaded(p: &Pharmacology, name: &str) -> Error {
-    let names: Vec<&str> = p.drugs.iter().map(|d| d.drug.name.as_str()).collect();
-    Error::Invalid(format!(
-        "drug `{name}` is not loaded in this run (loaded: {}); add it to [pharmacology] drugs",
-        if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        }
-    ))
 }
 
 /// Refuses grids whose fields would not fit the host's available memory.
