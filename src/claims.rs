@@ -221,3 +221,35 @@ pub fn check(
         })
         .collect())
 }
+
+/// The results as a Markdown table (what `osteoniche claims` prints).
+pub fn markdown(results: &[ClaimResult]) -> String {
+    let mut out = String::from(
+        "| claim | ref | day | endpoint | better | value | compared with | holds |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for r in results {
+        let c = &r.claim;
+        let others: Vec<String> = r
+            .others
+            .iter()
+            .map(|(p, v)| format!("{p}: {v:.6e}"))
+            .collect();
+        let direction = match c.direction {
+            Direction::Lower => "lower is better",
+            Direction::Higher => "higher is better",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} ({direction}) | {} | {:.6e} | {} | {} |\n",
+            c.id,
+            c.reference,
+            c.day,
+            c.endpoint,
+            c.better,
+            r.better_value,
+            others.join("; "),
+            if r.holds { "yes" } else { "NO" }
+        ));
+    }
+    out
+}

@@ -11,28 +11,12 @@ mod common;
 
 use std::path::Path;
 
-use osteoniche::claims::{ClaimResult, ClaimsFile, check};
+use osteoniche::claims::{ClaimResult, ClaimsFile, check, markdown};
 
 const RESOLUTION: usize = 8;
 
 fn report(results: &[ClaimResult], backend: &str) {
-    for r in results {
-        let others: Vec<String> = r
-            .others
-            .iter()
-            .map(|(p, v)| format!("{p} {v:.6e}"))
-            .collect();
-        println!(
-            "{backend}: {} {} day {}: {} {:.6e} vs {} -> {}",
-            r.claim.id,
-            r.claim.reference,
-            r.claim.day,
-            r.claim.better,
-            r.better_value,
-            others.join(", "),
-            if r.holds { "holds" } else { "FAILS" }
-        );
-    }
+    println!("{backend}:\n{}", markdown(results));
     let failed: Vec<&str> = results
         .iter()
         .filter(|r| !r.holds)

@@ -137,33 +137,8 @@ fn claims(
         |sc| osteoniche::sim::Simulation::new(sc, backend),
         |p| eprintln!("running {p}"),
     )?;
-    println!("| claim | ref | day | endpoint | better | value | compared with | holds |");
-    println!("|---|---|---|---|---|---|---|---|");
-    let mut failed = 0;
-    for r in &results {
-        let c = &r.claim;
-        let others: Vec<String> = r
-            .others
-            .iter()
-            .map(|(p, v)| format!("{p}: {v:.6e}"))
-            .collect();
-        println!(
-            "| {} | {} | {} | {} ({}) | {} | {:.6e} | {} | {} |",
-            c.id,
-            c.reference,
-            c.day,
-            c.endpoint,
-            match c.direction {
-                osteoniche::claims::Direction::Lower => "lower is better",
-                osteoniche::claims::Direction::Higher => "higher is better",
-            },
-            c.better,
-            r.better_value,
-            others.join("; "),
-            if r.holds { "yes" } else { "NO" }
-        );
-        failed += usize::from(!r.holds);
-    }
+    print!("{}", osteoniche::claims::markdown(&results));
+    let failed = results.iter().filter(|r| !r.holds).count();
     if failed > 0 {
         anyhow::bail!("{failed} of {} claims do not hold", results.len());
     }
