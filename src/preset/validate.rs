@@ -576,31 +576,39 @@ fn check_species(
 
 /// The doses of a schedule as the simulation takes them (time in minutes, in order).
 pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dosing::Scheduled> {
-    use crate::pharma::dosing::{Amount, DoseRequest, Scheduled};
     let mut out = Vec::new();
     for d in &file.dose {
-        let amount = match (d.mg_per_kg, d.mg) {
-            (Some(x), _) => Amount::MgPerKg(x),
-            (None, Some(x)) => Amount::Mg(x),
-            (None, None) => continue,
+        let Some(dose) = dose_request(d) else {
+            continue;
         };
         let every = d.every.map_or(0.0, |e| e.minutes());
         for k in 0..d.count {
-            out.push(Scheduled {
+            out.push(crate::pharma::dosing::Scheduled {
                 time_min: d.start.minutes() + k as f64 * every,
-                dose: DoseRequest {
-                    drug: d.drug.clone(),
-                    route: d.route,
-                    amount,
-                    duration_h: d.duration.map(|t| t.minutes() / 60.0),
-                    point_um: d.point_um,
-                    volume_nl: d.volume_nl,
-                },
+                dose: dose.clone(),
             });
         }
     }
     out.sort_by(|a, b| a.time_min.total_cmp(&b.time_min));
     out
+}
+
+/// One dose of a `[[dose]]` entry (`None` without an amount, which the checks refuse).
+fn dose_request(d: &DoseSpec) -> Option<crate::pharma::dosing::DoseRequest> {
+    use crate::pharma::dosing::Amount;
+    let amount = match (d.mg_per_kg, d.mg) {
+        (Some(x), _) => Amount::MgPerKg(x),
+        (None, Some(x)) => Amount::Mg(x),
+        (None, None) => return None,
+    };
+    Some(crate::pharma::dosing::DoseRequest {
+        drug: d.drug.clone(),
+        route: d.route,
+        amount,
+        duration_h: d.duration.map(|t| t.minutes() / 60.0),
+        point_um: d.point_um,
+        volume_nl: d.volume_nl,
+    })
 }
 
 /// Checks `[pharmacology]` and every `[[dose]]` against the library and the run.
@@ -677,14 +685,8 @@ pub(super) fn check_pharmacology(
             }
             _ => {}
         }
-        let request = scheduled_doses(&PresetFile {
-            dose: vec![DoseSpec {
-                count: 1,
-                ..d.clone()
-            }],
-            ..file.clone()
-        });
-        if let Err(m) = request[0].dose.check(drug, spec.body_weight_kg, &grid) {
+        let request = dose_request(d).expect("an amount, checked above");
+        if let Err(m) = request.check(drug, spec.body_weight_kg, &grid) {
             return Err(c.fail(&[key("dose"), Seg::Index(i)], &d.drug, &m));
         }
     }
