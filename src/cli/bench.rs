@@ -1,11 +1,18 @@
-//! `osteoniche bench`: transport and full-step throughput per backend, grid and field count.
+//! `osteoniche bench`: time per step and per stage of a model preset on each backend and
+//! grid size, throughput and effective bandwidth; plus the transport step of synthetic
+//! scenarios with a chosen number of fields.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context;
 use clap::Args;
+use osteoniche::io::atomic::write_atomic;
+use osteoniche::preset::Preset;
+use osteoniche::sim::profile::{Stage, StageTimes, traffic};
 use osteoniche::sim::setup::Setup;
 use osteoniche::sim::synthetic::bench_scenario;
-use osteoniche::sim::{Backend, BackendChoice, Simulation, Stages, make_backend};
+use osteoniche::sim::{BackendChoice, BackendInfo, Simulation, Stages, make_backend};
 use serde::Serialize;
 
 #[derive(Args)]
@@ -13,37 +20,100 @@ pub struct BenchArgs {
     /// Backends to measure (default: cpu, and gpu when an adapter exists).
     #[arg(long, value_delimiter = ',', value_parser = super::parse_backend)]
     backend: Vec<BackendChoice>,
-    /// Grid edges (voxels).
-    #[arg(long, value_delimiter = ',', default_values_t = vec![64usize, 128])]
-    sizes: Vec<usize>,
-    /// Mobile field counts.
+    /// Grid edges in voxels, or `auto`: 32, 64, 128, ... while the grid fits the device
+    /// and the previous size's step took less than --max-step seconds.
+    #[arg(long, default_value = "auto", value_parser = parse_sizes)]
+    sizes: Sizes,
+    /// Model preset timed stage by stage (its box re-gridded to each size).
+    #[arg(long, default_value = "presets/therapy/breast-nanodocetaxel-denosumab.toml")]
+    preset: PathBuf,
+    /// Field counts of the synthetic transport benchmark (0 or empty: skip it).
     #[arg(long, value_delimiter = ',', default_values_t = vec![8usize, 24])]
     fields: Vec<usize>,
-    /// Minimum seconds of timing per measurement.
+    /// Minimum seconds of timing per measurement (at least 5 steps are timed).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
-    /// Print JSON instead of a table.
+    /// `auto` stops growing the grid once a step took longer than this (s): the next size
+    /// is about 8x slower.
+    #[arg(long, default_value_t = 4.0)]
+    max_step: f64,
+    /// Skip the model preset (synthetic transport only).
     #[arg(long)]
-    json: bool,
+    transport_only: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
+/// Grid sizes to measure.
+#[derive(Clone, Debug)]
+pub enum Sizes {
+    /// Doubling from 32 while the grid fits and steps stay short.
+    Auto,
+    /// These edges.
+    List(Vec<usize>),
+}
+
+fn parse_sizes(s: &str) -> Result<Sizes, String> {
+    if s == "auto" {
+        return Ok(Sizes::Auto);
+    }
+    s.split(',')
+        .map(|v| match v.trim().parse::<usize>() {
+            Ok(n) if (4..=2048).contains(&n) => Ok(n),
+            _ => Err(format!("`{v}`: grid edges are whole numbers 4..=2048, or `auto`")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Sizes::List)
+}
+
+impl Sizes {
+    fn list(&self) -> Vec<usize> {
+        match self {
+            Sizes::Auto => vec![32, 64, 128, 256, 512, 1024],
+            Sizes::List(l) => l.clone(),
+        }
+    }
+}
+
+/// The machine and adapters a report was measured on.
+#[derive(Serialize)]
+struct Header {
+    osteoniche: &'static str,
+    date_unix_s: u64,
+    cpu: String,
+    threads: usize,
+    devices: Vec<BackendInfo>,
+    /// Per device: true when stage times are GPU timestamps, false when wall time around
+    /// a fence after each stage.
+    timestamps: Vec<bool>,
+}
+
+/// One measured line.
 #[derive(Serialize)]
 struct Row {
+    /// `model` (the preset, stage by stage) or `synthetic` (transport benchmark).
+    bench: &'static str,
     backend: String,
-    device: String,
     n: usize,
     fields: usize,
-    stage: &'static str,
+    /// A stage name, `step` (a whole step without fences between stages) or, for the
+    /// synthetic benchmark, `transport` and `step`.
+    stage: String,
     /// Steps timed.
     steps: usize,
-    /// Median time per step.
+    /// Median time per step of this stage, ms.
     ms_per_step: f64,
-    /// Fastest step.
-    ms_per_step_fastest: f64,
-    /// Million voxel-field updates per second at the median step time (mobile fields for
-    /// transport, all fields for the full step).
-    mvox_fields_per_s: f64,
-    bytes_per_voxel_field: f64,
+    /// Fastest step, ms.
+    ms_fastest: f64,
+    /// Share of the profiled step, % (stages only).
+    share_pct: Option<f64>,
+    /// Million voxel-field updates per second at the median.
+    mupdates_per_s: f64,
+    /// Compulsory bytes moved per step over the median time, GB/s (a lower bound).
+    gb_per_s: f64,
+    /// True when the time is GPU timestamps, false when wall time around a fence.
+    device_time: bool,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -51,69 +121,217 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let mut b = vec![BackendChoice::Cpu];
         if osteoniche::gpu::GpuContext::new(&Default::default()).is_ok() {
             b.push(BackendChoice::Gpu);
+        } else {
+            eprintln!("no GPU adapter: measuring the CPU backend only");
         }
         b
     } else {
         args.backend.clone()
     };
+    let preset = if args.transport_only {
+        None
+    } else {
+        Some(
+            Preset::load(&args.preset)
+                .with_context(|| format!("loading the bench preset {}", args.preset.display()))?,
+        )
+    };
+    let mut header = Header {
+        osteoniche: env!("CARGO_PKG_VERSION"),
+        date_unix_s: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        cpu: cpu_model(),
+        threads: rayon::current_num_threads(),
+        devices: Vec::new(),
+        timestamps: Vec::new(),
+    };
     let mut rows = Vec::new();
+    let mut printed_header = false;
     for &choice in &backends {
-        for &n in &args.sizes {
-            for &fields in &args.fields {
+        let mut slow = false;
+        for n in args.sizes.list() {
+            if slow && matches!(args.sizes, Sizes::Auto) {
+                break;
+            }
+            let Some(preset) = &preset else { break };
+            let scenario = preset.scenario(Some(n), None)?;
+            let sim = Simulation::new(scenario, choice);
+            let mut sim = match sim {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{choice:?} at {n}^3: does not run here ({e}); stopping this backend");
+                    break;
+                }
+            };
+            let info = sim.backend_info();
+            let stamps = info.kind == "gpu" && sim.profile_step()?.device_s.is_some();
+            if !header.devices.contains(&info) {
+                print_device(&info, stamps);
+                header.devices.push(info.clone());
+                header.timestamps.push(stamps);
+            }
+            let measured = measure_model(&mut sim, n, args.seconds, stamps)?;
+            slow = measured.iter().any(|r| r.stage == "step" && r.ms_per_step > 1e3 * args.max_step);
+            for r in measured {
+                print_row(&r, !printed_header);
+                printed_header = true;
+                rows.push(r);
+            }
+        }
+        for &fields in args.fields.iter().filter(|&&f| f > 0) {
+            let mut slow = false;
+            for n in args.sizes.list() {
+                if slow && matches!(args.sizes, Sizes::Auto) {
+                    break;
+                }
                 let scenario = bench_scenario(n, fields)?;
                 let setup = Setup::new(&scenario)?;
-                let (backend, _) = match make_backend(&setup, choice) {
-                    Ok(b) => b,
+                let backend = match make_backend(&setup, choice) {
+                    Ok((b, _)) => b,
                     Err(e) => {
-                        eprintln!("skipping {choice:?} at {n}^3 x {fields}: {e}");
-                        continue;
+                        eprintln!("{choice:?} at {n}^3 x {fields}: does not run here ({e})");
+                        break;
                     }
                 };
                 let mut sim =
                     Simulation::with_backend(scenario, setup.clone(), backend, String::new())?;
-                let device = sim.backend_info();
+                let info = sim.backend_info();
+                if !header.devices.contains(&info) {
+                    print_device(&info, false);
+                    header.devices.push(info.clone());
+                    header.timestamps.push(false);
+                }
                 for (stage, stages, counted) in [
-                    ("transport", Stages::TRANSPORT, fields),
-                    ("full step", Stages::ALL, fields + 1),
+                    ("transport", Stages::TRANSPORT, &[Stage::Transport][..]),
+                    ("step", Stages::ALL, &Stage::ALL[..]),
                 ] {
                     let (steps, median, fastest) = time_steps(&mut sim, stages, args.seconds)?;
-                    let updates = (n * n * n * counted) as f64;
+                    let (updates, bytes) = counted
+                        .iter()
+                        .map(|&s| traffic(&setup, s, 0))
+                        .fold((0.0, 0.0), |(u, b), t| (u + t.updates, b + t.bytes));
                     let row = Row {
-                        backend: device.kind.clone(),
-                        device: device.device.clone(),
+                        bench: "synthetic",
+                        backend: info.kind.clone(),
                         n,
                         fields,
-                        stage,
+                        stage: stage.into(),
                         steps,
                         ms_per_step: 1e3 * median,
-                        ms_per_step_fastest: 1e3 * fastest,
-                        mvox_fields_per_s: updates / median / 1e6,
-                        bytes_per_voxel_field: setup.field_bytes() as f64
-                            / (n * n * n * (fields + 1)) as f64,
+                        ms_fastest: 1e3 * fastest,
+                        share_pct: None,
+                        mupdates_per_s: updates / median / 1e6,
+                        gb_per_s: bytes / median / 1e9,
+                        device_time: false,
                     };
-                    if !args.json {
-                        print_row(&row, rows.is_empty());
-                    }
+                    slow |= stage == "step" && median > args.max_step;
+                    print_row(&row, !printed_header);
+                    printed_header = true;
                     rows.push(row);
                 }
             }
         }
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+    if let Some(path) = &args.json {
+        let json = serde_json::json!({ "header": header, "rows": rows });
+        write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }
 
-/// Times single steps (after one warm-up step) until `seconds` have passed, at least five;
-/// returns the number of steps and the median and fastest time per step. The median
-/// resists the noise of shared machines; the fastest is the machine's best.
+/// Times the model preset: whole steps without fences, then steps stage by stage.
+fn measure_model(
+    sim: &mut Simulation,
+    n: usize,
+    seconds: f64,
+    stamps: bool,
+) -> anyhow::Result<Vec<Row>> {
+    let kind = sim.backend_info().kind;
+    let setup = sim.setup().clone();
+    let fields = setup.species.len();
+    let pk_fields = sim.host_summed_fields();
+    let mut rows = Vec::new();
+    // Whole steps, as a run takes them.
+    sim.advance(1)?;
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while samples.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+        let t = Instant::now();
+        sim.advance(1)?;
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    let (median, fastest) = median_fastest(&mut samples);
+    let all: Vec<_> = Stage::ALL
+        .iter()
+        .map(|&s| traffic(&setup, s, pk_fields))
+        .collect();
+    rows.push(Row {
+        bench: "model",
+        backend: kind.clone(),
+        n,
+        fields,
+        stage: "step".into(),
+        steps: samples.len(),
+        ms_per_step: 1e3 * median,
+        ms_fastest: 1e3 * fastest,
+        share_pct: None,
+        mupdates_per_s: all.iter().map(|t| t.updates).sum::<f64>() / median / 1e6,
+        gb_per_s: all.iter().map(|t| t.bytes).sum::<f64>() / median / 1e9,
+        device_time: false,
+    });
+    // Stage by stage.
+    let mut profiles: Vec<StageTimes> = Vec::new();
+    let start = Instant::now();
+    while profiles.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+        profiles.push(sim.profile_step()?);
+    }
+    let total: f64 = profiles
+        .iter()
+        .map(|p| Stage::ALL.iter().map(|&s| p.seconds(s)).sum::<f64>())
+        .sum::<f64>()
+        / profiles.len() as f64;
+    for (i, &stage) in Stage::ALL.iter().enumerate() {
+        if all[i].updates == 0.0 {
+            continue;
+        }
+        let mut s: Vec<f64> = profiles.iter().map(|p| p.seconds(stage)).collect();
+        let mean = s.iter().sum::<f64>() / s.len() as f64;
+        let (median, fastest) = median_fastest(&mut s);
+        let device_time = stamps && stage != Stage::Pk;
+        rows.push(Row {
+            bench: "model",
+            backend: kind.clone(),
+            n,
+            fields,
+            stage: stage.name().into(),
+            steps: profiles.len(),
+            ms_per_step: 1e3 * median,
+            ms_fastest: 1e3 * fastest,
+            share_pct: Some(100.0 * mean / total.max(1e-12)),
+            mupdates_per_s: all[i].updates / median.max(1e-12) / 1e6,
+            gb_per_s: all[i].bytes / median.max(1e-12) / 1e9,
+            device_time,
+        });
+    }
+    Ok(rows)
+}
+
+fn median_fastest(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    (samples[samples.len() / 2], samples[0])
+}
+
+/// Times single steps of `stages` (after one warm-up step) until `seconds` have passed,
+/// at least five; returns the number of steps and the median and fastest time per step.
+/// The median resists the noise of shared machines; the fastest is the machine's best.
 fn time_steps(
     sim: &mut Simulation,
     stages: Stages,
     seconds: f64,
 ) -> anyhow::Result<(usize, f64, f64)> {
-    let backend: &mut dyn Backend = sim.backend_mut();
+    let backend = sim.backend_mut();
     backend.advance(1, stages)?;
     let start = Instant::now();
     let mut samples = Vec::new();
@@ -122,37 +340,64 @@ fn time_steps(
         backend.advance(1, stages)?;
         samples.push(t.elapsed().as_secs_f64());
     }
-    samples.sort_by(f64::total_cmp);
-    Ok((samples.len(), samples[samples.len() / 2], samples[0]))
+    let (median, fastest) = median_fastest(&mut samples);
+    Ok((samples.len(), median, fastest))
+}
+
+/// The CPU's model name (Linux), or the architecture.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+fn print_device(info: &BackendInfo, stamps: bool) {
+    let timing = match (info.kind.as_str(), stamps) {
+        ("gpu", true) => "stage times: GPU timestamp queries",
+        ("gpu", false) => "stage times: wall time around a fence after each stage",
+        _ => "stage times: wall time",
+    };
+    println!("# {info}; {timing}");
 }
 
 fn print_row(r: &Row, header: bool) {
     if header {
         println!(
-            "{:<5} {:<40} {:>5} {:>6} {:<10} {:>7} {:>10} {:>10} {:>14} {:>8}",
+            "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10} {:>10} {:>7} {:>12} {:>8}",
+            "bench",
             "kind",
-            "device",
             "n",
             "fields",
             "stage",
             "steps",
             "ms/step",
             "fastest",
-            "M vox-field/s",
-            "B/v-f"
+            "share",
+            "M upd/s",
+            "GB/s"
         );
     }
+    let share = r
+        .share_pct
+        .map_or(String::new(), |s| format!("{s:.1}%"));
     println!(
-        "{:<5} {:<40} {:>5} {:>6} {:<10} {:>7} {:>10.2} {:>10.2} {:>14.1} {:>8.1}",
+        "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12.1} {:>8.2}",
+        r.bench,
         r.backend,
-        r.device.chars().take(40).collect::<String>(),
         r.n,
         r.fields,
         r.stage,
         r.steps,
         r.ms_per_step,
-        r.ms_per_step_fastest,
-        r.mvox_fields_per_s,
-        r.bytes_per_voxel_field
+        r.ms_fastest,
+        share,
+        r.mupdates_per_s,
+        r.gb_per_s
     );
 }

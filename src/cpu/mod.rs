@@ -12,6 +12,7 @@ pub mod transport;
 
 use crate::error::{Error, Result};
 use crate::sim::params::{Stages, sweep_order};
+use crate::sim::profile::{Stage, StageClock, StageTimes, lap};
 use crate::sim::setup::Setup;
 use crate::sim::{Backend, BackendInfo, FieldStats};
 
@@ -67,6 +68,69 @@ impl CpuBackend {
             scratch: Vec::new(),
             implicit_rates: Vec::new(),
         })
+    }
+
+    /// One coupled step of the given stages, each booked to `clock` when given.
+    fn step(&mut self, stages: Stages, mut clock: Option<&mut StageClock>) -> Result<()> {
+        let n = self.setup.grid.len();
+        let dt = self.setup.step.dt;
+        // Sources are Strang-split around the rest (half a step before, half after), so
+        // their splitting error is second order in dt.
+        if stages.sources {
+            sources::sources(
+                &mut self.fields,
+                &self.setup.grid,
+                &self.setup.regions,
+                0.5 * dt,
+            );
+            lap(&mut clock, Stage::Sources);
+        }
+        if stages.transport {
+            self.transport();
+            lap(&mut clock, Stage::Transport);
+            self.motility();
+            lap(&mut clock, Stage::Motility);
+        }
+        if stages.reactions {
+            let len = 2 * self.setup.implicit_rate_slots() * n;
+            self.implicit_rates.resize(len, 0.0);
+            let model = self.setup.model.as_ref();
+            let rates = &self.setup.rates;
+            react::react(
+                &mut self.fields,
+                n,
+                rates,
+                model,
+                &mut self.implicit_rates,
+                dt,
+            );
+            lap(&mut clock, Stage::Reaction);
+        } else {
+            self.implicit_rates.clear();
+        }
+        if stages.transport {
+            self.implicit()?;
+            lap(&mut clock, Stage::Implicit);
+        }
+        if stages.reactions
+            && let Some(m) = &self.setup.model
+        {
+            let well_mixed = m.params.well_mixed();
+            let (b, s) = (m.index.bone, m.index.surface);
+            surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
+            lap(&mut clock, Stage::Bone);
+        }
+        if stages.sources {
+            sources::sources(
+                &mut self.fields,
+                &self.setup.grid,
+                &self.setup.regions,
+                0.5 * dt,
+            );
+            lap(&mut clock, Stage::Sources);
+        }
+        self.step_index += 1;
+        Ok(())
     }
 
     /// Runs the implicit solves of one step (fields with `solver = "implicit"`).
@@ -179,60 +243,16 @@ impl Backend for CpuBackend {
     }
 
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
-        let n = self.setup.grid.len();
-        let dt = self.setup.step.dt;
-        // Sources are Strang-split around the rest (half a step before, half after), so
-        // their splitting error is second order in dt.
         for _ in 0..steps {
-            if stages.sources {
-                sources::sources(
-                    &mut self.fields,
-                    &self.setup.grid,
-                    &self.setup.regions,
-                    0.5 * dt,
-                );
-            }
-            if stages.transport {
-                self.transport();
-                self.motility();
-            }
-            if stages.reactions {
-                let len = 2 * self.setup.implicit_rate_slots() * n;
-                self.implicit_rates.resize(len, 0.0);
-                let model = self.setup.model.as_ref();
-                let rates = &self.setup.rates;
-                react::react(
-                    &mut self.fields,
-                    n,
-                    rates,
-                    model,
-                    &mut self.implicit_rates,
-                    dt,
-                );
-            } else {
-                self.implicit_rates.clear();
-            }
-            if stages.transport {
-                self.implicit()?;
-            }
-            if stages.reactions
-                && let Some(m) = &self.setup.model
-            {
-                let well_mixed = m.params.well_mixed();
-                let (b, s) = (m.index.bone, m.index.surface);
-                surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
-            }
-            if stages.sources {
-                sources::sources(
-                    &mut self.fields,
-                    &self.setup.grid,
-                    &self.setup.regions,
-                    0.5 * dt,
-                );
-            }
-            self.step_index += 1;
+            self.step(stages, None)?;
         }
         Ok(())
+    }
+
+    fn profile_step(&mut self) -> Result<StageTimes> {
+        let mut clock = StageClock::default();
+        self.step(self.setup.stages, Some(&mut clock))?;
+        Ok(clock.times)
     }
 
     fn stats(&mut self) -> Result<Vec<FieldStats>> {

@@ -23,6 +23,9 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// Limits the device was created with (everything the adapter allows).
     pub limits: wgpu::Limits,
+    /// True when the device has timestamp queries inside encoders (per-stage device time
+    /// in `bench`).
+    pub timestamps: bool,
     /// The first asynchronous fault (device lost, uncaptured error), reported by the next
     /// operation that waits on the device.
     pub fault: Arc<Mutex<Option<String>>>,
@@ -70,9 +73,15 @@ impl GpuContext {
         })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
+        let stamps = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
+        let timestamps = adapter.features().contains(stamps);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("osteoniche"),
-            required_features: wgpu::Features::empty(),
+            required_features: if timestamps {
+                stamps
+            } else {
+                wgpu::Features::empty()
+            },
             required_limits: limits.clone(),
             memory_hints: wgpu::MemoryHints::Performance,
             ..Default::default()
@@ -98,6 +107,7 @@ impl GpuContext {
             queue,
             info,
             limits,
+            timestamps,
             fault,
         })
     }
@@ -110,6 +120,15 @@ impl GpuContext {
             ))),
             None => Ok(()),
         }
+    }
+
+    /// Waits until the queue is idle; fails with any fault seen meanwhile.
+    pub fn wait(&self) -> Result<()> {
+        self.check_fault()?;
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+        self.check_fault()
     }
 
     /// The adapter as [`BackendInfo`].

@@ -7,6 +7,7 @@ pub mod implicit;
 pub mod kernel;
 pub mod layout;
 pub mod motility;
+mod recorder;
 pub mod reduce;
 pub mod transport;
 pub mod voxelwise;
@@ -18,6 +19,8 @@ pub use layout::FieldLayout;
 
 use crate::error::{Error, Result};
 use crate::sim::params::{Stages, StepUniform, sweep_order};
+use crate::sim::profile::{Stage, StageTimes};
+use recorder::Recorder;
 use crate::sim::setup::Setup;
 use crate::sim::{Backend, BackendInfo, FieldStats};
 
@@ -246,24 +249,15 @@ impl GpuBackend {
         &self.layout
     }
 
-    /// Encodes one coupled step without implicit solves: sources, transport sweeps,
-    /// chemotaxis, reactions, bone surface, sources.
-    fn encode_step(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
-        self.encode_first_half(enc, step, stages);
-        self.encode_second_half(enc, stages);
-    }
-
-    /// Half a step of sources, the transport sweeps, chemotaxis and reactions: everything
-    /// before the implicit solves.
-    fn encode_first_half(&self, enc: &mut wgpu::CommandEncoder, step: u64, stages: Stages) {
+    /// Records one coupled step: sources, transport sweeps, chemotaxis, reactions,
+    /// implicit solves (which need the host between dispatches: everything recorded so far
+    /// is submitted first), bone surface, sources.
+    fn record_step(&self, rec: &mut Recorder<'_>, step: u64, stages: Stages) -> Result<()> {
         // Sources are Strang-split around the rest: half a step before, half after.
-        if stages.sources
-            && let Some(sources) = &self.sources
-        {
-            let mut pass = compute_pass(enc, "sources");
-            sources.encode(&mut pass);
-        }
+        self.record_sources(rec, stages)?;
         if stages.transport && self.setup.species.mobile_count() > 0 {
+            rec.begin(Stage::Transport);
+            let enc = rec.enc();
             if let (Some(b), Some(copy)) = (self.setup.species.bone(), &self.bone_copy) {
                 let (chunk, offset) = self.locate(b);
                 let bytes = 4 * self.setup.grid.len() as u64;
@@ -273,39 +267,65 @@ impl GpuBackend {
             for axis in sweep_order(step) {
                 self.transport.encode(&mut pass, axis);
             }
+            drop(pass);
+            rec.end(Stage::Transport)?;
         }
         if stages.transport
             && let Some(motility) = &self.motility
         {
-            motility.encode(enc, |f| {
+            rec.begin(Stage::Motility);
+            motility.encode(rec.enc(), |f| {
                 let (chunk, offset) = self.locate(f);
                 (&self.chunks[chunk], offset)
             });
+            rec.end(Stage::Motility)?;
         }
         if stages.reactions {
-            let mut pass = compute_pass(enc, "react");
+            rec.begin(Stage::Reaction);
+            let mut pass = compute_pass(rec.enc(), "react");
             self.react.encode(&mut pass);
+            drop(pass);
+            rec.end(Stage::Reaction)?;
         } else {
             // No reaction rates for the implicit solves of this step.
-            enc.clear_buffer(&self.implicit_rates, 0, None);
+            rec.enc().clear_buffer(&self.implicit_rates, 0, None);
         }
-    }
-
-    /// The bone surface and the second half step of sources: everything after the
-    /// implicit solves.
-    fn encode_second_half(&self, enc: &mut wgpu::CommandEncoder, stages: Stages) {
+        if let Some(imp) = self.implicit.as_ref().filter(|_| stages.transport) {
+            rec.begin(Stage::Implicit);
+            rec.flush()?;
+            let s = &self.setup;
+            for &f in &s.implicit {
+                let d_dx2 = s.transport[f].diffusion * s.step.dt_over_dx2 / s.step.dt;
+                let decay = s.species.get(f).decay_per_min as f32;
+                let tol = s.implicit_tolerance;
+                imp.solve(&self.ctx, f, s.rates[f].implicit, decay, d_dx2, tol)?;
+            }
+            rec.end(Stage::Implicit)?;
+        }
         if stages.reactions
             && let Some(surface) = &self.surface
         {
-            let mut pass = compute_pass(enc, "surface");
+            rec.begin(Stage::Bone);
+            let mut pass = compute_pass(rec.enc(), "surface");
             surface.encode(&mut pass);
+            drop(pass);
+            rec.end(Stage::Bone)?;
         }
+        self.record_sources(rec, stages)
+    }
+
+    /// Records half a step of the sources.
+    fn record_sources(&self, rec: &mut Recorder<'_>, stages: Stages) -> Result<()> {
         if stages.sources
             && let Some(sources) = &self.sources
         {
-            let mut pass = compute_pass(enc, "sources");
+            rec.begin(Stage::Sources);
+            let mut pass = compute_pass(rec.enc(), "sources");
             sources.encode(&mut pass);
+            drop(pass);
+            rec.end(Stage::Sources)?;
         }
+        Ok(())
     }
 
     /// Chunk and byte offset of field `f`.
@@ -333,12 +353,7 @@ impl GpuBackend {
     }
 
     fn wait(&self) -> Result<()> {
-        self.ctx.check_fault()?;
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
-        self.ctx.check_fault()
+        self.ctx.wait()
     }
 }
 
@@ -416,43 +431,25 @@ impl Backend for GpuBackend {
     }
 
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
-        if let Some(imp) = self.implicit.as_ref().filter(|_| stages.transport) {
-            // The implicit solves need the host between dispatches: one step at a time.
-            for _ in 0..steps {
-                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-                self.encode_first_half(&mut enc, self.step_index, stages);
-                self.ctx.queue.submit([enc.finish()]);
-                let s = &self.setup;
-                for &f in &s.implicit {
-                    let d_dx2 = s.transport[f].diffusion * s.step.dt_over_dx2 / s.step.dt;
-                    let decay = s.species.get(f).decay_per_min as f32;
-                    let tol = s.implicit_tolerance;
-                    imp.solve(&self.ctx, f, s.rates[f].implicit, decay, d_dx2, tol)?;
-                }
-                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-                self.encode_second_half(&mut enc, stages);
-                self.ctx.queue.submit([enc.finish()]);
-                self.step_index += 1;
+        let mut rec = Recorder::new(&self.ctx, false);
+        for s in 0..steps {
+            self.record_step(&mut rec, self.step_index, stages)?;
+            self.step_index += 1;
+            if (s + 1) % STEPS_PER_SUBMIT == 0 {
+                rec.flush()?;
             }
-            return self.wait();
         }
-        let mut done = 0;
-        while done < steps {
-            let batch = (steps - done).min(STEPS_PER_SUBMIT);
-            let mut enc = self
-                .ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("osteoniche.step"),
-                });
-            for s in 0..batch {
-                self.encode_step(&mut enc, self.step_index + s, stages);
-            }
-            self.ctx.queue.submit([enc.finish()]);
-            self.step_index += batch;
-            done += batch;
-        }
+        rec.finish()?;
         self.wait()
+    }
+
+    fn profile_step(&mut self) -> Result<StageTimes> {
+        let mut rec = Recorder::new(&self.ctx, true);
+        self.record_step(&mut rec, self.step_index, self.setup.stages)?;
+        self.step_index += 1;
+        let times = rec.finish()?.expect("a profiling recorder returns times");
+        self.wait()?;
+        Ok(times)
     }
 
     fn stats(&mut self) -> Result<Vec<FieldStats>> {

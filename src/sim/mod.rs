@@ -2,6 +2,7 @@
 //! (sources, transport, reactions), observed through small reductions.
 
 pub mod params;
+pub mod profile;
 pub mod setup;
 pub mod synthetic;
 
@@ -15,6 +16,7 @@ use crate::pharma::Route;
 use crate::pharma::dosing::{DoseRecord, DoseRequest, PharmaState, Pharmacology, Scheduled};
 use crate::preset::Scenario;
 pub use params::Stages;
+use profile::{Stage, StageClock, StageTimes};
 pub use setup::Setup;
 
 /// What a backend runs on.
@@ -93,6 +95,9 @@ pub trait Backend {
     fn set_step_index(&mut self, step: u64);
     /// Runs `steps` coupled steps of the given stages.
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()>;
+    /// Runs one coupled step of the setup's stages and times each stage (the GPU backend
+    /// waits for the queue after each); the state afterwards is that of one `advance`.
+    fn profile_step(&mut self) -> Result<profile::StageTimes>;
     /// Per-field statistics of the current state.
     fn stats(&mut self) -> Result<Vec<FieldStats>>;
     /// Replaces the model's parameter array (the host updates the systemic slots every
@@ -261,47 +266,104 @@ impl Simulation {
     /// end, advances the systemic PK over the step (the tissue sees the step's mean plasma
     /// levels), and afterwards books what the tissue took up, returned and eliminated.
     pub fn advance(&mut self, steps: u64) -> Result<()> {
-        let Some(m) = &self.setup.model else {
+        if self.setup.model.is_none() {
             return self.backend.advance(steps, self.setup.stages);
-        };
-        let (opn, csf2) = (m.index.opn, m.index.csf2);
-        let n = self.setup.grid.len() as f64;
-        let dt_min = self.scenario.dt_min;
-        let dt_day = dt_min / 1440.0;
-        // Read back after each step, in one reduction: the pools' inputs, then the drugs'
-        // pools and ledgers.
-        let mut sum_fields = vec![opn, csf2];
+        }
+        let sum_fields = self.sum_fields();
+        for _ in 0..steps {
+            self.model_step(&sum_fields, None)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one step as [`Simulation::advance`] does and times each stage: the backend's
+    /// stages with a fence after each, and on the host the systemic pools and PK with the
+    /// reductions they read (`Stage::Pk`).
+    pub fn profile_step(&mut self) -> Result<StageTimes> {
+        if self.setup.model.is_none() {
+            return self.backend.profile_step();
+        }
+        let sum_fields = self.sum_fields();
+        let mut clock = StageClock::default();
+        let backend = self.model_step(&sum_fields, Some(&mut clock))?;
+        let mut times = clock.times;
+        times.add(&backend.expect("a profiled step times its stages"));
+        Ok(times)
+    }
+
+    /// How many fields the host sums after every step (0 without a model).
+    pub fn host_summed_fields(&self) -> usize {
+        match self.setup.model {
+            Some(_) => self.sum_fields().len(),
+            None => 0,
+        }
+    }
+
+    /// Fields summed after every step of a model run: the systemic pools' inputs (tissue
+    /// OPN, CSF2), then the drugs' pools and ledgers.
+    fn sum_fields(&self) -> Vec<usize> {
+        let m = self.setup.model.as_ref().expect("a model run");
+        let mut sum_fields = vec![m.index.opn, m.index.csf2];
         if let Some(p) = &self.pharma {
             sum_fields.extend(p.sum_fields());
         }
-        for _ in 0..steps {
-            let sums = match self.pool_sums {
-                Some(s) => s,
-                None => {
-                    let s = self.backend.field_sums(&[opn, csf2])?;
-                    [s[0], s[1]]
-                }
-            };
-            let sys = self.systemic.as_mut().expect("a model run has pools");
-            sys.advance(&self.values, sums[0] / n, sums[1] / n, dt_day);
-            sys.write(&mut self.values);
-            let now = self.time_min();
-            if let Some(p) = self.pharma.as_mut() {
-                for due in p.take_due(now + dt_min - 1e-9) {
-                    self.give(&due.dose, "schedule")?;
-                }
-                let p = self.pharma.as_mut().expect("checked");
-                p.before_step(dt_min / 60.0, &mut self.values);
-            }
-            self.backend.set_model_values(&self.values)?;
-            self.backend.advance(1, self.setup.stages)?;
-            let after = self.backend.field_sums(&sum_fields)?;
-            self.pool_sums = Some([after[0], after[1]]);
-            if let Some(p) = self.pharma.as_mut() {
-                p.after_step(&after[2..], dt_min / 60.0);
-            }
+        sum_fields
+    }
+
+    /// One step of a model run; with `clock`, the host work is booked to `Stage::Pk` and
+    /// the backend's step is profiled (its times returned).
+    fn model_step(
+        &mut self,
+        sum_fields: &[usize],
+        mut clock: Option<&mut StageClock>,
+    ) -> Result<Option<StageTimes>> {
+        let m = self.setup.model.as_ref().expect("a model run");
+        let (opn, csf2) = (m.index.opn, m.index.csf2);
+        let n = self.setup.grid.len() as f64;
+        let dt_min = self.scenario.dt_min;
+        if let Some(c) = clock.as_deref_mut() {
+            c.restart();
         }
-        Ok(())
+        let sums = match self.pool_sums {
+            Some(s) => s,
+            None => {
+                let s = self.backend.field_sums(&[opn, csf2])?;
+                [s[0], s[1]]
+            }
+        };
+        let sys = self.systemic.as_mut().expect("a model run has pools");
+        sys.advance(&self.values, sums[0] / n, sums[1] / n, dt_min / 1440.0);
+        sys.write(&mut self.values);
+        let now = self.time_min();
+        if let Some(p) = self.pharma.as_mut() {
+            for due in p.take_due(now + dt_min - 1e-9) {
+                self.give(&due.dose, "schedule")?;
+            }
+            let p = self.pharma.as_mut().expect("checked");
+            p.before_step(dt_min / 60.0, &mut self.values);
+        }
+        self.backend.set_model_values(&self.values)?;
+        let backend_times = match clock.as_deref_mut() {
+            Some(c) => {
+                c.lap(Stage::Pk);
+                let t = self.backend.profile_step()?;
+                c.restart();
+                Some(t)
+            }
+            None => {
+                self.backend.advance(1, self.setup.stages)?;
+                None
+            }
+        };
+        let after = self.backend.field_sums(sum_fields)?;
+        self.pool_sums = Some([after[0], after[1]]);
+        if let Some(p) = self.pharma.as_mut() {
+            p.after_step(&after[2..], dt_min / 60.0);
+        }
+        if let Some(c) = clock {
+            c.lap(Stage::Pk);
+        }
+        Ok(backend_times)
     }
 
     /// Gives a dose now (at the current simulated time): the real-time path the viewer's

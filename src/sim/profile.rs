@@ -1,0 +1,194 @@
+//! Per-stage timing of one coupled step (what `osteoniche bench` reports), and the traffic
+//! each stage must move at least, for the effective-bandwidth column.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::setup::Setup;
+
+/// A stage of the coupled step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Supply/uptake regions (both half steps).
+    Sources,
+    /// Explicit transport sweeps (x, y, z) of the mobile fields.
+    Transport,
+    /// Backward-Euler solves of the implicit (fast-diffusing) fields.
+    Implicit,
+    /// Chemotaxis of the motile cells.
+    Motility,
+    /// Per-voxel reactions (biology, drug pools).
+    Reaction,
+    /// Bone surface update after remodelling.
+    Bone,
+    /// Host side: systemic pools, pharmacokinetics, the small reductions they read.
+    Pk,
+}
+
+impl Stage {
+    /// Every stage, in step order.
+    pub const ALL: [Stage; 7] = [
+        Stage::Sources,
+        Stage::Transport,
+        Stage::Implicit,
+        Stage::Motility,
+        Stage::Reaction,
+        Stage::Bone,
+        Stage::Pk,
+    ];
+
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Sources => "sources",
+            Stage::Transport => "transport",
+            Stage::Implicit => "implicit",
+            Stage::Motility => "motility",
+            Stage::Reaction => "reaction",
+            Stage::Bone => "bone",
+            Stage::Pk => "pk",
+        }
+    }
+}
+
+/// Time spent in each stage of one or more steps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StageTimes {
+    /// Wall seconds per stage (index: `Stage as usize`), measured around a fence after the
+    /// stage (the GPU backend waits for the queue to drain before it stops the clock).
+    pub wall_s: [f64; 7],
+    /// Device seconds per stage from GPU timestamp queries, when the adapter has them.
+    pub device_s: Option<[f64; 7]>,
+    /// Stages that ran.
+    pub ran: [bool; 7],
+}
+
+impl StageTimes {
+    /// Adds another step's times.
+    pub fn add(&mut self, o: &StageTimes) {
+        for i in 0..7 {
+            self.wall_s[i] += o.wall_s[i];
+            self.ran[i] |= o.ran[i];
+        }
+        self.device_s = match (self.device_s, o.device_s) {
+            (Some(mut a), Some(b)) => {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                Some(a)
+            }
+            (None, b) => b,
+            (a, None) => a,
+        };
+    }
+
+    /// The best available time of a stage: device time when measured (not for the host's
+    /// `Stage::Pk`), else wall time.
+    pub fn seconds(&self, s: Stage) -> f64 {
+        match self.device_s {
+            Some(d) if s != Stage::Pk => d[s as usize],
+            _ => self.wall_s[s as usize],
+        }
+    }
+}
+
+/// A stopwatch that books the time since its last lap to a stage.
+#[derive(Debug)]
+pub struct StageClock {
+    last: Instant,
+    /// What has been booked.
+    pub times: StageTimes,
+}
+
+impl Default for StageClock {
+    fn default() -> Self {
+        StageClock {
+            last: Instant::now(),
+            times: StageTimes::default(),
+        }
+    }
+}
+
+impl StageClock {
+    /// Restarts the stopwatch without booking (time between stages is not a stage's).
+    pub fn restart(&mut self) {
+        self.last = Instant::now();
+    }
+
+    /// Books the time since the last lap or restart to `stage`.
+    pub fn lap(&mut self, stage: Stage) {
+        let now = Instant::now();
+        self.times.wall_s[stage as usize] += (now - self.last).as_secs_f64();
+        self.times.ran[stage as usize] = true;
+        self.last = now;
+    }
+}
+
+/// Books the time since the last lap to `stage` when a clock is given.
+#[inline]
+pub fn lap(clock: &mut Option<&mut StageClock>, stage: Stage) {
+    if let Some(c) = clock.as_deref_mut() {
+        c.lap(stage);
+    }
+}
+
+/// What a stage must move per step at least, for throughput and effective bandwidth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Traffic {
+    /// Voxel-field updates per step (a field updated on every voxel once counts the grid's
+    /// voxels; each transport sweep counts once).
+    pub updates: f64,
+    /// Bytes per step if every field a pass updates is read and written once and every
+    /// field it only reads is read once (neighbour reads hit cache). A lower bound: the
+    /// effective bandwidth is these bytes over the measured time.
+    pub bytes: f64,
+}
+
+/// The compulsory traffic of `stage` per step for `setup` (f32 fields). `pk_fields` is the
+/// number of fields the host sums after each step (systemic pool inputs and drug ledgers).
+///
+/// Counted per stage: sources, each region read+write of its field for both half steps;
+/// transport, three sweeps of each explicit mobile field (read+write) plus the bone field
+/// read per sweep and copied once when transport depends on bone; implicit, each solved
+/// field read+written once (the conjugate-gradient iterations move about ten vectors per
+/// iteration on top; not counted, so its bandwidth is a floor); motility, per chemotaxis
+/// sub-step the cell field read+written twice (kernel, copy back) and the attractant and
+/// bone read; reaction, every field read+written and the implicit rates written; bone, the
+/// bone field read and the surface written; pk, each summed field read once.
+pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
+    let n = setup.grid.len() as f64;
+    let has_bone = setup.species.bone().is_some();
+    let (updates, bytes) = match stage {
+        Stage::Sources => {
+            let r = 2.0 * setup.regions.len() as f64 * n;
+            (r, 8.0 * r)
+        }
+        Stage::Transport => {
+            let e = setup.transport.iter().filter(|t| t.mobile != 0).count() as f64;
+            let bone = if has_bone && e > 0.0 { 3.0 * 4.0 + 8.0 } else { 0.0 };
+            (3.0 * e * n, (24.0 * e + bone) * n)
+        }
+        Stage::Implicit => {
+            let i = setup.implicit.len() as f64;
+            (i * n, 8.0 * i * n)
+        }
+        Stage::Motility => {
+            let subs: f64 = setup
+                .model
+                .as_ref()
+                .map_or(0.0, |m| m.chemotaxis.iter().map(|c| c.substeps as f64).sum());
+            (subs * n, 24.0 * subs * n)
+        }
+        Stage::Reaction => {
+            let f = setup.species.len() as f64;
+            let rates = 2.0 * setup.implicit_rate_slots() as f64;
+            (f * n, (8.0 * f + 4.0 * rates) * n)
+        }
+        Stage::Bone => match setup.model {
+            Some(_) => (n, 8.0 * n),
+            None => (0.0, 0.0),
+        },
+        Stage::Pk => (pk_fields as f64 * n, 4.0 * pk_fields as f64 * n),
+    };
+    Traffic { updates, bytes }
+}
