@@ -108,8 +108,46 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if !args.set.is_empty() || !args.mechanisms.is_empty() {
         preset.override_model(&args.set, &args.mechanisms)?;
     }
+    let opts = RunOptions {
+        days: args.days,
+        resolution: args.resolution,
+        seed: args.seed,
+        backend: args.backend,
+        out: args.out,
+        overwrite: args.overwrite,
+        checkpoint_every: args.checkpoint_every,
+        quiet: args.quiet,
+        bar: None,
+    };
+    run_preset(preset, opts).map(|_| ())
+}
+
+/// How `run`, `compare` and `sweep` run one preset.
+pub struct RunOptions {
+    /// Simulated days (overrides the preset's duration).
+    pub days: Option<f64>,
+    /// Voxels on the longest axis.
+    pub resolution: Option<usize>,
+    /// Seed (overrides the preset's).
+    pub seed: Option<u64>,
+    /// Backend.
+    pub backend: BackendChoice,
+    /// Output folder (default: a fresh one under out/).
+    pub out: Option<PathBuf>,
+    /// Write into a folder that already holds files.
+    pub overwrite: bool,
+    /// Simulated time between checkpoints.
+    pub checkpoint_every: Option<SimDuration>,
+    /// No progress bar.
+    pub quiet: bool,
+    /// A progress bar the caller made (compare: one per run); messages go above it.
+    pub bar: Option<ProgressBar>,
+}
+
+/// The preset with `days` applied to its duration.
+pub fn with_days(preset: &Preset, days: Option<f64>) -> anyhow::Result<Preset> {
     let mut preset_run = preset.clone();
-    if let Some(days) = args.days {
+    if let Some(days) = days {
         if !(days.is_finite() && days > 0.0) {
             bail!("--days {days}: must be a positive number of days");
         }
@@ -122,22 +160,32 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         preset_run.file.time.duration = duration;
     }
-    let scenario = preset_run.scenario(args.resolution, args.seed)?;
-    let out = args
+    Ok(preset_run)
+}
+
+/// Runs a preset to its end; returns the output folder.
+pub fn run_preset(preset: Preset, opts: RunOptions) -> anyhow::Result<PathBuf> {
+    let preset_run = with_days(&preset, opts.days)?;
+    let scenario = preset_run.scenario(opts.resolution, opts.seed)?;
+    let out = opts
         .out
         .clone()
         .unwrap_or_else(|| fresh_out_dir(&scenario.name));
-    prepare_out_dir(&out, args.overwrite)?;
-    let sim = Simulation::new(scenario.clone(), args.backend)?;
+    prepare_out_dir(&out, opts.overwrite)?;
+    // What was run, before anything else: a run that fails part-way still says what it was.
+    write_atomic(&out.join("preset.resolved.toml"), preset_run.to_toml().as_bytes())?;
+    let sim = Simulation::new(scenario.clone(), opts.backend)?;
     let job = Job {
         preset: preset_run,
-        resolution: args.resolution,
-        out,
-        checkpoint_every: args.checkpoint_every,
-        quiet: args.quiet,
+        resolution: opts.resolution,
+        out: out.clone(),
+        checkpoint_every: opts.checkpoint_every,
+        quiet: opts.quiet,
         resumed_from: None,
+        bar: opts.bar,
     };
-    drive(job, sim, None)
+    drive(job, sim, None)?;
+    Ok(out)
 }
 
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
@@ -216,6 +264,7 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         checkpoint_every: args.checkpoint_every,
         quiet: args.quiet,
         resumed_from: Some(args.checkpoint.clone()),
+        bar: None,
     };
     drive(job, sim, Some(&h.metrics_csv))
 }
@@ -228,6 +277,18 @@ struct Job {
     checkpoint_every: Option<SimDuration>,
     quiet: bool,
     resumed_from: Option<PathBuf>,
+    /// A progress bar the caller made; messages go above it, prefixed with the run's name.
+    bar: Option<ProgressBar>,
+}
+
+impl Job {
+    /// Prints a status line (above the caller's progress bar when there is one).
+    fn say(&self, msg: String) {
+        match &self.bar {
+            Some(bar) => bar.println(format!("[{}] {msg}", self.preset.file.name)),
+            None => eprintln!("{msg}"),
+        }
+    }
 }
 
 /// Steps the simulation to the end, writing metrics, snapshots and checkpoints.
@@ -235,10 +296,10 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let scenario = sim.scenario().clone();
     let out = &job.out;
     let info = sim.backend_info();
-    eprintln!("backend: {info}");
-    eprintln!("  ({})", sim.backend_reason());
+    job.say(format!("backend: {info}"));
+    job.say(format!("  ({})", sim.backend_reason()));
     let g = scenario.grid;
-    eprintln!(
+    job.say(format!(
         "grid {}x{}x{} at {} µm, {} fields, dt {} min, {} steps",
         g.nx,
         g.ny,
@@ -247,14 +308,14 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         scenario.species.len(),
         scenario.dt_min,
         scenario.steps
-    );
+    ));
     // The lattice as built: parameters (in the preset), seed and measured morphometrics.
     let lattice_record = sim.lattice().map(|l| {
         let m = osteoniche::lattice::morphometry::measure(&l.grid, &l.bone);
-        eprintln!(
+        job.say(format!(
             "lattice: BV/TV {:.3}, Tb.Th {:.1} µm, Tb.Sp {:.1} µm, Conn.D {:.1}/mm^3, DA {:.2}",
             m.bv_tv, m.tb_th_um, m.tb_sp_um, m.conn_d_per_mm3, m.da
-        );
+        ));
         serde_json::json!({
             "spec": scenario.preset.lattice,
             "seed": scenario.seed,
@@ -281,10 +342,10 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         let end = scenario.steps as f64 * scenario.dt_min;
         let late = p.state.pending.iter().filter(|d| d.time_min >= end).count();
         if late > 0 {
-            eprintln!(
+            job.say(format!(
                 "note: {late} scheduled doses fall after the end of the run ({:.2} d) and will not be given",
                 end / 1440.0
-            );
+            ));
         }
     }
     let mut doses_written = usize::MAX;
@@ -311,14 +372,17 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             s
         }
     };
-    let bar = if job.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(scenario.steps)
+    let bar = match &job.bar {
+        Some(bar) => {
+            bar.set_length(scenario.steps);
+            bar.clone()
+        }
+        None if job.quiet => ProgressBar::hidden(),
+        None => ProgressBar::new(scenario.steps),
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} steps  day {msg}  [{elapsed_precise} < {eta_precise}]",
+            "{prefix}{bar:40} {pos}/{len} steps  day {msg}  [{elapsed_precise} < {eta_precise}]",
         )
         .expect("valid template"),
     );
@@ -412,7 +476,9 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             })).collect::<Vec<_>>(),
         })),
         "resumed_from": job.resumed_from.as_ref().map(|p| p.display().to_string()),
-        "versions": { "osteoniche": env!("CARGO_PKG_VERSION"), "wgpu": "30" },
+        "versions": versions(),
+        "command": std::env::args().collect::<Vec<_>>(),
+        "resolution": job.resolution,
         "wall_time_s": wall,
         "steps_per_s": stepped as f64 / wall.max(1e-9),
         "final": names.iter().zip(&last_stats).map(|(n, s)| (n.clone(), serde_json::to_value(s).expect("stats serialise"))).collect::<serde_json::Map<_, _>>(),
@@ -421,15 +487,27 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
         &out.join("summary.json"),
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
-    eprintln!(
+    job.say(format!(
         "done: {} steps ({:.2} days) in {:.1} s, {:.1} steps/s; output in {}",
         stepped,
         sim.time_min() / 1440.0,
         wall,
         stepped as f64 / wall.max(1e-9),
         out.display()
-    );
+    ));
     Ok(())
+}
+
+/// The versions of what produced a run (summary.json).
+pub fn versions() -> serde_json::Value {
+    serde_json::json!({
+        "osteoniche": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("OSTEONICHE_GIT_COMMIT"),
+        "rustc": env!("OSTEONICHE_RUSTC"),
+        "wgpu": "30.0",
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+    })
 }
 
 /// The run's state as a checkpoint.
