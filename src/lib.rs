@@ -29,6 +29,8 @@ pub mod lattice;
 pub mod model;
 pub mod pharma;
 pub mod preset;
+pub mod report;
 pub mod sim;
+pub mod sweep;
 
 pub use error::{Error, Result};

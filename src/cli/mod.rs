@@ -2,6 +2,7 @@
 //! Everything it does goes through the library.
 
 mod bench;
+mod compare;
 mod lattice;
 mod run;
 
@@ -28,8 +29,14 @@ enum Command {
     Run(run::RunArgs),
     /// Continue an interrupted run from its checkpoint.
     Resume(run::ResumeArgs),
-    /// Measure transport and full-step throughput on each available backend.
+    /// Measure time per step and per stage, throughput and bandwidth on each backend.
     Bench(bench::BenchArgs),
+    /// Run presets on the same grid and seed and report them side by side (tables, plots,
+    /// HTML); or --collect finished run folders.
+    Compare(compare::CompareArgs),
+    /// Run a grid of preset variants (--vary KEY=VALUES) locally, or --emit slurm to write a
+    /// job-array script; --collect gathers the finished variants into the report.
+    Sweep(compare::SweepArgs),
     /// Generate or load a preset's lattice, print its morphometrics, write .vti / NRRD.
     Lattice(lattice::LatticeArgs),
     /// Check preset files and report every problem found.
@@ -77,6 +84,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Resume(args) => run::resume(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Sweep(args) => compare::sweep(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
         Command::Reference {

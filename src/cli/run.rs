@@ -696,7 +696,7 @@ fn check(sim: &mut Simulation, stats: &[FieldStats], job: &Job) -> anyhow::Resul
 }
 
 /// `out/<name>`, or `out/<name>-2`, `-3`, ... when earlier runs hold the first ones.
-fn fresh_out_dir(name: &str) -> PathBuf {
+pub fn fresh_out_dir(name: &str) -> PathBuf {
     let base = Path::new("out");
     let is_free =
         |p: &Path| !p.exists() || std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_none());
@@ -711,7 +711,7 @@ fn fresh_out_dir(name: &str) -> PathBuf {
 }
 
 /// Creates the output folder; refuses to mix with an earlier run's files unless asked.
-fn prepare_out_dir(out: &Path, overwrite: bool) -> anyhow::Result<()> {
+pub fn prepare_out_dir(out: &Path, overwrite: bool) -> anyhow::Result<()> {
     if out.exists() {
         if !out.is_dir() {
             bail!("--out {}: exists and is not a folder", out.display());

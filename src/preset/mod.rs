@@ -161,6 +161,24 @@ fn resolve_extends(text: &str, origin: &str, depth: usize) -> Result<String> {
     Ok(toml::to_string_pretty(&base).expect("a TOML table serialises"))
 }
 
+/// The preset file at `path` as one TOML table, its `extends` chain merged and the data
+/// files it names (model, library, lattice) made absolute, so that the table can be
+/// changed and written anywhere (sweep variants). Not checked: load what you write.
+pub fn resolved_table(path: &Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let origin = path.display().to_string();
+    let merged = resolve_extends(&text, &origin, 0)?;
+    let locator = Locator::new(&origin, &merged);
+    let mut table: toml::Table = toml::from_str(&merged).map_err(|e| Error::Preset {
+        location: locator.at_offset(e.span().map(|s| s.start)),
+        message: explain_toml_error(e.message()),
+    })?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    rebase_paths(&mut table, &dir);
+    Ok(table)
+}
+
 impl Preset {
     /// Reads and checks a preset file.
     pub fn load(path: &Path) -> Result<Preset> {

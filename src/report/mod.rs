@@ -1,0 +1,480 @@
+//! Reports over finished runs (`compare`, `sweep`): endpoints per run, side-by-side tables
+//! (CSV, Markdown), overlaid time-series plots (SVG, PNG) and one self-contained HTML page.
+
+pub mod html;
+pub mod plot;
+pub mod raster;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::io::atomic::write_atomic;
+
+/// µm^3 per mm^3.
+const UM3_PER_MM3: f64 = 1e9;
+
+/// One finished run, read back from its output folder.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// Label in tables and legends.
+    pub label: String,
+    /// The output folder.
+    pub dir: PathBuf,
+    /// metrics.csv by column name.
+    pub columns: BTreeMap<String, Vec<f64>>,
+    /// summary.json.
+    pub summary: serde_json::Value,
+    /// Dose times from doses.csv, days, with the drug.
+    pub doses: Vec<(f64, String)>,
+}
+
+impl RunData {
+    /// Reads `dir/metrics.csv`, `dir/summary.json` and `dir/doses.csv` (when present).
+    pub fn load(dir: &Path, label: &str) -> Result<RunData> {
+        let summary_path = dir.join("summary.json");
+        let summary_text = std::fs::read_to_string(&summary_path).map_err(|e| {
+            Error::Invalid(format!(
+                "{}: no finished run here ({e}); a run writes summary.json when it ends",
+                dir.display()
+            ))
+        })?;
+        let summary: serde_json::Value = serde_json::from_str(&summary_text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", summary_path.display())))?;
+        let metrics_path = dir.join("metrics.csv");
+        let text = std::fs::read_to_string(&metrics_path).map_err(|e| Error::io(&metrics_path, e))?;
+        let columns = parse_csv(&text, &metrics_path)?;
+        let doses_path = dir.join("doses.csv");
+        let mut doses = Vec::new();
+        if let Ok(text) = std::fs::read_to_string(&doses_path) {
+            let mut lines = text.lines();
+            let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+            let col = |name| header.iter().position(|h| *h == name);
+            if let (Some(t), Some(d)) = (col("time_days"), col("drug")) {
+                for (i, line) in lines.enumerate() {
+                    let cells: Vec<&str> = line.split(',').collect();
+                    let time = cells.get(t).and_then(|v| v.parse::<f64>().ok());
+                    match (time, cells.get(d)) {
+                        (Some(time), Some(drug)) => doses.push((time, drug.to_string())),
+                        _ => {
+                            return Err(Error::Invalid(format!(
+                                "{}:{}: not a dose line",
+                                doses_path.display(),
+                                i + 2
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(RunData {
+            label: label.to_string(),
+            dir: dir.to_path_buf(),
+            columns,
+            summary,
+            doses,
+        })
+    }
+
+    /// A metrics column, if the run has it.
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns.get(name).map(Vec::as_slice)
+    }
+
+    /// Simulated days of each metrics row.
+    pub fn days(&self) -> &[f64] {
+        self.column("time_days").unwrap_or(&[])
+    }
+
+    /// Names of the drugs the run dosed (from summary.json).
+    pub fn drugs(&self) -> Vec<String> {
+        self.summary["pharmacology"]["drugs"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Parses a numeric CSV with a header line into columns.
+fn parse_csv(text: &str, path: &Path) -> Result<BTreeMap<String, Vec<f64>>> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .ok_or_else(|| Error::Invalid(format!("{}: empty file", path.display())))?
+        .split(',')
+        .map(String::from)
+        .collect();
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); header.len()];
+    for (i, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells.len() != header.len() {
+            return Err(Error::Invalid(format!(
+                "{}:{}: {} values, the header names {}",
+                path.display(),
+                i + 2,
+                cells.len(),
+                header.len()
+            )));
+        }
+        for (c, v) in cols.iter_mut().zip(cells) {
+            c.push(v.trim().parse().map_err(|_| {
+                Error::Invalid(format!("{}:{}: `{v}` is not a number", path.display(), i + 2))
+            })?);
+        }
+    }
+    Ok(header.into_iter().zip(cols).collect())
+}
+
+/// One endpoint column of the tables.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Column key (CSV header).
+    pub key: String,
+    /// Heading with unit (Markdown, HTML).
+    pub title: String,
+    /// Value per run (NaN: the run has no such quantity; +inf: not reached).
+    pub values: Vec<f64>,
+}
+
+/// The endpoints of every run: tumour burden at start and end, its change and the time to
+/// doubling or halving; bone volume change and final BV/TV; CD8 infiltration (CD8 volume
+/// and CD8 per tumour volume); plasma OPN; per drug the exposure (AUC) in plasma and in
+/// the tissue of the bone niche.
+pub fn endpoints(runs: &[RunData]) -> Vec<Endpoint> {
+    let mut out = Vec::new();
+    let mut push = |key: &str, title: &str, f: &dyn Fn(&RunData) -> Option<f64>| {
+        out.push(Endpoint {
+            key: key.into(),
+            title: title.into(),
+            values: runs.iter().map(|r| f(r).unwrap_or(f64::NAN)).collect(),
+        });
+    };
+    let first = |r: &RunData, c: &str| r.column(c).and_then(|v| v.first().copied());
+    let last = |r: &RunData, c: &str| r.column(c).and_then(|v| v.last().copied());
+    push("days", "simulated days", &|r| r.days().last().copied());
+    push("tumour_start_mm3", "tumour at start (mm³)", &|r| {
+        first(r, "tumour_integral").map(|v| v / UM3_PER_MM3)
+    });
+    push("tumour_end_mm3", "tumour at end (mm³)", &|r| {
+        last(r, "tumour_integral").map(|v| v / UM3_PER_MM3)
+    });
+    push("tumour_change_pct", "tumour change (%)", &|r| {
+        Some(100.0 * (last(r, "tumour_integral")? / first(r, "tumour_integral")? - 1.0))
+    });
+    push("tumour_doubling_days", "tumour doubling time (d)", &|r| {
+        crossing(r.days(), r.column("tumour_integral")?, 2.0)
+    });
+    push("tumour_halving_days", "tumour halving time (d)", &|r| {
+        crossing(r.days(), r.column("tumour_integral")?, 0.5)
+    });
+    push("bone_change_pct", "bone volume change (%)", &|r| {
+        Some(100.0 * (last(r, "bone_integral")? / first(r, "bone_integral")? - 1.0))
+    });
+    push("bv_tv_end", "BV/TV at end", &|r| last(r, "bone_mean"));
+    push("cd8_end_mm3", "CD8 at end (mm³)", &|r| {
+        last(r, "cd8_integral").map(|v| v / UM3_PER_MM3)
+    });
+    push("cd8_per_tumour", "CD8 per tumour volume", &|r| {
+        Some(last(r, "cd8_integral")? / last(r, "tumour_integral")?)
+    });
+    push("plasma_opn_nM", "plasma OPN at end (nM)", &|r| {
+        last(r, "plasma_opn_nM")
+    });
+    let mut drugs: Vec<String> = runs.iter().flat_map(RunData::drugs).collect();
+    drugs.sort();
+    drugs.dedup();
+    for d in &drugs {
+        push(
+            &format!("{d}_auc_plasma_nM_h"),
+            &format!("{d} plasma AUC (nM·h)"),
+            &|r| last(r, &format!("{d}_auc_plasma_nM_h")),
+        );
+        push(
+            &format!("{d}_auc_tissue_nM_h"),
+            &format!("{d} bone-niche tissue AUC (nM·h)"),
+            &|r| last(r, &format!("{d}_auc_tissue_nM_h")),
+        );
+    }
+    out
+}
+
+/// First time (linear interpolation between samples) at which `values` reaches `factor`
+/// times its first value; +inf when it never does within the run.
+fn crossing(days: &[f64], values: &[f64], factor: f64) -> Option<f64> {
+    let v0 = *values.first()?;
+    if v0 <= 0.0 || days.len() != values.len() {
+        return None;
+    }
+    let target = factor * v0;
+    let reached = |v: f64| if factor > 1.0 { v >= target } else { v <= target };
+    for i in 1..values.len() {
+        if reached(values[i]) {
+            let (a, b) = (values[i - 1], values[i]);
+            let s = if b != a { (target - a) / (b - a) } else { 1.0 };
+            return Some(days[i - 1] + s.clamp(0.0, 1.0) * (days[i] - days[i - 1]));
+        }
+    }
+    Some(f64::INFINITY)
+}
+
+/// A number as the tables print it: 4 significant digits, "n/a" for NaN, "not reached"
+/// for +inf.
+pub fn fmt_value(v: f64) -> String {
+    if v.is_nan() {
+        "n/a".into()
+    } else if v == f64::INFINITY {
+        "not reached".into()
+    } else if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e-3 && v.abs() < 1e5 {
+        let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+/// Relative difference of `v` from `reference` (0 when equal, NaN when undefined).
+pub fn relative_difference(v: f64, reference: f64) -> f64 {
+    if v == reference {
+        0.0
+    } else if reference != 0.0 && v.is_finite() && reference.is_finite() {
+        (v - reference) / reference.abs()
+    } else {
+        f64::NAN
+    }
+}
+
+/// A relative difference as the tables print it: "0" when equal, else a signed percentage.
+pub fn fmt_difference(v: f64, reference: f64) -> String {
+    let d = relative_difference(v, reference);
+    if d.is_nan() {
+        "n/a".into()
+    } else if d == 0.0 {
+        "0".into()
+    } else if d.abs() < 1e-5 {
+        format!("{:+.2e}%", 100.0 * d)
+    } else {
+        format!("{:+.3}%", 100.0 * d)
+    }
+}
+
+/// endpoints.csv: one line per run, one column per endpoint (full precision).
+pub fn csv(runs: &[RunData], eps: &[Endpoint]) -> String {
+    let mut s = String::from("run,folder");
+    for e in eps {
+        s.push(',');
+        s.push_str(&e.key);
+    }
+    s.push('\n');
+    for (i, r) in runs.iter().enumerate() {
+        s.push_str(&format!("{},{}", csv_cell(&r.label), csv_cell(&r.dir.display().to_string())));
+        for e in eps {
+            s.push_str(&format!(",{}", e.values[i]));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// endpoints.md: the endpoints side by side (one column per run), then each run's
+/// relative difference from the first run.
+pub fn markdown(runs: &[RunData], eps: &[Endpoint]) -> String {
+    let mut s = String::from("| endpoint |");
+    for r in runs {
+        s.push_str(&format!(" {} |", r.label.replace('|', "/")));
+    }
+    s.push_str("\n|---|");
+    s.push_str(&"---:|".repeat(runs.len()));
+    s.push('\n');
+    for e in eps {
+        s.push_str(&format!("| {} |", e.title));
+        for v in &e.values {
+            s.push_str(&format!(" {} |", fmt_value(*v)));
+        }
+        s.push('\n');
+    }
+    if runs.len() > 1 {
+        s.push_str(&format!(
+            "\nRelative difference from `{}`:\n\n| endpoint |",
+            runs[0].label
+        ));
+        for r in &runs[1..] {
+            s.push_str(&format!(" {} |", r.label.replace('|', "/")));
+        }
+        s.push_str("\n|---|");
+        s.push_str(&"---:|".repeat(runs.len() - 1));
+        s.push('\n');
+        for e in eps {
+            s.push_str(&format!("| {} |", e.title));
+            for v in &e.values[1..] {
+                s.push_str(&format!(" {} |", fmt_difference(*v, e.values[0])));
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// The largest relative difference of any endpoint of any run from the first run, over
+/// the endpoints both have (0 when every run matches the first exactly; +inf when one is
+/// "not reached" and the other a time).
+pub fn max_difference(eps: &[Endpoint]) -> f64 {
+    eps.iter()
+        .flat_map(|e| {
+            let r = e.values[0];
+            e.values[1..].iter().map(move |&v| {
+                if v.is_nan() || r.is_nan() || v == r {
+                    0.0
+                } else {
+                    let d = relative_difference(v, r);
+                    if d.is_nan() { f64::INFINITY } else { d.abs() }
+                }
+            })
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The time series plotted for a set of runs: (file stem, title, y label, column, scale to
+/// the plotted unit). Drug series follow for each drug any run dosed.
+pub fn series(runs: &[RunData]) -> Vec<(String, String, String, String, f64)> {
+    let mut out = vec![
+        (
+            "tumour".into(),
+            "Tumour burden".into(),
+            "tumour volume (mm³)".into(),
+            "tumour_integral".into(),
+            1.0 / UM3_PER_MM3,
+        ),
+        (
+            "bone".into(),
+            "Bone volume".into(),
+            "BV/TV".into(),
+            "bone_mean".into(),
+            1.0,
+        ),
+        (
+            "cd8".into(),
+            "CD8 T cells".into(),
+            "CD8 volume (mm³)".into(),
+            "cd8_integral".into(),
+            1.0 / UM3_PER_MM3,
+        ),
+        (
+            "plasma_opn".into(),
+            "Plasma osteopontin".into(),
+            "plasma OPN (nM)".into(),
+            "plasma_opn_nM".into(),
+            1.0,
+        ),
+    ];
+    let mut drugs: Vec<String> = runs.iter().flat_map(RunData::drugs).collect();
+    drugs.sort();
+    drugs.dedup();
+    for d in drugs {
+        out.push((
+            format!("{d}_plasma"),
+            format!("{d} in plasma"),
+            "plasma concentration (nM)".into(),
+            format!("{d}_plasma_nM"),
+            1.0,
+        ));
+        out.push((
+            format!("{d}_tissue"),
+            format!("{d} in the bone niche"),
+            "tissue concentration (nM)".into(),
+            format!("{d}_tissue_nM"),
+            1.0,
+        ));
+    }
+    out.retain(|(_, _, _, col, _)| runs.iter().any(|r| r.column(col).is_some()));
+    out
+}
+
+/// Everything a report writes.
+pub struct Written {
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// The largest relative endpoint difference from the first run.
+    pub max_difference: f64,
+    /// The Markdown table.
+    pub markdown: String,
+}
+
+/// Writes endpoints.csv, endpoints.md, plots/<name>.svg and .png and report.html into
+/// `out` (each file atomically).
+pub fn write(runs: &[RunData], out: &Path, title: &str) -> Result<Written> {
+    if runs.is_empty() {
+        return Err(Error::Invalid("a report needs at least one finished run".into()));
+    }
+    std::fs::create_dir_all(out.join("plots")).map_err(|e| Error::io(out, e))?;
+    let eps = endpoints(runs);
+    let md = markdown(runs, &eps);
+    let mut files = Vec::new();
+    let mut put = |name: PathBuf, bytes: &[u8]| -> Result<()> {
+        write_atomic(&name, bytes)?;
+        files.push(name);
+        Ok(())
+    };
+    put(out.join("endpoints.csv"), csv(runs, &eps).as_bytes())?;
+    put(out.join("endpoints.md"), md.as_bytes())?;
+    let mut svgs = Vec::new();
+    for (stem, plot_title, ylabel, col, scale) in series(runs) {
+        let p = plot::Plot::from_runs(runs, &plot_title, &ylabel, &col, scale);
+        let svg = p.svg();
+        put(out.join("plots").join(format!("{stem}.svg")), svg.as_bytes())?;
+        put(out.join("plots").join(format!("{stem}.png")), &p.png())?;
+        svgs.push((plot_title, svg));
+    }
+    put(
+        out.join("report.html"),
+        html::page(title, runs, &eps, &svgs).as_bytes(),
+    )?;
+    Ok(Written {
+        files,
+        max_difference: max_difference(&eps),
+        markdown: md,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossing_interpolates_and_reports_not_reached() {
+        let days = [0.0, 1.0, 2.0, 3.0];
+        assert_eq!(crossing(&days, &[1.0, 1.5, 2.5, 4.0], 2.0), Some(1.5));
+        assert_eq!(crossing(&days, &[1.0, 0.8, 0.6, 0.4], 0.5), Some(2.5));
+        assert_eq!(crossing(&days, &[1.0, 1.1, 1.2, 1.3], 2.0), Some(f64::INFINITY));
+        assert_eq!(crossing(&days, &[0.0, 1.0, 2.0, 3.0], 2.0), None);
+    }
+
+    #[test]
+    fn formats_and_differences() {
+        assert_eq!(fmt_value(f64::NAN), "n/a");
+        assert_eq!(fmt_value(f64::INFINITY), "not reached");
+        assert_eq!(fmt_value(3.98e9), "3.980e9");
+        assert_eq!(fmt_value(12.3456), "12.35");
+        assert_eq!(relative_difference(2.0, 2.0), 0.0);
+        assert!((relative_difference(3.0, 2.0) - 0.5).abs() < 1e-15);
+        let eps = vec![Endpoint {
+            key: "a".into(),
+            title: "a".into(),
+            values: vec![1.0, 1.0, 1.1],
+        }];
+        assert!((max_difference(&eps) - 0.1).abs() < 1e-12);
+    }
+}
