@@ -31,26 +31,43 @@ pub struct Axis {
 /// `start:stop:count` or a logarithmic one `start:stop:count:log` (endpoints included).
 pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
     let bad = |why: String| Error::Invalid(format!("--vary {spec}: {why}"));
-    let (key, values) = spec
-        .split_once('=')
-        .ok_or_else(|| bad("write KEY=VALUES, e.g. seed=1,2,3 or tumour_growth=0.2:0.6:5".into()))?;
+    let (key, values) = spec.split_once('=').ok_or_else(|| {
+        bad("write KEY=VALUES, e.g. seed=1,2,3 or tumour_growth=0.2:0.6:5".into())
+    })?;
     let key = key.trim();
     let path: Vec<String> = if key == "seed" {
         vec!["seed".into()]
     } else if crate::model::parameters::find(key).is_some() {
         if !base.contains_key("model") {
-            return Err(bad(format!("`{key}` is a model parameter and this preset has no [model]")));
+            return Err(bad(format!(
+                "`{key}` is a model parameter and this preset has no [model]"
+            )));
         }
         vec!["model".into(), "set".into(), key.into()]
     } else if key.starts_with('M') && key[1..].parse::<u32>().is_ok() {
-        if !crate::model::parameters::MECHANISMS.iter().any(|(m, _)| *m == key) {
+        if !crate::model::parameters::MECHANISMS
+            .iter()
+            .any(|(m, _)| *m == key)
+        {
             return Err(bad("mechanisms are named M1..M19".into()));
         }
         vec!["model".into(), "mechanisms".into(), key.into()]
+    } else if !key.contains('.') && !base.contains_key(key) {
+        let mut names: Vec<&str> = crate::model::parameters::PARAMS
+            .iter()
+            .map(|d| d.name)
+            .collect();
+        names.extend(base.keys().map(String::as_str));
+        let hint = crate::preset::nearest(key, &names)
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
+        return Err(bad(format!(
+            "the preset has no `{key}` and it is not a model parameter{hint}"
+        )));
     } else {
         key.split('.').map(String::from).collect()
     };
-    check_path(base, &path).map_err(|why| bad(why))?;
+    check_path(base, &path).map_err(bad)?;
     let mechanism = path.get(1).is_some_and(|p| p == "mechanisms");
     let values = parse_values(values.trim(), mechanism).map_err(bad)?;
     if values.is_empty() {
@@ -95,7 +112,12 @@ fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), St
                     )
                 })?
             }
-            _ => return Err(format!("`{}` is a value, not a table or list", path[..i].join("."))),
+            _ => {
+                return Err(format!(
+                    "`{}` is a value, not a table or list",
+                    path[..i].join(".")
+                ));
+            }
         };
     }
     Ok(())
@@ -103,7 +125,9 @@ fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), St
 
 fn parse_values(s: &str, mechanism: bool) -> std::result::Result<Vec<toml::Value>, String> {
     let parts: Vec<&str> = s.split(':').collect();
-    if (parts.len() == 3 || parts.len() == 4) && parts[..2].iter().all(|p| p.trim().parse::<f64>().is_ok()) {
+    if (parts.len() == 3 || parts.len() == 4)
+        && parts[..2].iter().all(|p| p.trim().parse::<f64>().is_ok())
+    {
         return range(&parts);
     }
     s.split(',')
@@ -147,7 +171,11 @@ fn range(parts: &[&str]) -> std::result::Result<Vec<toml::Value>, String> {
         return Err("a log range needs positive ends".into());
     }
     let at = |i: usize| {
-        let s = if n == 1 { 0.0 } else { i as f64 / (n - 1) as f64 };
+        let s = if n == 1 {
+            0.0
+        } else {
+            i as f64 / (n - 1) as f64
+        };
         if log {
             (a.ln() + s * (b.ln() - a.ln())).exp()
         } else {
@@ -155,7 +183,9 @@ fn range(parts: &[&str]) -> std::result::Result<Vec<toml::Value>, String> {
         }
     };
     let ints = !log
-        && [parts[0], parts[1]].iter().all(|p| p.trim().parse::<i64>().is_ok())
+        && [parts[0], parts[1]]
+            .iter()
+            .all(|p| p.trim().parse::<i64>().is_ok())
         && (n == 1 || ((b - a) / (n - 1) as f64).fract() == 0.0);
     Ok((0..n)
         .map(|i| {
@@ -243,7 +273,10 @@ pub fn apply(base: &toml::Table, axes: &[Axis], v: &Variant) -> toml::Table {
         .and_then(|n| n.as_str())
         .unwrap_or("preset")
         .to_string();
-    t.insert("name".into(), toml::Value::String(format!("{name}-{}", v.id)));
+    t.insert(
+        "name".into(),
+        toml::Value::String(format!("{name}-{}", v.id)),
+    );
     t
 }
 
@@ -375,7 +408,10 @@ pub fn slurm_script(m: &Manifest, dir: &Path, exe: &Path, o: &SlurmOptions) -> S
     let n = m.variants.len();
     let dir_s = dir.display().to_string();
     let mut s = String::from("#!/bin/bash\n");
-    s.push_str(&format!("#SBATCH --job-name=osteoniche-sweep\n#SBATCH --array=0-{}", n - 1));
+    s.push_str(&format!(
+        "#SBATCH --job-name=osteoniche-sweep\n#SBATCH --array=0-{}",
+        n - 1
+    ));
     if o.max_running > 0 {
         s.push_str(&format!("%{}", o.max_running));
     }
@@ -399,7 +435,10 @@ pub fn slurm_script(m: &Manifest, dir: &Path, exe: &Path, o: &SlurmOptions) -> S
         m.preset,
         Manifest::FILE
     ));
-    s.push_str(&format!("OSTEONICHE=\"${{OSTEONICHE:-{}}}\"\n", exe.display()));
+    s.push_str(&format!(
+        "OSTEONICHE=\"${{OSTEONICHE:-{}}}\"\n",
+        exe.display()
+    ));
     s.push_str(&format!("SWEEP_DIR={}\n", quote(&dir_s)));
     s.push_str(&format!("VARIANTS={n}\n"));
     s.push_str(
@@ -455,10 +494,16 @@ mg_per_kg = 1.0
         let a = parse_vary("tumour_growth=0.1,0.2", &b).unwrap();
         assert_eq!(a.path, ["model", "set", "tumour_growth"]);
         let a = parse_vary("M14=on,off", &b).unwrap();
-        assert_eq!(a.values, [toml::Value::Boolean(true), toml::Value::Boolean(false)]);
+        assert_eq!(
+            a.values,
+            [toml::Value::Boolean(true), toml::Value::Boolean(false)]
+        );
         let a = parse_vary("dose.0.mg_per_kg=1:100:3:log", &b).unwrap();
         let v: Vec<f64> = a.values.iter().map(|v| v.as_float().unwrap()).collect();
-        assert!((v[1] - 10.0).abs() < 1e-12 && (v[2] - 100.0).abs() < 1e-9, "{v:?}");
+        assert!(
+            (v[1] - 10.0).abs() < 1e-12 && (v[2] - 100.0).abs() < 1e-9,
+            "{v:?}"
+        );
         let a = parse_vary("time.dt=30 min,\"2 h\"", &b).unwrap();
         assert_eq!(a.values[0].as_str(), Some("30 min"));
         assert_eq!(a.values[1].as_str(), Some("2 h"));

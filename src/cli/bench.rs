@@ -25,7 +25,10 @@ pub struct BenchArgs {
     #[arg(long, default_value = "auto", value_parser = parse_sizes)]
     sizes: Sizes,
     /// Model preset timed stage by stage (its box re-gridded to each size).
-    #[arg(long, default_value = "presets/therapy/breast-nanodocetaxel-denosumab.toml")]
+    #[arg(
+        long,
+        default_value = "presets/therapy/breast-nanodocetaxel-denosumab.toml"
+    )]
     preset: PathBuf,
     /// Field counts of the synthetic transport benchmark (0 or empty: skip it).
     #[arg(long, value_delimiter = ',', default_values_t = vec![8usize, 24])]
@@ -61,7 +64,9 @@ fn parse_sizes(s: &str) -> Result<Sizes, String> {
     s.split(',')
         .map(|v| match v.trim().parse::<usize>() {
             Ok(n) if (4..=2048).contains(&n) => Ok(n),
-            _ => Err(format!("`{v}`: grid edges are whole numbers 4..=2048, or `auto`")),
+            _ => Err(format!(
+                "`{v}`: grid edges are whole numbers 4..=2048, or `auto`"
+            )),
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Sizes::List)
@@ -160,7 +165,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             let mut sim = match sim {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("{choice:?} at {n}^3: does not run here ({e}); stopping this backend");
+                    eprintln!(
+                        "{choice:?} at {n}^3: does not run here ({e}); stopping this backend"
+                    );
                     break;
                 }
             };
@@ -172,7 +179,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 header.timestamps.push(stamps);
             }
             let measured = measure_model(&mut sim, n, args.seconds, stamps)?;
-            slow = measured.iter().any(|r| r.stage == "step" && r.ms_per_step > 1e3 * args.max_step);
+            slow = measured
+                .iter()
+                .any(|r| r.stage == "step" && r.ms_per_step > 1e3 * args.max_step);
             for r in measured {
                 print_row(&r, !printed_header);
                 printed_header = true;
@@ -383,9 +392,7 @@ fn print_row(r: &Row, header: bool) {
             "GB/s"
         );
     }
-    let share = r
-        .share_pct
-        .map_or(String::new(), |s| format!("{s:.1}%"));
+    let share = r.share_pct.map_or(String::new(), |s| format!("{s:.1}%"));
     println!(
         "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12.1} {:>8.2}",
         r.bench,

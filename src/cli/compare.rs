@@ -54,7 +54,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
             .collect
             .iter()
             .map(|d| {
-                let label = d.file_name().map_or("run".into(), |n| n.to_string_lossy().to_string());
+                let label = d
+                    .file_name()
+                    .map_or("run".into(), |n| n.to_string_lossy().to_string());
                 RunData::load(d, &label)
             })
             .collect::<osteoniche::Result<Vec<_>>>()?;
@@ -159,7 +161,9 @@ fn run_all(
             s.spawn(|| {
                 loop {
                     let next = queue.lock().expect("queue lock").pop();
-                    let Some((preset, dir, bar)) = next else { break };
+                    let Some((preset, dir, bar)) = next else {
+                        break;
+                    };
                     let name = preset.file.name.clone();
                     if let Err(e) = run_preset(preset, options(dir.clone(), bar.clone())) {
                         bar.abandon_with_message(format!("failed: {e:#}"));
@@ -174,7 +178,11 @@ fn run_all(
     });
     let failures = failures.into_inner().expect("failure lock");
     if !failures.is_empty() {
-        bail!("{} run(s) failed:\n  {}", failures.len(), failures.join("\n  "));
+        bail!(
+            "{} run(s) failed:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
     }
     Ok(())
 }
@@ -279,7 +287,8 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         .collect::<osteoniche::Result<Vec<_>>>()?;
     let variants = sweep::variants(&axes)?;
     if let Some(c) = &args.checkpoint_every {
-        let d = SimDuration::parse(c).map_err(|e| anyhow::anyhow!("--checkpoint-every {c}: {e}"))?;
+        let d =
+            SimDuration::parse(c).map_err(|e| anyhow::anyhow!("--checkpoint-every {c}: {e}"))?;
         if d.minutes() <= 0.0 {
             bail!("--checkpoint-every {c}: must be > 0");
         }
@@ -289,11 +298,10 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         Some(o) => o.clone(),
         None => super::run::fresh_out_dir(&format!("sweep-{}", base_preset.file.name)),
     };
-    super::run::prepare_out_dir(&out, args.overwrite)?;
     let out = std::path::absolute(&out)?;
     let vdir = out.join("variants");
-    std::fs::create_dir_all(&vdir).with_context(|| format!("creating {}", vdir.display()))?;
-    // Write and check every variant before running any.
+    // Every variant is a whole preset, checked before anything is written.
+    let mut texts = Vec::new();
     for v in &variants {
         let table = sweep::apply(&base, &axes, v);
         let text = format!(
@@ -304,8 +312,18 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
             toml::to_string_pretty(&table)?
         );
         let path = vdir.join(format!("{}.toml", v.id));
-        write_atomic(&path, text.as_bytes())?;
-        Preset::load(&path).with_context(|| format!("variant {}", v.label()))?;
+        Preset::parse(&text, &path.display().to_string()).with_context(|| {
+            format!(
+                "variant {} is not a valid preset (nothing was written)",
+                v.label()
+            )
+        })?;
+        texts.push((path, text));
+    }
+    super::run::prepare_out_dir(&out, args.overwrite)?;
+    std::fs::create_dir_all(&vdir).with_context(|| format!("creating {}", vdir.display()))?;
+    for (path, text) in &texts {
+        write_atomic(path, text.as_bytes())?;
     }
     let manifest = Manifest {
         osteoniche: env!("CARGO_PKG_VERSION").into(),
@@ -349,7 +367,10 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let backend: BackendChoice = args.backend.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let backend: BackendChoice = args
+        .backend
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
     let checkpoint_every = args
         .checkpoint_every
         .as_deref()
@@ -389,9 +410,17 @@ fn collect(dir: &Path, partial: bool) -> anyhow::Result<()> {
         if run_dir.join("summary.json").is_file() {
             runs.push(RunData::load(&run_dir, &v.label())?);
         } else if run_dir.join("checkpoint.osck").is_file() {
-            missing.push(format!("{} (unfinished: a checkpoint is there; rerun its array task to resume)", v.id));
+            missing.push(format!(
+                "{} (unfinished: a checkpoint is there; rerun its array task to resume)",
+                v.id
+            ));
         } else {
-            missing.push(format!("{} (no output: array task {} has not run or failed; see {}/logs)", v.id, v.index, dir.display()));
+            missing.push(format!(
+                "{} (no output: array task {} has not run or failed; see {}/logs)",
+                v.id,
+                v.index,
+                dir.display()
+            ));
         }
     }
     if !missing.is_empty() {
@@ -403,7 +432,10 @@ fn collect(dir: &Path, partial: bool) -> anyhow::Result<()> {
                 m.variants.len()
             );
         }
-        eprintln!("reporting {} finished variants; missing:\n  {list}", runs.len());
+        eprintln!(
+            "reporting {} finished variants; missing:\n  {list}",
+            runs.len()
+        );
     }
     finish_report(&runs, dir, &format!("osteoniche sweep of {}", m.preset))
 }

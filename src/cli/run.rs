@@ -173,7 +173,10 @@ pub fn run_preset(preset: Preset, opts: RunOptions) -> anyhow::Result<PathBuf> {
         .unwrap_or_else(|| fresh_out_dir(&scenario.name));
     prepare_out_dir(&out, opts.overwrite)?;
     // What was run, before anything else: a run that fails part-way still says what it was.
-    write_atomic(&out.join("preset.resolved.toml"), preset_run.to_toml().as_bytes())?;
+    write_atomic(
+        &out.join("preset.resolved.toml"),
+        preset_run.to_toml().as_bytes(),
+    )?;
     let sim = Simulation::new(scenario.clone(), opts.backend)?;
     let job = Job {
         preset: preset_run,

@@ -76,7 +76,7 @@ impl CpuBackend {
         let dt = self.setup.step.dt;
         // Sources are Strang-split around the rest (half a step before, half after), so
         // their splitting error is second order in dt.
-        if stages.sources {
+        if stages.sources && !self.setup.regions.is_empty() {
             sources::sources(
                 &mut self.fields,
                 &self.setup.grid,
@@ -88,8 +88,15 @@ impl CpuBackend {
         if stages.transport {
             self.transport();
             lap(&mut clock, Stage::Transport);
-            self.motility();
-            lap(&mut clock, Stage::Motility);
+            if self
+                .setup
+                .model
+                .as_ref()
+                .is_some_and(|m| !m.chemotaxis.is_empty())
+            {
+                self.motility();
+                lap(&mut clock, Stage::Motility);
+            }
         }
         if stages.reactions {
             let len = 2 * self.setup.implicit_rate_slots() * n;
@@ -108,7 +115,7 @@ impl CpuBackend {
         } else {
             self.implicit_rates.clear();
         }
-        if stages.transport {
+        if stages.transport && !self.setup.implicit.is_empty() {
             self.implicit()?;
             lap(&mut clock, Stage::Implicit);
         }
@@ -120,7 +127,7 @@ impl CpuBackend {
             surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
             lap(&mut clock, Stage::Bone);
         }
-        if stages.sources {
+        if stages.sources && !self.setup.regions.is_empty() {
             sources::sources(
                 &mut self.fields,
                 &self.setup.grid,

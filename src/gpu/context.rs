@@ -73,7 +73,8 @@ impl GpuContext {
         })?;
         let info = adapter.get_info();
         let limits = adapter.limits();
-        let stamps = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
+        let stamps =
+            wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_ENCODERS;
         let timestamps = adapter.features().contains(stamps);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("osteoniche"),

@@ -20,9 +20,9 @@ pub use layout::FieldLayout;
 use crate::error::{Error, Result};
 use crate::sim::params::{Stages, StepUniform, sweep_order};
 use crate::sim::profile::{Stage, StageTimes};
-use recorder::Recorder;
 use crate::sim::setup::Setup;
 use crate::sim::{Backend, BackendInfo, FieldStats};
+use recorder::Recorder;
 
 /// Steps encoded into one submission.
 const STEPS_PER_SUBMIT: u64 = 8;

@@ -56,7 +56,11 @@ pub fn page(title: &str, runs: &[RunData], eps: &[Endpoint], plots: &[(String, S
         )
         .expect("string write");
     }
-    writeln!(w, "</table>\n<h2>Endpoints</h2>\n<table>\n<tr><th>endpoint</th>").expect("string write");
+    writeln!(
+        w,
+        "</table>\n<h2>Endpoints</h2>\n<table>\n<tr><th>endpoint</th>"
+    )
+    .expect("string write");
     for r in runs {
         write!(w, "<th>{}</th>", esc(&r.label)).expect("string write");
     }

@@ -42,7 +42,8 @@ impl RunData {
         let summary: serde_json::Value = serde_json::from_str(&summary_text)
             .map_err(|e| Error::Invalid(format!("{}: {e}", summary_path.display())))?;
         let metrics_path = dir.join("metrics.csv");
-        let text = std::fs::read_to_string(&metrics_path).map_err(|e| Error::io(&metrics_path, e))?;
+        let text =
+            std::fs::read_to_string(&metrics_path).map_err(|e| Error::io(&metrics_path, e))?;
         let columns = parse_csv(&text, &metrics_path)?;
         let doses_path = dir.join("doses.csv");
         let mut doses = Vec::new();
@@ -122,7 +123,11 @@ fn parse_csv(text: &str, path: &Path) -> Result<BTreeMap<String, Vec<f64>>> {
         }
         for (c, v) in cols.iter_mut().zip(cells) {
             c.push(v.trim().parse().map_err(|_| {
-                Error::Invalid(format!("{}:{}: `{v}` is not a number", path.display(), i + 2))
+                Error::Invalid(format!(
+                    "{}:{}: `{v}` is not a number",
+                    path.display(),
+                    i + 2
+                ))
             })?);
         }
     }
@@ -210,7 +215,13 @@ fn crossing(days: &[f64], values: &[f64], factor: f64) -> Option<f64> {
         return None;
     }
     let target = factor * v0;
-    let reached = |v: f64| if factor > 1.0 { v >= target } else { v <= target };
+    let reached = |v: f64| {
+        if factor > 1.0 {
+            v >= target
+        } else {
+            v <= target
+        }
+    };
     for i in 1..values.len() {
         if reached(values[i]) {
             let (a, b) = (values[i - 1], values[i]);
@@ -272,7 +283,11 @@ pub fn csv(runs: &[RunData], eps: &[Endpoint]) -> String {
     }
     s.push('\n');
     for (i, r) in runs.iter().enumerate() {
-        s.push_str(&format!("{},{}", csv_cell(&r.label), csv_cell(&r.dir.display().to_string())));
+        s.push_str(&format!(
+            "{},{}",
+            csv_cell(&r.label),
+            csv_cell(&r.dir.display().to_string())
+        ));
         for e in eps {
             s.push_str(&format!(",{}", e.values[i]));
         }
@@ -417,7 +432,9 @@ pub struct Written {
 /// `out` (each file atomically).
 pub fn write(runs: &[RunData], out: &Path, title: &str) -> Result<Written> {
     if runs.is_empty() {
-        return Err(Error::Invalid("a report needs at least one finished run".into()));
+        return Err(Error::Invalid(
+            "a report needs at least one finished run".into(),
+        ));
     }
     std::fs::create_dir_all(out.join("plots")).map_err(|e| Error::io(out, e))?;
     let eps = endpoints(runs);
@@ -434,7 +451,10 @@ pub fn write(runs: &[RunData], out: &Path, title: &str) -> Result<Written> {
     for (stem, plot_title, ylabel, col, scale) in series(runs) {
         let p = plot::Plot::from_runs(runs, &plot_title, &ylabel, &col, scale);
         let svg = p.svg();
-        put(out.join("plots").join(format!("{stem}.svg")), svg.as_bytes())?;
+        put(
+            out.join("plots").join(format!("{stem}.svg")),
+            svg.as_bytes(),
+        )?;
         put(out.join("plots").join(format!("{stem}.png")), &p.png())?;
         svgs.push((plot_title, svg));
     }
@@ -458,7 +478,10 @@ mod tests {
         let days = [0.0, 1.0, 2.0, 3.0];
         assert_eq!(crossing(&days, &[1.0, 1.5, 2.5, 4.0], 2.0), Some(1.5));
         assert_eq!(crossing(&days, &[1.0, 0.8, 0.6, 0.4], 0.5), Some(2.5));
-        assert_eq!(crossing(&days, &[1.0, 1.1, 1.2, 1.3], 2.0), Some(f64::INFINITY));
+        assert_eq!(
+            crossing(&days, &[1.0, 1.1, 1.2, 1.3], 2.0),
+            Some(f64::INFINITY)
+        );
         assert_eq!(crossing(&days, &[0.0, 1.0, 2.0, 3.0], 2.0), None);
     }
 

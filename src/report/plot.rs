@@ -143,7 +143,14 @@ impl Plot {
         c.rect(0.0, 0.0, W, H, [255, 255, 255]);
         c.text(LEFT, 22.0, &self.title, 18.0, Anchor::Start, INK);
         c.text(LEFT, TOP - 10.0, &self.y_label, 13.0, Anchor::Start, INK);
-        c.text((LEFT + RIGHT) / 2.0, H - 18.0, &self.x_label, 13.0, Anchor::Middle, INK);
+        c.text(
+            (LEFT + RIGHT) / 2.0,
+            H - 18.0,
+            &self.x_label,
+            13.0,
+            Anchor::Middle,
+            INK,
+        );
         let xs = || self.series.iter().flat_map(|s| s.x.iter().copied());
         let (x0, x1) = range(xs());
         let (x0, x1) = if x1 > x0 { (x0, x1) } else { (x0, x0 + 1.0) };
@@ -174,11 +181,24 @@ impl Plot {
         let (_, _, xticks) = nice_ticks(x0, x1);
         let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * (RIGHT - LEFT);
         let py = |y: f64| BOTTOM - (y - y0) / (y1 - y0) * (BOTTOM - TOP);
-        for &t in xticks.iter().filter(|t| **t >= x0 - 1e-9 && **t <= x1 + 1e-9) {
+        for &t in xticks
+            .iter()
+            .filter(|t| **t >= x0 - 1e-9 && **t <= x1 + 1e-9)
+        {
             c.polyline(&[(px(t), TOP), (px(t), BOTTOM)], GREY, 1.0);
-            c.text(px(t), BOTTOM + 18.0, &tick_label(t), 12.0, Anchor::Middle, INK);
+            c.text(
+                px(t),
+                BOTTOM + 18.0,
+                &tick_label(t),
+                12.0,
+                Anchor::Middle,
+                INK,
+            );
         }
-        for &t in yticks.iter().filter(|t| **t >= y0 - 1e-9 && **t <= y1 + 1e-9) {
+        for &t in yticks
+            .iter()
+            .filter(|t| **t >= y0 - 1e-9 && **t <= y1 + 1e-9)
+        {
             c.polyline(&[(LEFT, py(t)), (RIGHT, py(t))], GREY, 1.0);
             let label = if self.log_y {
                 format!("1e{}", t as i32)
@@ -273,7 +293,11 @@ fn tick_label(v: f64) -> String {
         let e = a.log10().floor();
         let m = v / 10f64.powf(e);
         let m = format!("{m:.2}");
-        format!("{}e{}", m.trim_end_matches('0').trim_end_matches('.'), e as i32)
+        format!(
+            "{}e{}",
+            m.trim_end_matches('0').trim_end_matches('.'),
+            e as i32
+        )
     }
 }
 

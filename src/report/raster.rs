@@ -55,7 +55,11 @@ impl Raster {
         ihdr.extend_from_slice(&(self.h as u32).to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, no filter, no interlace
         let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        for (kind, data) in [(b"IHDR", &ihdr[..]), (b"IDAT", &idat[..]), (b"IEND", &[][..])] {
+        for (kind, data) in [
+            (b"IHDR", &ihdr[..]),
+            (b"IDAT", &idat[..]),
+            (b"IEND", &[][..]),
+        ] {
             out.extend_from_slice(&(data.len() as u32).to_be_bytes());
             let mut crc = flate2::Crc::new();
             crc.update(kind);

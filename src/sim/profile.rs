@@ -165,7 +165,11 @@ pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
         }
         Stage::Transport => {
             let e = setup.transport.iter().filter(|t| t.mobile != 0).count() as f64;
-            let bone = if has_bone && e > 0.0 { 3.0 * 4.0 + 8.0 } else { 0.0 };
+            let bone = if has_bone && e > 0.0 {
+                3.0 * 4.0 + 8.0
+            } else {
+                0.0
+            };
             (3.0 * e * n, (24.0 * e + bone) * n)
         }
         Stage::Implicit => {
@@ -173,10 +177,9 @@ pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
             (i * n, 8.0 * i * n)
         }
         Stage::Motility => {
-            let subs: f64 = setup
-                .model
-                .as_ref()
-                .map_or(0.0, |m| m.chemotaxis.iter().map(|c| c.substeps as f64).sum());
+            let subs: f64 = setup.model.as_ref().map_or(0.0, |m| {
+                m.chemotaxis.iter().map(|c| c.substeps as f64).sum()
+            });
             (subs * n, 24.0 * subs * n)
         }
         Stage::Reaction => {
