@@ -21,7 +21,7 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', value_parser = super::parse_backend)]
     backend: Vec<BackendChoice>,
     /// Grid edges in voxels, or `auto`: 32, 64, 128, ... while the grid fits the device
-    /// and the previous size's step took less than --max-step seconds.
+    /// and the next size's predicted step stays under --max-step seconds.
     #[arg(long, default_value = "auto", value_parser = parse_sizes)]
     sizes: Sizes,
     /// Model preset timed stage by stage (its box re-gridded to each size).
@@ -36,9 +36,9 @@ pub struct BenchArgs {
     /// Minimum seconds of timing per measurement (at least 5 steps are timed).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
-    /// `auto` stops growing the grid once a step took longer than this (s): the next size
-    /// is about 8x slower.
-    #[arg(long, default_value_t = 4.0)]
+    /// `auto` stops growing the grid when the next size's step, predicted as 8x this
+    /// size's (eight times the voxels), would take longer than this (s).
+    #[arg(long, default_value_t = 10.0)]
     max_step: f64,
     /// Skip the model preset (synthetic transport only).
     #[arg(long)]
@@ -234,7 +234,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         gb_per_s: bytes / median / 1e9,
                         device_time: false,
                     };
-                    slow |= stage == "step" && median > args.max_step;
+                    slow |= stage == "step" && 8.0 * median > args.max_step;
                     print_row(&row, !printed_header);
                     printed_header = true;
                     rows.push(row);

@@ -70,21 +70,27 @@ impl CpuBackend {
         })
     }
 
-    /// One coupled step of the given stages, each booked to `clock` when given.
-    fn step(&mut self, stages: Stages, mut clock: Option<&mut StageClock>) -> Result<()> {
-        let n = self.setup.grid.len();
-        let dt = self.setup.step.dt;
-        // Sources are Strang-split around the rest (half a step before, half after), so
-        // their splitting error is second order in dt.
+    /// Half a step of the supply/uptake regions.
+    fn half_sources(&mut self, stages: Stages, clock: &mut Option<&mut StageClock>) {
         if stages.sources && !self.setup.regions.is_empty() {
+            let dt = self.setup.step.dt;
             sources::sources(
                 &mut self.fields,
                 &self.setup.grid,
                 &self.setup.regions,
                 0.5 * dt,
             );
-            lap(&mut clock, Stage::Sources);
+            lap(clock, Stage::Sources);
         }
+    }
+
+    /// One coupled step of the given stages, each booked to `clock` when given.
+    fn step(&mut self, stages: Stages, mut clock: Option<&mut StageClock>) -> Result<()> {
+        let n = self.setup.grid.len();
+        let dt = self.setup.step.dt;
+        // Sources are Strang-split around the rest (half a step before, half after), so
+        // their splitting error is second order in dt.
+        self.half_sources(stages, &mut clock);
         if stages.transport {
             self.transport();
             lap(&mut clock, Stage::Transport);
@@ -127,15 +133,7 @@ impl CpuBackend {
             surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
             lap(&mut clock, Stage::Bone);
         }
-        if stages.sources && !self.setup.regions.is_empty() {
-            sources::sources(
-                &mut self.fields,
-                &self.setup.grid,
-                &self.setup.regions,
-                0.5 * dt,
-            );
-            lap(&mut clock, Stage::Sources);
-        }
+        self.half_sources(stages, &mut clock);
         self.step_index += 1;
         Ok(())
     }
