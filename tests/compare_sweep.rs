@@ -128,6 +128,25 @@ fn compare_of_the_same_preset_twice_shows_zero_differences() {
             .is_file()
     );
     check_report(&out, 3);
+    // The same report from the finished folders.
+    let again = dir.path().join("again");
+    ok(&bin()
+        .args(["compare", "--collect"])
+        .arg(runs.join("breast-osteolytic"))
+        .arg(runs.join("breast-icb-denosumab"))
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap());
+    check_report(&again, 2);
+    fails_with(
+        &bin()
+            .args(["compare", "--collect"])
+            .arg(dir.path())
+            .output()
+            .unwrap(),
+        "no finished run here",
+    );
 }
 
 /// The light check of a report (no browser here): the HTML is one self-contained page

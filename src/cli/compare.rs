@@ -20,7 +20,8 @@ pub struct CompareArgs {
     /// Presets to run side by side (the first is the reference of the difference table).
     #[arg(required_unless_present = "collect")]
     presets: Vec<PathBuf>,
-    /// Report finished run folders instead of running presets.
+    /// Report finished run folders instead of running presets (into --out, default a
+    /// fresh out/compare).
     #[arg(long, num_args = 1.., conflicts_with = "presets")]
     collect: Vec<PathBuf>,
     /// Simulated days (overrides every preset's duration).
@@ -49,7 +50,6 @@ pub struct CompareArgs {
 
 pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     if !args.collect.is_empty() {
-        let out = args.out.clone().unwrap_or_else(|| PathBuf::from("."));
         let runs = args
             .collect
             .iter()
@@ -60,6 +60,11 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
                 RunData::load(d, &label)
             })
             .collect::<osteoniche::Result<Vec<_>>>()?;
+        let out = match &args.out {
+            Some(o) => o.clone(),
+            None => super::run::fresh_out_dir("compare"),
+        };
+        super::run::prepare_out_dir(&out, args.overwrite)?;
         return finish_report(&runs, &out, "osteoniche comparison");
     }
     let presets = args
