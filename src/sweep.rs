@@ -82,13 +82,25 @@ pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
 
 /// Checks that every table and array on `path` but the last key exists in `base`.
 fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), String> {
-    let mut at = toml::Value::Table(base.clone());
+    enum Node<'a> {
+        Table(&'a toml::Table),
+        Array(&'a [toml::Value]),
+        Leaf,
+    }
+    fn node(v: &toml::Value) -> Node<'_> {
+        match v {
+            toml::Value::Table(t) => Node::Table(t),
+            toml::Value::Array(a) => Node::Array(a),
+            _ => Node::Leaf,
+        }
+    }
+    let mut at = Node::Table(base);
     for (i, seg) in path.iter().enumerate() {
         let last = i + 1 == path.len();
         let shown = path[..=i].join(".");
-        at = match &at {
-            toml::Value::Table(t) => match t.get(seg) {
-                Some(v) => v.clone(),
+        at = match at {
+            Node::Table(t) => match t.get(seg) {
+                Some(v) => node(v),
                 None if last => return Ok(()),
                 // [model.set] and [model.mechanisms] may be absent: the sweep adds them.
                 None if i == 1 && path[0] == "model" => return Ok(()),
@@ -100,11 +112,11 @@ fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), St
                     return Err(format!("the preset has no `{shown}`{hint}"));
                 }
             },
-            toml::Value::Array(a) => {
+            Node::Array(a) => {
                 let idx: usize = seg
                     .parse()
                     .map_err(|_| format!("`{shown}`: index the list with a number from 0"))?;
-                a.get(idx).cloned().ok_or_else(|| {
+                a.get(idx).map(node).ok_or_else(|| {
                     format!(
                         "`{shown}`: the preset has {} entries there (indices 0..{})",
                         a.len(),
@@ -112,7 +124,7 @@ fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), St
                     )
                 })?
             }
-            _ => {
+            Node::Leaf => {
                 return Err(format!(
                     "`{}` is a value, not a table or list",
                     path[..i].join(".")

@@ -94,6 +94,17 @@ struct Header {
     timestamps: Vec<bool>,
 }
 
+impl Header {
+    /// Records (and prints) a device the first time it is measured.
+    fn add(&mut self, info: &BackendInfo, stamps: bool) {
+        if !self.devices.contains(info) {
+            print_device(info, stamps);
+            self.devices.push(info.clone());
+            self.timestamps.push(stamps);
+        }
+    }
+}
+
 /// One measured line.
 #[derive(Serialize)]
 struct Row {
@@ -173,11 +184,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             };
             let info = sim.backend_info();
             let stamps = info.kind == "gpu" && sim.profile_step()?.device_s.is_some();
-            if !header.devices.contains(&info) {
-                print_device(&info, stamps);
-                header.devices.push(info.clone());
-                header.timestamps.push(stamps);
-            }
+            header.add(&info, stamps);
             let measured = measure_model(&mut sim, n, args.seconds, stamps)?;
             slow = measured
                 .iter()
@@ -206,11 +213,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 let mut sim =
                     Simulation::with_backend(scenario, setup.clone(), backend, String::new())?;
                 let info = sim.backend_info();
-                if !header.devices.contains(&info) {
-                    print_device(&info, false);
-                    header.devices.push(info.clone());
-                    header.timestamps.push(false);
-                }
+                header.add(&info, false);
                 for (stage, stages, counted) in [
                     ("transport", Stages::TRANSPORT, &[Stage::Transport][..]),
                     ("step", Stages::ALL, &Stage::ALL[..]),
@@ -264,13 +267,11 @@ fn measure_model(
     let mut rows = Vec::new();
     // Whole steps, as a run takes them.
     sim.advance(1)?;
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while samples.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+    let mut samples = repeat_for(seconds, || {
         let t = Instant::now();
         sim.advance(1)?;
-        samples.push(t.elapsed().as_secs_f64());
-    }
+        Ok(t.elapsed().as_secs_f64())
+    })?;
     let (median, fastest) = median_fastest(&mut samples);
     let all: Vec<_> = Stage::ALL
         .iter()
@@ -291,11 +292,7 @@ fn measure_model(
         device_time: false,
     });
     // Stage by stage.
-    let mut profiles: Vec<StageTimes> = Vec::new();
-    let start = Instant::now();
-    while profiles.len() < 5 || start.elapsed().as_secs_f64() < seconds {
-        profiles.push(sim.profile_step()?);
-    }
+    let profiles: Vec<StageTimes> = repeat_for(seconds, || Ok(sim.profile_step()?))?;
     let total: f64 = profiles
         .iter()
         .map(|p| Stage::ALL.iter().map(|&s| p.seconds(s)).sum::<f64>())
@@ -327,6 +324,16 @@ fn measure_model(
     Ok(rows)
 }
 
+/// Calls `f` until `seconds` have passed, at least five times; returns its results.
+fn repeat_for<T>(seconds: f64, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<Vec<T>> {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    while out.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+        out.push(f()?);
+    }
+    Ok(out)
+}
+
 fn median_fastest(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     (samples[samples.len() / 2], samples[0])
@@ -342,13 +349,11 @@ fn time_steps(
 ) -> anyhow::Result<(usize, f64, f64)> {
     let backend = sim.backend_mut();
     backend.advance(1, stages)?;
-    let start = Instant::now();
-    let mut samples = Vec::new();
-    while samples.len() < 5 || start.elapsed().as_secs_f64() < seconds {
+    let mut samples = repeat_for(seconds, || {
         let t = Instant::now();
         backend.advance(1, stages)?;
-        samples.push(t.elapsed().as_secs_f64());
-    }
+        Ok(t.elapsed().as_secs_f64())
+    })?;
     let (median, fastest) = median_fastest(&mut samples);
     Ok((samples.len(), median, fastest))
 }

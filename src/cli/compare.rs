@@ -147,19 +147,17 @@ fn run_all(
     options: impl Fn(PathBuf, ProgressBar) -> RunOptions + Sync,
 ) -> anyhow::Result<()> {
     let multi = MultiProgress::new();
-    let queue = Mutex::new(
-        tasks
-            .into_iter()
-            .map(|(p, dir, label)| {
-                let bar = multi.add(ProgressBar::new(1));
-                bar.set_prefix(format!("{label:<28} "));
-                (p, dir, bar)
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>(),
-    );
+    // Popped from the end: reversed so the runs start in the order given.
+    let mut items: Vec<_> = tasks
+        .into_iter()
+        .map(|(p, dir, label)| {
+            let bar = multi.add(ProgressBar::new(1));
+            bar.set_prefix(format!("{label:<28} "));
+            (p, dir, bar)
+        })
+        .collect();
+    items.reverse();
+    let queue = Mutex::new(items);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..jobs.max(1) {

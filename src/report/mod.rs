@@ -362,36 +362,56 @@ pub fn max_difference(eps: &[Endpoint]) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// The time series plotted for a set of runs: (file stem, title, y label, column, scale to
-/// the plotted unit). Drug series follow for each drug any run dosed.
-pub fn series(runs: &[RunData]) -> Vec<(String, String, String, String, f64)> {
+/// One plotted quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    /// File stem under plots/.
+    pub stem: String,
+    /// Plot title.
+    pub title: String,
+    /// y-axis label with unit.
+    pub y_label: String,
+    /// metrics.csv column.
+    pub column: String,
+    /// Factor from the column's unit to the plotted one.
+    pub scale: f64,
+}
+
+fn quantity(stem: &str, title: &str, y_label: &str, column: &str, scale: f64) -> Quantity {
+    Quantity {
+        stem: stem.into(),
+        title: title.into(),
+        y_label: y_label.into(),
+        column: column.into(),
+        scale,
+    }
+}
+
+/// The quantities plotted for a set of runs: tumour, bone, CD8, plasma OPN, then each drug
+/// any run dosed in plasma and in tissue; those no run has are left out.
+pub fn series(runs: &[RunData]) -> Vec<Quantity> {
+    let per_mm3 = 1.0 / UM3_PER_MM3;
     let mut out = vec![
-        (
-            "tumour".into(),
-            "Tumour burden".into(),
-            "tumour volume (mm³)".into(),
-            "tumour_integral".into(),
-            1.0 / UM3_PER_MM3,
+        quantity(
+            "tumour",
+            "Tumour burden",
+            "tumour volume (mm³)",
+            "tumour_integral",
+            per_mm3,
         ),
-        (
-            "bone".into(),
-            "Bone volume".into(),
-            "BV/TV".into(),
-            "bone_mean".into(),
-            1.0,
+        quantity("bone", "Bone volume", "BV/TV", "bone_mean", 1.0),
+        quantity(
+            "cd8",
+            "CD8 T cells",
+            "CD8 volume (mm³)",
+            "cd8_integral",
+            per_mm3,
         ),
-        (
-            "cd8".into(),
-            "CD8 T cells".into(),
-            "CD8 volume (mm³)".into(),
-            "cd8_integral".into(),
-            1.0 / UM3_PER_MM3,
-        ),
-        (
-            "plasma_opn".into(),
-            "Plasma osteopontin".into(),
-            "plasma OPN (nM)".into(),
-            "plasma_opn_nM".into(),
+        quantity(
+            "plasma_opn",
+            "Plasma osteopontin",
+            "plasma OPN (nM)",
+            "plasma_opn_nM",
             1.0,
         ),
     ];
@@ -399,22 +419,22 @@ pub fn series(runs: &[RunData]) -> Vec<(String, String, String, String, f64)> {
     drugs.sort();
     drugs.dedup();
     for d in drugs {
-        out.push((
-            format!("{d}_plasma"),
-            format!("{d} in plasma"),
-            "plasma concentration (nM)".into(),
-            format!("{d}_plasma_nM"),
+        out.push(quantity(
+            &format!("{d}_plasma"),
+            &format!("{d} in plasma"),
+            "plasma concentration (nM)",
+            &format!("{d}_plasma_nM"),
             1.0,
         ));
-        out.push((
-            format!("{d}_tissue"),
-            format!("{d} in the bone niche"),
-            "tissue concentration (nM)".into(),
-            format!("{d}_tissue_nM"),
+        out.push(quantity(
+            &format!("{d}_tissue"),
+            &format!("{d} in the bone niche"),
+            "tissue concentration (nM)",
+            &format!("{d}_tissue_nM"),
             1.0,
         ));
     }
-    out.retain(|(_, _, _, col, _)| runs.iter().any(|r| r.column(col).is_some()));
+    out.retain(|q| runs.iter().any(|r| r.column(&q.column).is_some()));
     out
 }
 
@@ -448,15 +468,13 @@ pub fn write(runs: &[RunData], out: &Path, title: &str) -> Result<Written> {
     put(out.join("endpoints.csv"), csv(runs, &eps).as_bytes())?;
     put(out.join("endpoints.md"), md.as_bytes())?;
     let mut svgs = Vec::new();
-    for (stem, plot_title, ylabel, col, scale) in series(runs) {
-        let p = plot::Plot::from_runs(runs, &plot_title, &ylabel, &col, scale);
+    for q in series(runs) {
+        let p = plot::Plot::from_runs(runs, &q.title, &q.y_label, &q.column, q.scale);
         let svg = p.svg();
-        put(
-            out.join("plots").join(format!("{stem}.svg")),
-            svg.as_bytes(),
-        )?;
-        put(out.join("plots").join(format!("{stem}.png")), &p.png())?;
-        svgs.push((plot_title, svg));
+        let plots = out.join("plots");
+        put(plots.join(format!("{}.svg", q.stem)), svg.as_bytes())?;
+        put(plots.join(format!("{}.png", q.stem)), &p.png())?;
+        svgs.push((q.title, svg));
     }
     put(
         out.join("report.html"),
