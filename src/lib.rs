@@ -29,8 +29,11 @@ pub mod lattice;
 pub mod model;
 pub mod pharma;
 pub mod preset;
+pub mod render;
 pub mod report;
 pub mod sim;
 pub mod sweep;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 
 pub use error::{Error, Result};

@@ -37,6 +37,10 @@ enum Command {
     /// Run a grid of preset variants (--vary KEY=VALUES) locally, or --emit slurm to write a
     /// job-array script; --collect gathers the finished variants into the report.
     Sweep(compare::SweepArgs),
+    /// Open the desktop viewer: the lattice and a field in 3D, run controls, live plots and
+    /// real-time dosing.
+    #[cfg(feature = "viewer")]
+    View(ViewArgs),
     /// Generate or load a preset's lattice, print its morphometrics, write .vti / NRRD.
     Lattice(lattice::LatticeArgs),
     /// Check preset files and report every problem found.
@@ -68,6 +72,61 @@ enum Command {
     },
 }
 
+#[cfg(feature = "viewer")]
+#[derive(clap::Args)]
+struct ViewArgs {
+    /// Preset to show (one with [pharmacology] drugs can be dosed from the panel).
+    preset: PathBuf,
+    /// Voxels on the longest axis (e.g. 48 for a fluid view on a CPU).
+    #[arg(long)]
+    resolution: Option<usize>,
+    /// auto, gpu or cpu: where the simulation steps (drawing is always on the GPU adapter
+    /// of the window).
+    #[arg(long, default_value = "auto", value_parser = parse_backend)]
+    backend: BackendChoice,
+    /// Replay an action script, then close (see docs/viewer.md).
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Window size, WIDTHxHEIGHT in logical pixels.
+    #[arg(long, default_value = "1400x900", value_parser = parse_size)]
+    size: [u32; 2],
+    /// Folder for screenshots, .vti and CSV exports.
+    #[arg(long, default_value = "out/view")]
+    export_dir: PathBuf,
+}
+
+#[cfg(feature = "viewer")]
+fn parse_size(s: &str) -> Result<[u32; 2], String> {
+    let (w, h) = s
+        .split_once('x')
+        .ok_or_else(|| format!("`{s}`: write WIDTHxHEIGHT, e.g. 1400x900"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (200..=16384).contains(n))
+            .ok_or_else(|| format!("`{s}`: sizes are whole numbers 200..=16384"))
+    };
+    Ok([n(w)?, n(h)?])
+}
+
+#[cfg(feature = "viewer")]
+fn view(args: ViewArgs) -> anyhow::Result<()> {
+    let rates = osteoniche::viewer::run(osteoniche::viewer::ViewerOptions {
+        preset: args.preset,
+        resolution: args.resolution,
+        backend: args.backend,
+        script: args.script,
+        size: args.size,
+        export_dir: args.export_dir,
+    })?;
+    eprintln!(
+        "viewer: {} frames, {:.1} fps; {} steps, {:.2} steps/s",
+        rates.frames, rates.fps, rates.steps, rates.steps_per_s
+    );
+    Ok(())
+}
+
 /// Parses `auto`, `gpu` or `cpu`.
 pub fn parse_backend(s: &str) -> Result<BackendChoice, String> {
     s.parse()
@@ -86,6 +145,8 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => compare::sweep(args),
+        #[cfg(feature = "viewer")]
+        Command::View(args) => view(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
         Command::Reference {

@@ -338,7 +338,7 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
-    let scalar_names = scalars(&sim).0;
+    let scalar_names = sim.named_scalars().0;
     let scalar_refs: Vec<&str> = scalar_names.iter().map(String::as_str).collect();
     let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalar_refs);
     if let Some(p) = sim.pharmacology() {
@@ -581,30 +581,17 @@ fn record(
     job: &Job,
 ) -> anyhow::Result<Vec<FieldStats>> {
     let stats = sim.stats()?;
-    metrics.push(sim.step_index(), sim.time_min(), &stats, &scalars(sim).1);
+    metrics.push(
+        sim.step_index(),
+        sim.time_min(),
+        &stats,
+        &sim.named_scalars().1,
+    );
     if let Err(e) = check(sim, &stats, job) {
         metrics.flush()?;
         return Err(e);
     }
     Ok(stats)
-}
-
-/// The named scalars of metrics.csv: the systemic pools, then per drug its plasma and
-/// tissue levels, exposure and mass balance.
-fn scalars(sim: &Simulation) -> (Vec<String>, Vec<f64>) {
-    let mut names = Vec::new();
-    let mut values = Vec::new();
-    if let Some(s) = sim.systemic() {
-        for (n, v) in s.named() {
-            names.push(n.to_string());
-            values.push(v);
-        }
-    }
-    if let Some(p) = sim.pharmacology() {
-        names.extend(p.scalar_names());
-        values.extend(p.scalars());
-    }
-    (names, values)
 }
 
 /// doses.csv: every dose given so far (time, origin, drug, route, amount).

@@ -239,6 +239,15 @@ impl Backend for CpuBackend {
         Ok(self.fields.clone())
     }
 
+    fn read_field(&mut self, f: usize) -> Result<Vec<f32>> {
+        let n = self.setup.grid.len();
+        Ok(self.fields[f * n..(f + 1) * n].to_vec())
+    }
+
+    fn field_count(&self) -> usize {
+        self.setup.species.len()
+    }
+
     fn step_index(&self) -> u64 {
         self.step_index
     }

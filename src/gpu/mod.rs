@@ -336,6 +336,11 @@ impl GpuBackend {
 
     /// Copies `size` bytes of `src` back to the host.
     fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        self.read_range(src, 0, size)
+    }
+
+    /// Copies `size` bytes of `src` from byte `offset` back to the host.
+    fn read_range(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
         let device = &self.ctx.device;
         let staging = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.readback"),
@@ -344,7 +349,7 @@ impl GpuBackend {
             mapped_at_creation: false,
         });
         let mut enc = device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(src, 0, &staging, 0, size);
+        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
         self.ctx.check_fault()?;
         self.ctx.queue.submit([enc.finish()]);
         let data = map_read(device, &staging);
@@ -420,6 +425,17 @@ impl Backend for GpuBackend {
             out.extend_from_slice(bytemuck::cast_slice(&bytes));
         }
         Ok(out)
+    }
+
+    fn read_field(&mut self, f: usize) -> Result<Vec<f32>> {
+        let (chunk, offset) = self.locate(f);
+        let bytes = 4 * self.setup.grid.len() as u64;
+        let data = self.read_range(&self.chunks[chunk], offset, bytes)?;
+        Ok(bytemuck::cast_slice(&data).to_vec())
+    }
+
+    fn field_count(&self) -> usize {
+        self.layout.fields
     }
 
     fn step_index(&self) -> u64 {

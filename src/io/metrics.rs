@@ -80,8 +80,11 @@ impl MetricsTable {
 
     /// Writes everything collected so far (atomically replacing the previous file).
     pub fn flush(&self) -> Result<()> {
-        let mut text = self.header.clone();
-        text.push_str(&self.rows);
-        write_atomic(&self.path, text.as_bytes())
+        self.write_to(&self.path)
+    }
+
+    /// Writes everything collected so far to `path` (atomically).
+    pub fn write_to(&self, path: &Path) -> Result<()> {
+        write_atomic(path, self.to_csv().as_bytes())
     }
 }

@@ -30,6 +30,15 @@ pub enum Route {
 }
 
 impl Route {
+    /// Every route.
+    pub const ALL: [Route; 5] = [
+        Route::IvBolus,
+        Route::IvInfusion,
+        Route::Subcutaneous,
+        Route::Oral,
+        Route::Local,
+    ];
+
     /// The name presets use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +53,19 @@ impl Route {
     /// Whether the dose goes through the absorption depot.
     pub fn absorbed(self) -> bool {
         matches!(self, Route::Subcutaneous | Route::Oral)
+    }
+}
+
+impl std::str::FromStr for Route {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Route, String> {
+        Route::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Route::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown route `{s}` (routes: {})", names.join(", "))
+            })
     }
 }
 

@@ -40,35 +40,10 @@ impl Raster {
 
     /// The image as a PNG file (8-bit RGB, no filtering).
     pub fn png(&self) -> Vec<u8> {
-        let mut raw = Vec::with_capacity(self.h * (3 * self.w + 1));
-        for y in 0..self.h {
-            raw.push(0); // filter: none
-            for x in 0..self.w {
-                raw.extend_from_slice(&self.pixel(x, y));
-            }
-        }
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        z.write_all(&raw).expect("compressing into memory");
-        let idat = z.finish().expect("compressing into memory");
-        let mut ihdr = Vec::with_capacity(13);
-        ihdr.extend_from_slice(&(self.w as u32).to_be_bytes());
-        ihdr.extend_from_slice(&(self.h as u32).to_be_bytes());
-        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, no filter, no interlace
-        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        for (kind, data) in [
-            (b"IHDR", &ihdr[..]),
-            (b"IDAT", &idat[..]),
-            (b"IEND", &[][..]),
-        ] {
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            let mut crc = flate2::Crc::new();
-            crc.update(kind);
-            crc.update(data);
-            out.extend_from_slice(kind);
-            out.extend_from_slice(data);
-            out.extend_from_slice(&crc.sum().to_be_bytes());
-        }
-        out
+        let rgb: Vec<u8> = (0..self.w * self.h)
+            .flat_map(|i| self.pixel(i % self.w, i / self.w))
+            .collect();
+        encode_png(self.w, self.h, &rgb)
     }
 
     fn segment(&mut self, (x0, y0): (f64, f64), (x1, y1): (f64, f64), c: Rgb, width: f64) {
@@ -91,6 +66,38 @@ impl Raster {
             }
         }
     }
+}
+
+/// A PNG file of `w x h` 8-bit RGB pixels (rows top to bottom, no filtering).
+pub fn encode_png(w: usize, h: usize, rgb: &[u8]) -> Vec<u8> {
+    assert_eq!(rgb.len(), 3 * w * h, "RGB data of the image's size");
+    let mut raw = Vec::with_capacity(h * (3 * w + 1));
+    for row in rgb.chunks_exact(3 * w) {
+        raw.push(0); // filter: none
+        raw.extend_from_slice(row);
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).expect("compressing into memory");
+    let idat = z.finish().expect("compressing into memory");
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&(w as u32).to_be_bytes());
+    ihdr.extend_from_slice(&(h as u32).to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, no filter, no interlace
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", &ihdr[..]),
+        (b"IDAT", &idat[..]),
+        (b"IEND", &[][..]),
+    ] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    out
 }
 
 impl Canvas for Raster {

@@ -103,6 +103,14 @@ pub trait Backend {
     /// Replaces the model's parameter array (the host updates the systemic slots every
     /// step).
     fn set_model_values(&mut self, values: &[f32]) -> Result<()>;
+    /// Copies one field back.
+    fn read_field(&mut self, f: usize) -> Result<Vec<f32>> {
+        let all = self.read_fields()?;
+        let n = all.len() / self.field_count();
+        Ok(all[f * n..(f + 1) * n].to_vec())
+    }
+    /// Number of fields held.
+    fn field_count(&self) -> usize;
     /// Sums over voxels of the given fields (what the systemic pools need every step).
     fn field_sums(&mut self, fields: &[usize]) -> Result<Vec<f64>> {
         let stats = self.stats()?;
@@ -553,9 +561,25 @@ impl Simulation {
                 self.setup.species.names().join(", ")
             ))
         })?;
-        let n = self.setup.grid.len();
-        let all = self.backend.read_fields()?;
-        Ok(all[f * n..(f + 1) * n].to_vec())
+        self.backend.read_field(f)
+    }
+
+    /// The named scalars of metrics.csv: the systemic pools, then per drug its plasma and
+    /// tissue levels, exposure and mass balance.
+    pub fn named_scalars(&self) -> (Vec<String>, Vec<f64>) {
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        if let Some(s) = self.systemic() {
+            for (n, v) in s.named() {
+                names.push(n.to_string());
+                values.push(v);
+            }
+        }
+        if let Some(p) = self.pharmacology() {
+            names.extend(p.scalar_names());
+            values.extend(p.scalars());
+        }
+        (names, values)
     }
 }
 
