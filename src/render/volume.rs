@@ -24,6 +24,9 @@ pub struct ViewSettings {
     pub slices: [(bool, f32); 3],
     /// Background, linear RGB.
     pub background: [f32; 3],
+    /// Fraction of the window's resolution the view is ray-marched at (1: full; software
+    /// adapters draw faster at 0.5 and the view is scaled up).
+    pub render_scale: f32,
 }
 
 impl Default for ViewSettings {
@@ -36,6 +39,7 @@ impl Default for ViewSettings {
             surface: true,
             slices: [(false, 0.5), (false, 0.5), (true, 0.5)],
             background: [0.012, 0.014, 0.02],
+            render_scale: 1.0,
         }
     }
 }
@@ -301,6 +305,199 @@ impl VolumeRenderer {
         queue.write_buffer(&self.uniform, 0, bytemuck::bytes_of(&u));
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.group, &[]);
+        pass.draw(0..3, 0..1);
+    }
+}
+
+/// The view ray-marched offscreen at a fraction of the window's resolution, then scaled
+/// into its rectangle (`shaders/blit.wgsl`).
+pub struct ScaledView {
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    uniform: wgpu::Buffer,
+    sampler: wgpu::Sampler,
+    format: wgpu::TextureFormat,
+    target: Option<(wgpu::TextureView, wgpu::BindGroup, [u32; 2])>,
+}
+
+impl ScaledView {
+    /// A scaler drawing into targets of `format`.
+    pub fn new(device: &wgpu::Device, format: wgpu::TextureFormat) -> Self {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("osteoniche.blit"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/blit.wgsl").into()),
+        });
+        let entry = |binding, ty| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::FRAGMENT,
+            ty,
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("osteoniche.blit"),
+            entries: &[
+                entry(
+                    0,
+                    wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                ),
+                entry(
+                    1,
+                    wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                ),
+                entry(
+                    2,
+                    wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                ),
+            ],
+        });
+        let pl = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("osteoniche.blit"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("osteoniche.blit"),
+            layout: Some(&pl),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: Default::default(),
+                buffers: &[],
+            },
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some("fs_main"),
+                compilation_options: Default::default(),
+                targets: &[Some(format.into())],
+            }),
+            primitive: Default::default(),
+            depth_stencil: None,
+            multisample: Default::default(),
+            multiview_mask: None,
+            cache: None,
+        });
+        let uniform = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("osteoniche.blit"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("osteoniche.blit"),
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        ScaledView {
+            pipeline,
+            layout,
+            uniform,
+            sampler,
+            format,
+            target: None,
+        }
+    }
+
+    /// Ray-marches the view into the offscreen image (its own pass in `enc`), at
+    /// `scale` times the size of `viewport`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the draw's inputs, each used once"
+    )]
+    pub fn render(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        enc: &mut wgpu::CommandEncoder,
+        volume: &VolumeRenderer,
+        frame: &Frame,
+        settings: &ViewSettings,
+        viewport: [f32; 4],
+        scale: f32,
+    ) {
+        let size = [
+            ((viewport[2] * scale).round() as u32).max(1),
+            ((viewport[3] * scale).round() as u32).max(1),
+        ];
+        if self.target.as_ref().is_none_or(|t| t.2 != size) {
+            let texture = device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("osteoniche.view.scaled"),
+                size: wgpu::Extent3d {
+                    width: size[0],
+                    height: size[1],
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: self.format,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&Default::default());
+            let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("osteoniche.blit"),
+                layout: &self.layout,
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: self.uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: wgpu::BindingResource::TextureView(&view),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: wgpu::BindingResource::Sampler(&self.sampler),
+                    },
+                ],
+            });
+            self.target = Some((view, group, size));
+        }
+        let (view, ..) = self.target.as_ref().expect("just made");
+        let mut pass = enc.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("osteoniche.view.scaled"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations {
+                    load: wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+                    store: wgpu::StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        let local = [0.0, 0.0, size[0] as f32, size[1] as f32];
+        volume.draw(queue, &mut pass, frame, settings, local);
+    }
+
+    /// Draws the offscreen image into `viewport` of the pass's target.
+    pub fn composite(
+        &self,
+        queue: &wgpu::Queue,
+        pass: &mut wgpu::RenderPass<'_>,
+        viewport: [f32; 4],
+    ) {
+        let Some((_, group, _)) = &self.target else {
+            return;
+        };
+        queue.write_buffer(&self.uniform, 0, bytemuck::cast_slice(&viewport));
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, group, &[]);
         pass.draw(0..3, 0..1);
     }
 }

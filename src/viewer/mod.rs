@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::pharma::dosing::{Amount, DoseRequest};
 use crate::preset::Preset;
 use crate::render::colormap::Colormap;
-use crate::render::volume::{VolumeRenderer, read_rgba};
+use crate::render::volume::{ScaledView, VolumeRenderer, read_rgba};
 use crate::sim::BackendChoice;
 use script::Action;
 use session::{Command, Session, Update};
@@ -145,6 +145,7 @@ struct Gpu {
     queue: wgpu::Queue,
     config: wgpu::SurfaceConfiguration,
     volume: Option<VolumeRenderer>,
+    scaled: ScaledView,
     egui: egui_wgpu::Renderer,
 }
 
@@ -243,12 +244,18 @@ impl App {
         );
         self.state
             .say(format!("drawing on {} ({:?})", info.name, info.backend));
+        if info.device_type == wgpu::DeviceType::Cpu {
+            // Ray marching in software: half resolution keeps the window responsive.
+            self.state.view.render_scale = 0.5;
+        }
+        let scaled = ScaledView::new(&device, format);
         self.gpu = Some(Gpu {
             surface,
             device,
             queue,
             config,
             volume: None,
+            scaled,
             egui,
         });
         self.egui_state = Some(egui_state);
@@ -500,6 +507,14 @@ impl App {
         } else {
             [0.0, 0.0, size[0] as f32, size[1] as f32]
         };
+        let scale = self.state.view.render_scale.clamp(0.1, 1.0);
+        let frame = self.state.camera.frame();
+        let show = !self.state.bone.is_empty();
+        if let Some(v) = g.volume.as_ref().filter(|_| show && scale < 1.0) {
+            let s = &self.state.view;
+            g.scaled
+                .render(&g.device, &g.queue, &mut enc, v, &frame, s, viewport, scale);
+        }
         {
             let bg = self.state.view.background;
             let mut pass = enc
@@ -525,11 +540,12 @@ impl App {
                     multiview_mask: None,
                 })
                 .forget_lifetime();
-            if let Some(v) = &g.volume
-                && !self.state.bone.is_empty()
-            {
-                let frame = self.state.camera.frame();
-                v.draw(&g.queue, &mut pass, &frame, &self.state.view, viewport);
+            if let Some(v) = g.volume.as_ref().filter(|_| show) {
+                if scale < 1.0 {
+                    g.scaled.composite(&g.queue, &mut pass, viewport);
+                } else {
+                    v.draw(&g.queue, &mut pass, &frame, &self.state.view, viewport);
+                }
             }
             g.egui.render(&mut pass, jobs, &screen);
         }

@@ -430,6 +430,7 @@ impl State {
         });
         ui.add(egui::Slider::new(&mut self.view.opacity, 0.0..=1.0).text("opacity"));
         ui.add(egui::Slider::new(&mut self.view.gamma, 0.3..=4.0).text("transfer exponent"));
+        ui.add(egui::Slider::new(&mut self.view.render_scale, 0.25..=1.0).text("render scale"));
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.view.volume, "volume");
             ui.checkbox(&mut self.view.surface, "bone surface");
