@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::io::atomic::write_atomic;
 
 /// µm^3 per mm^3.
-const UM3_PER_MM3: f64 = 1e9;
+pub const UM3_PER_MM3: f64 = 1e9;
 
 /// One finished run, read back from its output folder.
 #[derive(Debug, Clone)]

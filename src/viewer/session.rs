@@ -11,10 +11,8 @@ use crate::io::vti::write_vti;
 use crate::pharma::Route;
 use crate::pharma::dosing::{DoseRecord, DoseRequest, Scheduled};
 use crate::preset::Preset;
+use crate::report::UM3_PER_MM3;
 use crate::sim::{BackendChoice, Simulation};
-
-/// µm^3 per mm^3.
-const UM3_PER_MM3: f64 = 1e9;
 
 /// What the UI asks of the session.
 #[derive(Debug)]
