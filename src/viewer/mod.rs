@@ -435,7 +435,8 @@ impl App {
                 Action::Quit => return false,
             }
         }
-        // The end of a script closes the viewer once the session has answered.
+        // The end of a script closes the viewer; the session finishes the commands already
+        // sent (exports) before it sees the Quit that dropping it sends.
         self.session.send(Command::Pause);
         false
     }
