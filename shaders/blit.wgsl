@@ -9,12 +9,6 @@ struct Rect {
 @group(0) @binding(1) var image: texture_2d<f32>;
 @group(0) @binding(2) var samp: sampler;
 
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> @builtin(position) vec4f {
-    let p = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
-    return vec4f(p * 2.0 - 1.0, 0.0, 1.0);
-}
-
 @fragment
 fn fs_main(@builtin(position) frag: vec4f) -> @location(0) vec4f {
     let uv = (frag.xy - r.viewport.xy) / r.viewport.zw;

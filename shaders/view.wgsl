@@ -32,12 +32,6 @@ const ENCODE_SRGB: u32 = 32u;
 @group(0) @binding(2) var bone_tex: texture_3d<f32>;
 @group(0) @binding(3) var samp: sampler;
 
-@vertex
-fn vs_main(@builtin(vertex_index) i: u32) -> @builtin(position) vec4f {
-    let p = vec2f(f32((i << 1u) & 2u), f32(i & 2u));
-    return vec4f(p * 2.0 - 1.0, 0.0, 1.0);
-}
-
 fn colormap(t: f32) -> vec3f {
     let x = clamp(t, 0.0, 1.0) * 8.0;
     let i = min(u32(floor(x)), 7u);

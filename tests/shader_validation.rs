@@ -131,6 +131,12 @@ fn every_kernel_validates_with_the_model() {
 }
 
 #[test]
+fn the_viewer_shaders_validate() {
+    validate(osteoniche::render::volume::VIEW_WGSL, "view");
+    validate(osteoniche::render::volume::BLIT_WGSL, "blit");
+}
+
+#[test]
 fn a_broken_kernel_is_caught() {
     // The validator is not a rubber stamp: a type error in a kernel fails.
     let sp = species(2, false);

@@ -15,6 +15,9 @@ use crate::render::camera::OrbitCamera;
 use crate::render::colormap::{Colormap, Transfer};
 use crate::render::volume::{ViewSettings, extent};
 
+/// One plot of the strip: id, title, the sampled quantity, its colour.
+type SinglePlot = (&'static str, &'static str, fn(&Sample) -> f64, [u8; 3]);
+
 /// Height of the plot strip, points.
 const PLOTS_HEIGHT: f32 = 190.0;
 
@@ -680,34 +683,15 @@ impl State {
                             });
                     });
                 };
-            single(
-                ui,
-                "tumour",
-                "tumour (mm³)",
-                series(&|s| s.tumour_mm3),
-                Color32::from_rgb(213, 94, 0),
-            );
-            single(
-                ui,
-                "bvtv",
-                "BV/TV",
-                series(&|s| s.bv_tv),
-                Color32::from_rgb(230, 220, 190),
-            );
-            single(
-                ui,
-                "cd8",
-                "CD8 (mm³)",
-                series(&|s| s.cd8_mm3),
-                Color32::from_rgb(0, 158, 115),
-            );
-            single(
-                ui,
-                "opn",
-                "plasma OPN (nM)",
-                series(&|s| s.opn_nm),
-                Color32::from_rgb(86, 180, 233),
-            );
+            let panels: [SinglePlot; 4] = [
+                ("tumour", "tumour (mm³)", |s| s.tumour_mm3, [213, 94, 0]),
+                ("bvtv", "BV/TV", |s| s.bv_tv, [230, 220, 190]),
+                ("cd8", "CD8 (mm³)", |s| s.cd8_mm3, [0, 158, 115]),
+                ("opn", "plasma OPN (nM)", |s| s.opn_nm, [86, 180, 233]),
+            ];
+            for (id, title, f, [r, g, b]) in panels {
+                single(ui, id, title, series(&f), Color32::from_rgb(r, g, b));
+            }
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
                     ui.label(RichText::new("nM, plasma solid, tissue dotted:").small());
