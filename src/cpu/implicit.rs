@@ -1,13 +1,14 @@
 //! CPU mirror of `shaders/implicit.wgsl`: backward Euler on the whole 3-D operator of one
 //! field, with its decay, supply and uptake inside,
-//! `(I + dt (Lambda - A)) u' = u + dt F`, solved by Jacobi-preconditioned conjugate
-//! gradients warm-started from `u`. The matrix is symmetric positive definite (harmonic
+//! `(I + dt (Lambda - A)) u' = u + dt F`, solved by conjugate gradients preconditioned by
+//! one geometric multigrid V-cycle (`multigrid.rs`), warm-started from `u`. The matrix is symmetric positive definite (harmonic
 //! face diffusivities), its solution non-negative, and its fixed point the exact discrete
 //! steady state whatever `dt`. Dot products are summed per block of voxels in f32 and the
 //! blocks in f64, in a fixed order, as on the GPU.
 
 use rayon::prelude::*;
 
+use super::multigrid::{Coefficients, Multigrid, apply_dot};
 use super::transport::{harmonic, local_factor};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
@@ -27,76 +28,11 @@ pub struct Work {
     lam: Vec<f32>,
     b: Vec<f32>,
     r: Vec<f32>,
+    z: Vec<f32>,
     p: Vec<f32>,
     q: Vec<f32>,
-    /// dt times the coefficient of the face towards +x, +y, +z (0 at the box).
-    k: [Vec<f32>; 3],
-    diag: Vec<f32>,
-}
-
-/// `(M x)_v` from the precomputed faces: `diag x_v - sum_faces dt k x_neighbour`.
-#[inline]
-fn stencil(grid: &Grid, k: &[Vec<f32>; 3], diag: &[f32], x: &[f32], v: usize) -> f32 {
-    let stride = [1, grid.nx, grid.nx * grid.ny];
-    let c = [
-        v % grid.nx,
-        (v / grid.nx) % grid.ny,
-        v / (grid.nx * grid.ny),
-    ];
-    let n = [grid.nx, grid.ny, grid.nz];
-    let mut s = diag[v] * x[v];
-    for a in 0..3 {
-        if c[a] + 1 < n[a] {
-            s -= k[a][v] * x[v + stride[a]];
-        }
-        if c[a] > 0 {
-            s -= k[a][v - stride[a]] * x[v - stride[a]];
-        }
-    }
-    s
-}
-
-/// `q = M p` along grid line `line` (the x-line at y = line % ny, z = line / ny), written
-/// into `q` (that line's slice); returns the line's partial sum of `p.q`.
-#[inline]
-fn matvec_line(
-    grid: &Grid,
-    k: &[Vec<f32>; 3],
-    diag: &[f32],
-    p: &[f32],
-    line: usize,
-    q: &mut [f32],
-) -> f32 {
-    let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz);
-    let (y, z) = (line % ny, line / ny);
-    let plane = nx * ny;
-    let base = line * nx;
-    let mut dot = 0f32;
-    for (i, out) in q.iter_mut().enumerate() {
-        let v = base + i;
-        let mut s = diag[v] * p[v];
-        if i + 1 < nx {
-            s -= k[0][v] * p[v + 1];
-        }
-        if i > 0 {
-            s -= k[0][v - 1] * p[v - 1];
-        }
-        if y + 1 < ny {
-            s -= k[1][v] * p[v + nx];
-        }
-        if y > 0 {
-            s -= k[1][v - nx] * p[v - nx];
-        }
-        if z + 1 < nz {
-            s -= k[2][v] * p[v + plane];
-        }
-        if z > 0 {
-            s -= k[2][v - plane] * p[v - plane];
-        }
-        *out = s;
-        dot += p[v] * s;
-    }
-    dot
+    /// The operator (level 0) and its coarse levels.
+    mg: Multigrid,
 }
 
 /// Everything the operator needs about the field and the grid.
@@ -186,15 +122,13 @@ pub fn solve(
         &mut work.lam,
         &mut work.b,
         &mut work.r,
+        &mut work.z,
         &mut work.p,
         &mut work.q,
-        &mut work.diag,
     ] {
         v.resize(n, 0.0);
     }
-    for v in &mut work.k {
-        v.resize(n, 0.0);
-    }
+    work.mg.fine.resize(grid.dims());
     // Coefficients: Lambda and F from decay and the field's regions (read before writing).
     let ext = grid.extent_um().map(|e| e as f32);
     let dx = grid.dx_um as f32;
@@ -236,48 +170,55 @@ pub fn solve(
         d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
         ft,
     };
-    // Face coefficients (times dt), the diagonal and the fixed-face inflow (added to the
-    // source part of b), once per solve.
+    // Face coefficients (times dt), the mass and fixed-face parts of the diagonal, the
+    // diagonal and the fixed-face inflow (added to the source part of b), once per solve.
     {
-        let Work {
-            k, diag, lam, b, ..
-        } = &mut *work;
-        let [kx, ky, kz] = k;
+        let Work { mg, lam, b, .. } = &mut *work;
+        let Coefficients {
+            k: [kx, ky, kz],
+            mass,
+            bnd,
+            diag,
+            ..
+        } = &mut mg.fine;
         let lam: &[f32] = lam;
         kx.par_iter_mut()
             .zip(ky.par_iter_mut().zip(kz.par_iter_mut()))
             .zip(diag.par_iter_mut().zip(b.par_iter_mut()))
+            .zip(mass.par_iter_mut().zip(bnd.par_iter_mut()))
             .enumerate()
-            .for_each(|(v, ((kx, (ky, kz)), (d, b)))| {
+            .for_each(|(v, (((kx, (ky, kz)), (d, b)), (m, bd)))| {
                 let (faces, kb, inflow) = op.faces(v);
                 // Slots 1, 3, 5 are the +x, +y, +z faces.
                 *kx = dt * faces[1].1;
                 *ky = dt * faces[3].1;
                 *kz = dt * faces[5].1;
                 *d = 1.0 + dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>());
+                *m = 1.0 + dt * lam[v];
+                *bd = dt * kb;
                 *b += inflow;
             });
     }
-    let (kf, diag) = (&work.k, &work.diag);
-    // b = u + dt (F + fixed-face inflow); r = b - M x with x = u; p = r / diag.
+    // b = u + dt (F + fixed-face inflow); r = b - M x with x = u.
     let x: &mut [f32] = field;
     {
         let xs: &[f32] = x;
-        let (b, r, p) = (&mut work.b, &mut work.r, &mut work.p);
+        let b = &mut work.b;
         b.par_iter_mut()
-            .zip(r.par_iter_mut().zip(p.par_iter_mut()))
-            .enumerate()
-            .for_each(|(v, (b, (r, p)))| {
-                *b = xs[v] + dt * *b;
-                *r = *b - stencil(grid, kf, diag, xs, v);
-                *p = *r / diag[v];
-            });
+            .zip(xs.par_iter())
+            .for_each(|(b, &x)| *b = x + dt * *b);
+        super::multigrid::residual(&work.mg.fine, b, xs, &mut work.r);
     }
     let b = &work.b;
     let bnorm = blocked_sum(n, |v| b[v] * b[v]).sqrt().max(1e-30);
-    let mut rz = blocked_sum(n, |v| work.r[v] * work.p[v]);
     let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
     let mut it = 0;
+    if rr.sqrt() > tolerance * bnorm {
+        work.mg.build();
+        work.mg.cycle(&work.r, &mut work.z);
+        work.p.copy_from_slice(&work.z);
+    }
+    let mut rz = blocked_sum(n, |v| work.r[v] * work.z[v]);
     while rr.sqrt() > tolerance * bnorm {
         if it == MAX_ITERATIONS {
             return Err(Error::Invalid(format!(
@@ -286,52 +227,45 @@ pub fn solve(
             )));
         }
         // q = M p with the partial sums of p.q, line by line (one pass).
-        let pq: f64 = {
-            let p = &work.p;
-            let partials: Vec<f32> = work
-                .q
-                .par_chunks_mut(grid.nx)
-                .enumerate()
-                .map(|(line, qs)| matvec_line(grid, kf, diag, p, line, qs))
-                .collect();
-            partials.iter().map(|&s| s as f64).sum()
-        };
+        let pq = apply_dot(&work.mg.fine, &work.p, &mut work.q);
         let alpha = (rz / pq) as f32;
-        // x += alpha p; r -= alpha q, with the partial sums of r.r / diag and r.r.
-        let (rz_new, rr_new) = {
+        // x += alpha p; r -= alpha q, with the partial sums of r.r.
+        let rr_new = {
             let (p, q) = (&work.p, &work.q);
-            let partials: Vec<(f32, f32)> = x
+            let partials: Vec<f32> = x
                 .par_chunks_mut(DOT_BLOCK)
                 .zip(work.r.par_chunks_mut(DOT_BLOCK))
                 .enumerate()
                 .map(|(blk, (xs, rs))| {
-                    let (mut rz, mut rr) = (0f32, 0f32);
+                    let mut rr = 0f32;
                     for (i, (x, r)) in xs.iter_mut().zip(rs.iter_mut()).enumerate() {
                         let v = blk * DOT_BLOCK + i;
                         *x += alpha * p[v];
                         *r -= alpha * q[v];
-                        rz += *r * *r / diag[v];
                         rr += *r * *r;
                     }
-                    (rz, rr)
+                    rr
                 })
                 .collect();
-            partials
-                .iter()
-                .fold((0f64, 0f64), |(a, b), &(c, d)| (a + c as f64, b + d as f64))
+            partials.iter().map(|&p| p as f64).sum::<f64>()
         };
         rr = rr_new;
+        it += 1;
+        if rr.sqrt() <= tolerance * bnorm {
+            break;
+        }
+        // z = B r (one V-cycle); beta; p = z + beta p.
+        work.mg.cycle(&work.r, &mut work.z);
+        let rz_new = blocked_sum(n, |v| work.r[v] * work.z[v]);
         let beta = (rz_new / rz) as f32;
         rz = rz_new;
-        // p = z + beta p
         {
-            let r = &work.r;
+            let z = &work.z;
             work.p
                 .par_iter_mut()
-                .enumerate()
-                .for_each(|(v, p)| *p = r[v] / diag[v] + beta * *p);
+                .zip(z.par_iter())
+                .for_each(|(p, &z)| *p = z + beta * *p);
         }
-        it += 1;
     }
     // The exact solution is non-negative; clip what the tolerance leaves below zero.
     x.par_iter_mut().for_each(|v| *v = v.max(0.0));

@@ -4,6 +4,7 @@
 
 pub mod implicit;
 pub mod motility;
+pub mod multigrid;
 pub mod react;
 pub mod reduce;
 pub mod sources;
