@@ -16,6 +16,8 @@ struct Partial {
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> chunk: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partials: array<Partial>;
+// The fields of the chunk to reduce (indices within the chunk), one per workgroup row.
+@group(0) @binding(3) var<storage, read> list: array<u32>;
 
 const REDUCE_THREADS: u32 = 256u;
 const REDUCE_BLOCK: u32 = 1024u;
@@ -31,13 +33,14 @@ fn is_finite_value(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-// One workgroup per (block, field of the chunk): block = x + 65535 z, field = y.
+// One workgroup per (block, listed field of the chunk): block = x + 65535 z, field =
+// list[y].
 @compute @workgroup_size(256)
 fn reduce(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
-    let fl = wg.y;
+    let fl = list[wg.y];
     let block = wg.x + wg.z * 65535u;
     let blocks = (NV + REDUCE_BLOCK - 1u) / REDUCE_BLOCK;
     if (block >= blocks) {

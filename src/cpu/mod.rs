@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::sim::params::{Stages, sweep_order};
 use crate::sim::profile::{Stage, StageClock, StageTimes, lap};
 use crate::sim::setup::Setup;
-use crate::sim::{Backend, BackendInfo, FieldStats};
+use crate::sim::{Backend, BackendInfo, Counters, FieldStats};
 
 /// Voxels per parallel work item of the per-voxel kernels.
 pub(crate) const BLOCK: usize = 4096;
@@ -44,6 +44,8 @@ pub struct CpuBackend {
     scratch: Vec<f32>,
     /// Production and loss rates of the implicit fields, from the react step.
     implicit_rates: Vec<f32>,
+    /// Implicit solves and their iterations so far.
+    counters: Counters,
 }
 
 impl CpuBackend {
@@ -68,6 +70,7 @@ impl CpuBackend {
             implicit_work: implicit::Work::default(),
             scratch: Vec::new(),
             implicit_rates: Vec::new(),
+            counters: Counters::default(),
         })
     }
 
@@ -163,6 +166,8 @@ impl CpuBackend {
                 &mut self.implicit_work,
             )?;
             log::debug!("implicit solve of field {f}: {it} iterations");
+            self.counters.implicit_solves += 1;
+            self.counters.implicit_iterations += it as u64;
         }
         Ok(())
     }
@@ -280,6 +285,10 @@ impl Backend for CpuBackend {
             .iter()
             .map(|&f| reduce::reduce(&self.fields[f * n..(f + 1) * n], n)[0].sum)
             .collect())
+    }
+
+    fn counters(&mut self) -> Result<Counters> {
+        Ok(self.counters)
     }
 
     fn set_model_values(&mut self, values: &[f32]) -> Result<()> {

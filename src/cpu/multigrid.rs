@@ -1,7 +1,7 @@
 //! CPU mirror of `shaders/multigrid.wgsl`: the geometric multigrid V-cycle that
 //! preconditions the implicit solves (`implicit.rs`). Kernels, same names as the shader's
 //! entry points: `coarsen` (coarse operator), `smooth` (one colour of red-black
-//! Gauss-Seidel), `residual`, `restrict` and `prolong`.
+//! Gauss-Seidel), `residual`, `restrict_residual` and `prolong` (`presmooth` is `smooth` of the first colour from zero).
 //!
 //! - Grids: each coarse level halves every axis longer than one voxel, rounding up (a
 //!   coarse cell of an odd axis may have one child), down to at most [`COARSEST`] voxels
@@ -417,7 +417,13 @@ fn each_line(n: usize, nx: usize, f: impl Fn(usize) + Sync + Send) {
 }
 
 /// Coarse right-hand side from the fine residual: the transpose of [`prolong`].
-pub fn restrict(t: &Transfer, fine_dims: [usize; 3], r: &[f32], cd: [usize; 3], b: &mut [f32]) {
+pub fn restrict_residual(
+    t: &Transfer,
+    fine_dims: [usize; 3],
+    r: &[f32],
+    cd: [usize; 3],
+    b: &mut [f32],
+) {
     let fd = fine_dims;
     each_chunk(b, cd[0], |line, out| {
         let (cj, cl) = (line % cd[1], line / cd[1]);
@@ -570,7 +576,7 @@ fn vcycle(c: &Coefficients, b: &[f32], x: &mut [f32], res: &mut [f32], levels: &
     presmooth(c, b, x);
     smooth(c, b, x, 1);
     residual(c, b, x, res);
-    restrict(&next.t, c.dims, res, next.c.dims, &mut next.b);
+    restrict_residual(&next.t, c.dims, res, next.c.dims, &mut next.b);
     vcycle(&next.c, &next.b, &mut next.x, &mut next.r, below);
     prolong(&next.t, next.c.dims, &next.x, c.dims, x);
     smooth(c, b, x, 1);
@@ -609,7 +615,7 @@ mod tests {
         let mut pe = vec![0.0; nf];
         prolong(&t, cd, &e, fd, &mut pe);
         let mut rr = vec![0.0; nc];
-        restrict(&t, fd, &r, cd, &mut rr);
+        restrict_residual(&t, fd, &r, cd, &mut rr);
         let lhs: f64 = r.iter().zip(&pe).map(|(a, b)| (a * b) as f64).sum();
         let rhs: f64 = rr.iter().zip(&e).map(|(a, b)| (a * b) as f64).sum();
         assert!(

@@ -1,5 +1,6 @@
 //! Adapter and device: chosen once, passed into backends so tests can bring their own.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
@@ -29,6 +30,27 @@ pub struct GpuContext {
     /// The first asynchronous fault (device lost, uncaptured error), reported by the next
     /// operation that waits on the device.
     pub fault: Arc<Mutex<Option<String>>>,
+    /// What the host asked of the device since the context was made (clones share it).
+    pub traffic: Arc<Traffic>,
+}
+
+/// Counts of host-device round trips and work, since a context was made.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    waits: AtomicU64,
+    submits: AtomicU64,
+    dispatches: AtomicU64,
+}
+
+/// A snapshot of [`Traffic`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TrafficCounts {
+    /// Times the host blocked until the device finished (a poll that waits, a readback).
+    pub waits: u64,
+    /// Command buffer submissions.
+    pub submits: u64,
+    /// Compute dispatches recorded.
+    pub dispatches: u64,
 }
 
 /// True for CPU-emulated adapters.
@@ -110,6 +132,7 @@ impl GpuContext {
             limits,
             timestamps,
             fault,
+            traffic: Arc::default(),
         })
     }
 
@@ -123,8 +146,35 @@ impl GpuContext {
         }
     }
 
+    /// Submits one command buffer (counted).
+    pub fn submit(&self, commands: wgpu::CommandBuffer) {
+        self.traffic.submits.fetch_add(1, Ordering::Relaxed);
+        self.queue.submit([commands]);
+    }
+
+    /// Books `n` recorded dispatches.
+    pub fn count_dispatches(&self, n: u64) {
+        self.traffic.dispatches.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Books one blocking wait.
+    pub fn count_wait(&self) {
+        self.traffic.waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts so far.
+    pub fn traffic(&self) -> TrafficCounts {
+        let t = &self.traffic;
+        TrafficCounts {
+            waits: t.waits.load(Ordering::Relaxed),
+            submits: t.submits.load(Ordering::Relaxed),
+            dispatches: t.dispatches.load(Ordering::Relaxed),
+        }
+    }
+
     /// Waits until the queue is idle; fails with any fault seen meanwhile.
     pub fn wait(&self) -> Result<()> {
+        self.count_wait();
         self.check_fault()?;
         self.device
             .poll(wgpu::PollType::wait_indefinitely())

@@ -1,54 +1,183 @@
-//! Kernel `implicit` (`shaders/implicit.wgsl`): backward Euler on the whole 3-D operator of
-//! a field, by Jacobi-preconditioned conjugate gradients. The host adds the workgroup
-//! partial sums in order (in f64) and sets alpha and beta between dispatches, exactly as
-//! the CPU mirror does.
+//! Kernels `implicit` (`shaders/implicit.wgsl`, conjugate gradients) and `multigrid`
+//! (`shaders/multigrid.wgsl`, its V-cycle preconditioner): backward Euler on the whole 3-D
+//! operator of every implicit field. CPU mirrors: `cpu/implicit.rs`, `cpu/multigrid.rs`.
+//!
+//! The implicit fields are solved in batches (all of them in one batch unless a level
+//! array would pass the adapter's binding size): every dispatch covers every field of the
+//! batch (workgroup z = the field's slot). The Krylov scalars live on the device and a
+//! one-workgroup kernel per dot product adds the partial sums and decides convergence, so
+//! a solve is one recorded list of dispatches with no host wait inside. The host records
+//! `budget` iterations (kernels of a converged slot return at once), copies the solve
+//! state to a staging buffer, and reads it at the next readback
+//! ([`Implicit::status`]); a solve still short of its tolerance then goes on from where it
+//! stopped ([`Implicit::resume`]) and the budget grows.
+
+use std::cell::Cell;
 
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
 use super::kernel::{Slot, bind, layout, pipelines, split_groups};
-use super::layout::FieldLayout;
+use super::layout::{FieldLayout, IMPLICIT_FIRST_CHUNK_BINDING};
 use super::{GpuContext, compute_pass, map_read};
 use crate::cpu::implicit::MAX_ITERATIONS;
+use crate::cpu::multigrid::{coarse_dims, coarsens};
 use crate::error::{Error, Result};
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
 
-/// Invocations per workgroup (keep in sync with `WG` in the shader).
+/// Invocations per workgroup (keep in sync with `WG` in `shaders/shared/solve.wgsl`).
 const WG: u32 = 256;
 
-/// Per-solve parameters. Keep in sync with `Implicit` in `shaders/implicit.wgsl`.
+/// One level as a dispatch sees it. Keep in sync with `Level` in
+/// `shaders/shared/solve.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct Params {
-    field: u32,
+struct LevelUniform {
+    dims: [u32; 3],
+    off: u32,
+    cdims: [u32; 3],
+    coff: u32,
+    n: u32,
+    cn: u32,
+    total: u32,
     groups_x: u32,
-    slot: u32,
-    _pad: u32,
+    cgroups_x: u32,
+    pg: u32,
+    _pad: [u32; 2],
+}
+const _: () = assert!(std::mem::size_of::<LevelUniform>() == 64);
+
+/// What one slot solves. Keep in sync with `SlotParams` in `shaders/shared/solve.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+struct SlotParams {
+    field: u32,
+    rate_slot: u32,
     decay: f32,
+    d_dx2: f32,
+    tol2: f32,
+    max_iterations: u32,
+    _pad: [u32; 2],
+}
+const _: () = assert!(std::mem::size_of::<SlotParams>() == 32);
+
+/// The device-side state of one slot's solve. Keep in sync with `SolveState` in
+/// `shaders/shared/solve.wgsl`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, Pod, Zeroable)]
+pub struct SolveState {
+    rz: f32,
+    /// Squared residual norm.
+    pub rr: f32,
+    /// Squared norm of the right-hand side.
+    pub bb: f32,
     alpha: f32,
     beta: f32,
-    d_dx2: f32,
+    pq: f32,
+    /// 0 iterating, 1 converged, 2 out of iterations.
+    pub done: u32,
+    /// Iterations of the last solve.
+    pub iterations: u32,
+    /// Iterations of every solve since the solver was built.
+    pub total_iterations: u32,
+    /// Solves since the solver was built.
+    pub solves: u32,
+    /// Solves that ended short of their tolerance (a later step started first).
+    pub unconverged: u32,
+    _pad: [u32; 5],
 }
-const _: () = assert!(std::mem::size_of::<Params>() == 32);
+const _: () = assert!(std::mem::size_of::<SolveState>() == 64);
 
-/// Pipelines, work buffers and the bind group of the implicit solver.
-pub struct Implicit {
-    stages: Vec<wgpu::ComputePipeline>,
-    group: wgpu::BindGroup,
-    params: wgpu::Buffer,
-    partials: wgpu::Buffer,
-    readback: wgpu::Buffer,
-    groups: (u32, u32),
-    n_groups: usize,
-}
-
+/// Entry points of `implicit.wgsl`, in pipeline order.
+const CG_ENTRIES: &[&str] = &[
+    "setup",
+    "start",
+    "matvec",
+    "update",
+    "dot_rz",
+    "direction",
+    "finish",
+    "scalars_start",
+    "scalars_beta",
+    "scalars_alpha",
+    "scalars_check",
+];
 const SETUP: usize = 0;
-const RESIDUAL: usize = 1;
+const START: usize = 1;
 const MATVEC: usize = 2;
 const UPDATE: usize = 3;
-const DIRECTION: usize = 4;
-const FINISH: usize = 5;
+const DOT_RZ: usize = 4;
+const DIRECTION: usize = 5;
+const FINISH: usize = 6;
+const SCALARS_START: usize = 7;
+const SCALARS_BETA: usize = 8;
+const SCALARS_ALPHA: usize = 9;
+const SCALARS_CHECK: usize = 10;
+
+/// Entry points of `multigrid.wgsl`, in pipeline order.
+const MG_ENTRIES: &[&str] = &[
+    "coarsen",
+    "diagonal",
+    "presmooth",
+    "smooth_red",
+    "smooth_black",
+    "residual",
+    "restrict_residual",
+    "prolong",
+    "coarse_solve",
+];
+const COARSEN: usize = 0;
+const DIAGONAL: usize = 1;
+const PRESMOOTH: usize = 2;
+const SMOOTH_RED: usize = 3;
+const SMOOTH_BLACK: usize = 4;
+const RESIDUAL: usize = 5;
+const RESTRICT: usize = 6;
+const PROLONG: usize = 7;
+const COARSE_SOLVE: usize = 8;
+
+/// Iterations recorded for the first step, before any solve has been read back.
+const FIRST_BUDGET: u32 = 12;
+
+/// Dispatch sizes of one level.
+struct LevelGroups {
+    /// Over this level's voxels.
+    own: (u32, u32),
+    /// Over the next coarser level's voxels.
+    coarse: (u32, u32),
+}
+
+/// The fields solved together, their buffers and one bind group per level.
+struct Batch {
+    fields: Vec<usize>,
+    levels: Vec<LevelGroups>,
+    groups: Vec<wgpu::BindGroup>,
+    state: wgpu::Buffer,
+    staging: wgpu::Buffer,
+}
+
+/// Pipelines and batches of the implicit solver.
+pub struct Implicit {
+    cg: Vec<wgpu::ComputePipeline>,
+    mg: Vec<wgpu::ComputePipeline>,
+    batches: Vec<Batch>,
+    /// Iterations recorded per solve.
+    budget: Cell<u32>,
+}
+
+/// Dimensions of every level of a grid of `dims`, finest first.
+fn level_dims(dims: [usize; 3]) -> Vec<[usize; 3]> {
+    let mut out = vec![dims];
+    while coarsens(*out.last().expect("one level")) {
+        out.push(coarse_dims(*out.last().expect("one level")));
+    }
+    out
+}
+
+fn voxels(d: [usize; 3]) -> usize {
+    d[0] * d[1] * d[2]
+}
 
 impl Implicit {
     /// Builds the solver for `setup`'s implicit fields.
@@ -74,41 +203,26 @@ impl Implicit {
                 ctx.limits.max_storage_buffers_per_shader_stage
             )));
         }
-        let n = setup.grid.len() as u64;
-        let n_groups = (n as u32).div_ceil(WG);
-        let groups = split_groups(n_groups);
-        let mut slots = vec![
-            Slot::Uniform,
-            Slot::Uniform,
-            Slot::Read,
-            Slot::Read,
-            Slot::Read,
-        ];
-        slots.extend([Slot::ReadWrite; 8]);
-        slots.push(Slot::Read);
+        let mut slots = vec![Slot::Uniform, Slot::Uniform];
+        slots.extend([Slot::Read; 5]);
+        slots.extend([Slot::ReadWrite; 15]);
+        assert_eq!(slots.len() as u32, IMPLICIT_FIRST_CHUNK_BINDING);
         slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
         let bgl = layout(device, "osteoniche.implicit", &slots);
-        let source = fl.shader_source("implicit", &setup.species)?;
-        let stages = pipelines(
+        let cg = pipelines(
             device,
             "implicit",
-            &source,
+            &fl.shader_source("implicit", &setup.species)?,
             &bgl,
-            &[
-                "setup",
-                "residual",
-                "matvec",
-                "update",
-                "direction",
-                "finish",
-            ],
+            CG_ENTRIES,
         )?;
-        let params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("osteoniche.implicit.params"),
-            size: std::mem::size_of::<Params>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let mg = pipelines(
+            device,
+            "multigrid",
+            &fl.shader_source("multigrid", &setup.species)?,
+            &bgl,
+            MG_ENTRIES,
+        )?;
         // A region no field owns stands in when there are none (empty bindings are invalid).
         let mut regions = setup.implicit_regions.clone();
         if regions.is_empty() {
@@ -123,131 +237,354 @@ impl Implicit {
             contents: bytemuck::cast_slice(&regions),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let work = |name: &str| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(&format!("osteoniche.implicit.{name}")),
-                size: 4 * n,
-                usage: wgpu::BufferUsages::STORAGE,
-                mapped_at_creation: false,
+        let dims = level_dims(setup.grid.dims());
+        let total: usize = dims.iter().map(|&d| voxels(d)).sum();
+        // Slots per batch: one level array (every level of every slot) within a binding.
+        let max_binding = ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(ctx.limits.max_buffer_size);
+        let per_slot = 4 * total as u64;
+        let per_batch = (max_binding / per_slot.max(1)).min(setup.implicit.len() as u64) as usize;
+        if per_batch == 0 {
+            return Err(Error::Resources(format!(
+                "one implicit field's multigrid levels need {:.0} MiB in one buffer; this adapter binds at most {:.0} MiB: use a coarser --resolution or --backend cpu",
+                per_slot as f64 / 1048576.0,
+                max_binding as f64 / 1048576.0
+            )));
+        }
+        let fine_groups = split_groups((setup.grid.len() as u32).div_ceil(WG));
+        let pg = fine_groups.0 * fine_groups.1;
+        let tol2 = (setup.implicit_tolerance * setup.implicit_tolerance) as f32;
+        let level_uniforms: Vec<wgpu::Buffer> = (0..dims.len())
+            .map(|l| {
+                let d = dims[l];
+                let c = dims.get(l + 1).copied().unwrap_or([0; 3]);
+                let off: usize = dims[..l].iter().map(|&d| voxels(d)).sum();
+                let u = LevelUniform {
+                    dims: d.map(|x| x as u32),
+                    off: off as u32,
+                    cdims: c.map(|x| x as u32),
+                    coff: (off + voxels(d)) as u32,
+                    n: voxels(d) as u32,
+                    cn: voxels(c) as u32,
+                    total: total as u32,
+                    groups_x: split_groups((voxels(d) as u32).div_ceil(WG)).0,
+                    cgroups_x: split_groups((voxels(c) as u32).div_ceil(WG)).0,
+                    pg,
+                    _pad: [0; 2],
+                };
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(&format!("osteoniche.implicit.level{l}")),
+                    contents: bytemuck::bytes_of(&u),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                })
             })
+            .collect();
+        let levels = || {
+            (0..dims.len())
+                .map(|l| LevelGroups {
+                    own: split_groups((voxels(dims[l]) as u32).div_ceil(WG)),
+                    coarse: dims
+                        .get(l + 1)
+                        .map_or((0, 0), |&c| split_groups((voxels(c) as u32).div_ceil(WG))),
+                })
+                .collect()
         };
-        let (lam, rhs, x, r, p, q) = (
-            work("lam"),
-            work("rhs"),
-            work("x"),
-            work("r"),
-            work("p"),
-            work("q"),
-        );
-        let diag = work("diag");
-        let partial_bytes = 16 * (groups.0 as u64 * groups.1 as u64);
-        let partials = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("osteoniche.implicit.partials"),
-            size: partial_bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let readback = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("osteoniche.implicit.readback"),
-            size: partial_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut buffers = vec![step_uniform, &params, transport_params, &regions, bone];
-        buffers.extend([&lam, &rhs, &x, &r, &p, &q, &partials, &diag, reaction]);
-        buffers.extend(chunks.iter());
-        let group = bind(device, "osteoniche.implicit", &bgl, &buffers);
+        let n = setup.grid.len() as u64;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let batches = setup
+            .implicit
+            .chunks(per_batch)
+            .enumerate()
+            .map(|(b, fields)| {
+                let ns = fields.len() as u64;
+                let params: Vec<SlotParams> = fields
+                    .iter()
+                    .map(|&f| SlotParams {
+                        field: f as u32,
+                        rate_slot: setup.rates[f].implicit,
+                        decay: setup.species.get(f).decay_per_min as f32,
+                        d_dx2: setup.transport[f].diffusion * setup.step.dt_over_dx2
+                            / setup.step.dt,
+                        tol2,
+                        max_iterations: MAX_ITERATIONS as u32,
+                        _pad: [0; 2],
+                    })
+                    .collect();
+                let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("osteoniche.implicit.slots"),
+                    contents: bytemuck::cast_slice(&params),
+                    usage: wgpu::BufferUsages::STORAGE,
+                });
+                let states = vec![SolveState::default(); fields.len()];
+                let state = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("osteoniche.implicit.state"),
+                    contents: bytemuck::cast_slice(&states),
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                });
+                let staging = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("osteoniche.implicit.state.staging"),
+                    size: state.size(),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                let work = |name: &str, len: u64| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(&format!("osteoniche.implicit.{b}.{name}")),
+                        size: 4 * len,
+                        usage: wgpu::BufferUsages::STORAGE,
+                        mapped_at_creation: false,
+                    })
+                };
+                let partials = work("partials", 4 * ns * pg as u64);
+                let level_arrays: Vec<wgpu::Buffer> =
+                    ["kx", "ky", "kz", "mass", "bnd", "diag", "mx", "mb", "mr"]
+                        .iter()
+                        .map(|name| work(name, ns * total as u64))
+                        .collect();
+                let fine_arrays: Vec<wgpu::Buffer> = ["x", "p", "q", "rhs"]
+                    .iter()
+                    .map(|name| work(name, ns * n))
+                    .collect();
+                let groups = level_uniforms
+                    .iter()
+                    .map(|u| {
+                        let mut buffers = vec![
+                            step_uniform,
+                            u,
+                            transport_params,
+                            &regions,
+                            bone,
+                            reaction,
+                            &params,
+                            &state,
+                            &partials,
+                        ];
+                        buffers.extend(level_arrays.iter());
+                        buffers.extend(fine_arrays.iter());
+                        buffers.extend(chunks.iter());
+                        bind(device, "osteoniche.implicit", &bgl, &buffers)
+                    })
+                    .collect();
+                Batch {
+                    fields: fields.to_vec(),
+                    levels: levels(),
+                    groups,
+                    state,
+                    staging,
+                }
+            })
+            .collect();
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Resources(format!(
+                "the GPU could not hold the implicit solver's work arrays ({} fields, {} levels): {e}; use a coarser --resolution or --backend cpu",
+                setup.implicit.len(),
+                dims.len()
+            )));
+        }
         Ok(Implicit {
-            stages,
-            group,
-            params,
-            partials,
-            readback,
-            groups,
-            n_groups: n_groups as usize,
+            cg,
+            mg,
+            batches,
+            budget: Cell::new(FIRST_BUDGET),
         })
     }
 
-    /// Runs `stages` in one submission; with `sum`, returns the partials added in order.
-    fn run(&self, ctx: &GpuContext, stages: &[usize], sum: bool) -> Result<[f64; 4]> {
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = compute_pass(&mut enc, "implicit");
-            pass.set_bind_group(0, &self.group, &[]);
-            for &s in stages {
-                pass.set_pipeline(&self.stages[s]);
-                pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
-            }
-        }
-        if sum {
-            enc.copy_buffer_to_buffer(&self.partials, 0, &self.readback, 0, self.partials.size());
-        }
-        ctx.check_fault()?;
-        ctx.queue.submit([enc.finish()]);
-        if !sum {
-            return Ok([0.0; 4]);
-        }
-        let bytes = map_read(&ctx.device, &self.readback)?;
-        ctx.check_fault()?;
-        let parts: &[[f32; 4]] = bytemuck::cast_slice(&bytes);
-        let mut total = [0f64; 4];
-        for part in &parts[..self.n_groups] {
-            for (t, &v) in total.iter_mut().zip(part) {
-                *t += v as f64;
-            }
-        }
-        Ok(total)
+    /// Multigrid levels (the grid included).
+    pub fn levels(&self) -> usize {
+        self.batches.first().map_or(0, |b| b.levels.len())
     }
 
-    /// Advances field `field` by one implicit step; returns the iterations used. `slot` is
-    /// 1 + the field's slot in the react step's rate buffer, or 0 for none.
-    pub fn solve(
-        &self,
-        ctx: &GpuContext,
-        field: usize,
-        slot: u32,
-        decay: f32,
-        d_dx2: f32,
-        tolerance: f64,
-    ) -> Result<usize> {
-        let mut params = Params {
-            field: field as u32,
-            groups_x: self.groups.0,
-            slot,
-            _pad: 0,
-            decay,
-            alpha: 0.0,
-            beta: 0.0,
-            d_dx2,
-        };
-        ctx.queue
-            .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-        let [mut rz, mut rr, bb, _] = self.run(ctx, &[SETUP, RESIDUAL], true)?;
-        let bnorm = bb.sqrt().max(1e-30);
-        let mut it = 0;
-        // q = M p; after the first iteration the new direction goes in the same submission.
-        let mut to_q: &[usize] = &[MATVEC];
-        while rr.sqrt() > tolerance * bnorm {
-            if it == MAX_ITERATIONS {
-                return Err(Error::Invalid(format!(
-                    "implicit solve of field {field} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
-                    rr.sqrt() / bnorm
-                )));
+    /// Records one solve of every implicit field: set-up, coarse operators, `budget`
+    /// iterations, the new fields, and the copy of the solve state for [`Implicit::status`].
+    /// Returns the dispatches recorded.
+    pub fn encode(&self, enc: &mut wgpu::CommandEncoder) -> u64 {
+        let mut dispatches = 0;
+        {
+            let mut pass = compute_pass(enc, "implicit");
+            for batch in &self.batches {
+                let mut d = Dispatch {
+                    pass: &mut pass,
+                    batch,
+                    count: 0,
+                };
+                d.fine(&self.cg[SETUP]);
+                d.fine(&self.cg[START]);
+                d.scalars(&self.cg[SCALARS_START]);
+                for l in 0..batch.levels.len() - 1 {
+                    d.coarse(l, &self.mg[COARSEN]);
+                    d.level(l + 1, &self.mg[DIAGONAL]);
+                }
+                self.iterations(&mut d, self.budget.get());
+                d.fine(&self.cg[FINISH]);
+                dispatches += d.count;
             }
-            let [pq, ..] = self.run(ctx, to_q, true)?;
-            params.alpha = (rz / pq) as f32;
-            ctx.queue
-                .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-            let [rz_new, rr_new, ..] = self.run(ctx, &[UPDATE], true)?;
-            rr = rr_new;
-            params.beta = (rz_new / rz) as f32;
-            rz = rz_new;
-            ctx.queue
-                .write_buffer(&self.params, 0, bytemuck::bytes_of(&params));
-            to_q = &[DIRECTION, MATVEC];
-            it += 1;
         }
-        self.run(ctx, &[FINISH], false)?;
-        Ok(it)
+        for batch in &self.batches {
+            enc.copy_buffer_to_buffer(&batch.state, 0, &batch.staging, 0, batch.state.size());
+        }
+        dispatches
+    }
+
+    /// Records `count` CG iterations of a batch.
+    fn iterations(&self, d: &mut Dispatch<'_, '_>, count: u32) {
+        for _ in 0..count {
+            self.vcycle(d);
+            d.fine(&self.cg[DOT_RZ]);
+            d.scalars(&self.cg[SCALARS_BETA]);
+            d.fine(&self.cg[DIRECTION]);
+            d.fine(&self.cg[MATVEC]);
+            d.scalars(&self.cg[SCALARS_ALPHA]);
+            d.fine(&self.cg[UPDATE]);
+            d.scalars(&self.cg[SCALARS_CHECK]);
+        }
+    }
+
+    /// Records one V-cycle, `z = B r` on level 0 (as `cpu::multigrid::vcycle`).
+    fn vcycle(&self, d: &mut Dispatch<'_, '_>) {
+        let last = d.batch.levels.len() - 1;
+        for l in 0..last {
+            d.level(l, &self.mg[PRESMOOTH]);
+            d.level(l, &self.mg[SMOOTH_BLACK]);
+            d.level(l, &self.mg[RESIDUAL]);
+            d.coarse(l, &self.mg[RESTRICT]);
+        }
+        d.one(last, &self.mg[COARSE_SOLVE]);
+        for l in (0..last).rev() {
+            d.level(l, &self.mg[PROLONG]);
+            d.level(l, &self.mg[SMOOTH_BLACK]);
+            d.level(l, &self.mg[SMOOTH_RED]);
+        }
+    }
+
+    /// Reads the state of every slot copied at the end of the last recorded solve (one
+    /// wait per batch).
+    pub fn status(&self, ctx: &GpuContext) -> Result<Vec<SolveState>> {
+        let mut out = Vec::new();
+        for batch in &self.batches {
+            let bytes = map_read(ctx, &batch.staging)?;
+            out.extend_from_slice(bytemuck::cast_slice::<u8, SolveState>(&bytes));
+        }
+        Ok(out)
+    }
+
+    /// The staging buffers that hold the solve state after a step, for a caller that
+    /// reads them together with other data.
+    pub fn staging(&self) -> impl Iterator<Item = &wgpu::Buffer> {
+        self.batches.iter().map(|b| &b.staging)
+    }
+
+    /// Checks the state of the last solve: a slot that ran out of recorded iterations
+    /// goes on from where it stopped (one submission and wait per `budget` iterations)
+    /// until it converges; a slot past `MAX_ITERATIONS` or an earlier solve that ended
+    /// short is an error. Sets the budget of the next step from the iterations used.
+    pub fn settle(&self, ctx: &GpuContext, mut states: Vec<SolveState>) -> Result<Vec<SolveState>> {
+        loop {
+            for (f, st) in self.fields().zip(&states) {
+                if st.unconverged > 0 {
+                    return Err(Error::Invalid(format!(
+                        "implicit solve of field {f} ended short of its tolerance in {} step(s) recorded before the solver state was read back",
+                        st.unconverged
+                    )));
+                }
+                if st.done == 2 {
+                    return Err(Error::Invalid(format!(
+                        "implicit solve of field {f} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
+                        (st.rr / st.bb).sqrt()
+                    )));
+                }
+            }
+            let used = states.iter().map(|s| s.iterations).max().unwrap_or(0);
+            if states.iter().all(|s| s.done != 0) {
+                self.budget.set((used + 2).max(4));
+                return Ok(states);
+            }
+            // Out of recorded iterations: go on, with twice the budget.
+            let more = (2 * self.budget.get()).min(MAX_ITERATIONS as u32);
+            self.budget.set(more);
+            log::debug!("implicit solves continue after {used} iterations: {more} more recorded");
+            self.resume(ctx, more)?;
+            states = self.status(ctx)?;
+        }
+    }
+
+    /// Records `count` more iterations of every batch from the kept state, the new
+    /// fields and the state copy, and submits them.
+    fn resume(&self, ctx: &GpuContext, count: u32) -> Result<()> {
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        let mut dispatches = 0;
+        {
+            let mut pass = compute_pass(&mut enc, "implicit");
+            for batch in &self.batches {
+                let mut d = Dispatch {
+                    pass: &mut pass,
+                    batch,
+                    count: 0,
+                };
+                self.iterations(&mut d, count);
+                d.fine(&self.cg[FINISH]);
+                dispatches += d.count;
+            }
+        }
+        for batch in &self.batches {
+            enc.copy_buffer_to_buffer(&batch.state, 0, &batch.staging, 0, batch.state.size());
+        }
+        ctx.count_dispatches(dispatches);
+        ctx.check_fault()?;
+        ctx.submit(enc.finish());
+        Ok(())
+    }
+
+    /// The implicit fields, in slot order.
+    pub fn fields(&self) -> impl Iterator<Item = usize> + '_ {
+        self.batches.iter().flat_map(|b| b.fields.iter().copied())
+    }
+}
+
+/// Dispatches of one batch into a pass, counted.
+struct Dispatch<'p, 'b> {
+    pass: &'p mut wgpu::ComputePass<'b>,
+    batch: &'p Batch,
+    count: u64,
+}
+
+impl Dispatch<'_, '_> {
+    fn slots(&self) -> u32 {
+        self.batch.fields.len() as u32
+    }
+
+    /// Over level `l`'s voxels.
+    fn level(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
+        let (x, y) = self.batch.levels[l].own;
+        self.run(l, pipeline, x, y);
+    }
+
+    /// Over the voxels of the level below `l`, with `l`'s uniform.
+    fn coarse(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
+        let (x, y) = self.batch.levels[l].coarse;
+        self.run(l, pipeline, x, y);
+    }
+
+    /// Over the grid.
+    fn fine(&mut self, pipeline: &wgpu::ComputePipeline) {
+        self.level(0, pipeline);
+    }
+
+    /// One workgroup per slot on level `l`.
+    fn one(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
+        self.run(l, pipeline, 1, 1);
+    }
+
+    /// One workgroup per slot, for the scalar kernels.
+    fn scalars(&mut self, pipeline: &wgpu::ComputePipeline) {
+        self.one(0, pipeline);
+    }
+
+    fn run(&mut self, l: usize, pipeline: &wgpu::ComputePipeline, x: u32, y: u32) {
+        self.pass.set_pipeline(pipeline);
+        self.pass.set_bind_group(0, &self.batch.groups[l], &[]);
+        self.pass.dispatch_workgroups(x, y, self.slots());
+        self.count += 1;
     }
 }

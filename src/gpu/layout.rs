@@ -23,6 +23,7 @@ pub const KERNELS: &[(&str, &str)] = &[
     ("react", include_str!("../../shaders/react.wgsl")),
     ("reduce", include_str!("../../shaders/reduce.wgsl")),
     ("implicit", include_str!("../../shaders/implicit.wgsl")),
+    ("multigrid", include_str!("../../shaders/multigrid.wgsl")),
     ("surface", include_str!("../../shaders/surface.wgsl")),
     ("motility", include_str!("../../shaders/motility.wgsl")),
 ];
@@ -51,7 +52,7 @@ pub fn first_chunk_binding(kernel: &str) -> Option<u32> {
         "sources" | "surface" => Some(2),
         "motility" => Some(3),
         "react" => Some(4),
-        "implicit" => Some(IMPLICIT_FIRST_CHUNK_BINDING),
+        "implicit" | "multigrid" => Some(IMPLICIT_FIRST_CHUNK_BINDING),
         _ => None,
     }
 }
@@ -59,8 +60,12 @@ pub fn first_chunk_binding(kernel: &str) -> Option<u32> {
 /// Region weights, for the kernels that apply supply and uptake.
 const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
 
-/// First binding index of the field chunks in the implicit kernel.
-pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 14;
+/// The bindings the implicit solve and its multigrid preconditioner share.
+const SOLVE: &str = include_str!("../../shaders/shared/solve.wgsl");
+
+/// First binding index of the field chunks in the implicit and multigrid kernels (after
+/// the bindings of `shaders/shared/solve.wgsl`).
+pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 22;
 
 /// Most bindings a per-voxel kernel takes before its field chunks.
 pub const FIRST_CHUNK_BINDING: u32 = 4;
@@ -135,7 +140,8 @@ impl FieldLayout {
         self.fields.div_ceil(self.fields_per_chunk)
     }
 
-    /// Storage buffers the implicit kernel binds (eleven work arrays and the chunks).
+    /// Storage buffers the implicit and multigrid kernels bind (every binding of
+    /// `shaders/shared/solve.wgsl` but the two uniforms, and the chunks).
     pub fn implicit_storage_buffers(&self) -> u32 {
         IMPLICIT_FIRST_CHUNK_BINDING - 2 + self.chunks() as u32
     }
@@ -176,6 +182,10 @@ impl FieldLayout {
         ));
         for shared in SHARED {
             s.push_str(shared);
+            s.push('\n');
+        }
+        if matches!(kernel, "implicit" | "multigrid") {
+            s.push_str(SOLVE);
             s.push('\n');
         }
         if let Some(first) = first_chunk_binding(kernel) {

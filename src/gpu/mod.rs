@@ -14,14 +14,14 @@ pub mod voxelwise;
 
 use wgpu::util::DeviceExt;
 
-pub use context::{GpuContext, GpuOptions, probe_hardware_adapter};
+pub use context::{GpuContext, GpuOptions, TrafficCounts, probe_hardware_adapter};
 pub use layout::FieldLayout;
 
 use crate::error::{Error, Result};
 use crate::sim::params::{Stages, StepUniform, sweep_order};
 use crate::sim::profile::{Stage, StageTimes};
 use crate::sim::setup::Setup;
-use crate::sim::{Backend, BackendInfo, FieldStats};
+use crate::sim::{Backend, BackendInfo, Counters, FieldStats};
 use recorder::Recorder;
 
 /// Steps encoded into one submission.
@@ -44,6 +44,10 @@ pub struct GpuBackend {
     surface: Option<voxelwise::Voxelwise>,
     motility: Option<motility::Motility>,
     step_index: u64,
+    /// An implicit solve was recorded and its state not yet read back.
+    pending: std::cell::Cell<bool>,
+    /// The solve state read back last (one per implicit field, slot order).
+    solve_states: std::cell::RefCell<Vec<implicit::SolveState>>,
 }
 
 impl GpuBackend {
@@ -241,6 +245,8 @@ impl GpuBackend {
             surface,
             motility,
             step_index: 0,
+            pending: std::cell::Cell::new(false),
+            solve_states: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -250,8 +256,7 @@ impl GpuBackend {
     }
 
     /// Records one coupled step: sources, transport sweeps, chemotaxis, reactions,
-    /// implicit solves (which need the host between dispatches: everything recorded so far
-    /// is submitted first), bone surface, sources.
+    /// implicit solves (recorded whole: no host wait inside), bone surface, sources.
     fn record_step(&self, rec: &mut Recorder<'_>, step: u64, stages: Stages) -> Result<()> {
         // Sources are Strang-split around the rest: half a step before, half after.
         self.record_sources(rec, stages)?;
@@ -265,7 +270,8 @@ impl GpuBackend {
             }
             let mut pass = compute_pass(enc, "transport");
             for axis in sweep_order(step) {
-                self.transport.encode(&mut pass, axis);
+                self.ctx
+                    .count_dispatches(self.transport.encode(&mut pass, axis));
             }
             drop(pass);
             rec.end(Stage::Transport)?;
@@ -274,16 +280,17 @@ impl GpuBackend {
             && let Some(motility) = &self.motility
         {
             rec.begin(Stage::Motility);
-            motility.encode(rec.enc(), |f| {
+            let dispatches = motility.encode(rec.enc(), |f| {
                 let (chunk, offset) = self.locate(f);
                 (&self.chunks[chunk], offset)
             });
+            self.ctx.count_dispatches(dispatches);
             rec.end(Stage::Motility)?;
         }
         if stages.reactions {
             rec.begin(Stage::Reaction);
             let mut pass = compute_pass(rec.enc(), "react");
-            self.react.encode(&mut pass);
+            self.ctx.count_dispatches(self.react.encode(&mut pass));
             drop(pass);
             rec.end(Stage::Reaction)?;
         } else {
@@ -291,15 +298,16 @@ impl GpuBackend {
             rec.enc().clear_buffer(&self.implicit_rates, 0, None);
         }
         if let Some(imp) = self.implicit.as_ref().filter(|_| stages.transport) {
-            rec.begin(Stage::Implicit);
-            rec.flush()?;
-            let s = &self.setup;
-            for &f in &s.implicit {
-                let d_dx2 = s.transport[f].diffusion * s.step.dt_over_dx2 / s.step.dt;
-                let decay = s.species.get(f).decay_per_min as f32;
-                let tol = s.implicit_tolerance;
-                imp.solve(&self.ctx, f, s.rates[f].implicit, decay, d_dx2, tol)?;
+            // The previous solve's state must be read (and, if short, continued) before
+            // this one overwrites it.
+            if self.pending.get() {
+                rec.flush()?;
+                self.settle()?;
             }
+            rec.begin(Stage::Implicit);
+            let dispatches = imp.encode(rec.enc());
+            self.ctx.count_dispatches(dispatches);
+            self.pending.set(true);
             rec.end(Stage::Implicit)?;
         }
         if stages.reactions
@@ -307,7 +315,7 @@ impl GpuBackend {
         {
             rec.begin(Stage::Bone);
             let mut pass = compute_pass(rec.enc(), "surface");
-            surface.encode(&mut pass);
+            self.ctx.count_dispatches(surface.encode(&mut pass));
             drop(pass);
             rec.end(Stage::Bone)?;
         }
@@ -321,7 +329,7 @@ impl GpuBackend {
         {
             rec.begin(Stage::Sources);
             let mut pass = compute_pass(rec.enc(), "sources");
-            sources.encode(&mut pass);
+            self.ctx.count_dispatches(sources.encode(&mut pass));
             drop(pass);
             rec.end(Stage::Sources)?;
         }
@@ -351,14 +359,38 @@ impl GpuBackend {
         let mut enc = device.create_command_encoder(&Default::default());
         enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
         self.ctx.check_fault()?;
-        self.ctx.queue.submit([enc.finish()]);
-        let data = map_read(device, &staging);
+        self.ctx.submit(enc.finish());
+        let data = map_read(&self.ctx, &staging);
         self.ctx.check_fault()?;
         data
     }
 
     fn wait(&self) -> Result<()> {
         self.ctx.wait()
+    }
+
+    /// Reads the state of the last recorded implicit solve, if not read yet, and lets the
+    /// solver continue one that ran out of recorded iterations.
+    fn settle(&self) -> Result<()> {
+        if let Some(imp) = &self.implicit
+            && self.pending.get()
+        {
+            let states = imp.status(&self.ctx)?;
+            self.settle_states(imp, states)?;
+        }
+        Ok(())
+    }
+
+    /// [`GpuBackend::settle`] with the state already read.
+    fn settle_states(
+        &self,
+        imp: &implicit::Implicit,
+        states: Vec<implicit::SolveState>,
+    ) -> Result<()> {
+        self.pending.set(false);
+        let states = imp.settle(&self.ctx, states)?;
+        *self.solve_states.borrow_mut() = states;
+        Ok(())
     }
 }
 
@@ -369,26 +401,43 @@ fn compute_pass<'a>(enc: &'a mut wgpu::CommandEncoder, name: &str) -> wgpu::Comp
     })
 }
 
-/// Maps a MAP_READ buffer and copies its contents out.
-fn map_read(device: &wgpu::Device, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+/// Maps a MAP_READ buffer and copies its contents out (one wait).
+fn map_read(ctx: &GpuContext, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
+    Ok(map_read_all(ctx, &[buffer])?.remove(0))
+}
+
+/// Maps several MAP_READ buffers with one wait and copies their contents out.
+fn map_read_all(ctx: &GpuContext, buffers: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
     let (tx, rx) = std::sync::mpsc::channel();
-    buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-        let _ = tx.send(r);
-    });
-    device
+    for (i, buffer) in buffers.iter().enumerate() {
+        let tx = tx.clone();
+        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send((i, r));
+        });
+    }
+    drop(tx);
+    ctx.count_wait();
+    ctx.device
         .poll(wgpu::PollType::wait_indefinitely())
         .map_err(|e| Error::Gpu(format!("waiting for a readback failed: {e}")))?;
-    rx.recv()
-        .map_err(|_| Error::Gpu("the readback was dropped".into()))?
-        .map_err(|e| Error::Gpu(format!("mapping a readback failed: {e}")))?;
-    let data = {
-        let view = buffer
-            .get_mapped_range(..)
-            .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e}")))?;
-        view.to_vec()
-    };
-    buffer.unmap();
-    Ok(data)
+    for _ in buffers {
+        rx.recv()
+            .map_err(|_| Error::Gpu("the readback was dropped".into()))?
+            .1
+            .map_err(|e| Error::Gpu(format!("mapping a readback failed: {e}")))?;
+    }
+    let mut out = Vec::with_capacity(buffers.len());
+    for buffer in buffers {
+        let data = {
+            let view = buffer
+                .get_mapped_range(..)
+                .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e}")))?;
+            view.to_vec()
+        };
+        buffer.unmap();
+        out.push(data);
+    }
+    Ok(out)
 }
 
 impl Backend for GpuBackend {
@@ -397,6 +446,7 @@ impl Backend for GpuBackend {
     }
 
     fn write_fields(&mut self, data: &[f32]) -> Result<()> {
+        self.settle()?;
         let n = self.setup.grid.len();
         if data.len() != n * self.layout.fields {
             return Err(Error::Invalid(format!(
@@ -418,6 +468,7 @@ impl Backend for GpuBackend {
     }
 
     fn read_fields(&mut self) -> Result<Vec<f32>> {
+        self.settle()?;
         let n = self.setup.grid.len();
         let mut out = Vec::with_capacity(n * self.layout.fields);
         for (c, chunk) in self.chunks.iter().enumerate() {
@@ -428,6 +479,7 @@ impl Backend for GpuBackend {
     }
 
     fn read_field(&mut self, f: usize) -> Result<Vec<f32>> {
+        self.settle()?;
         let (chunk, offset) = self.locate(f);
         let bytes = 4 * self.setup.grid.len() as u64;
         let data = self.read_range(&self.chunks[chunk], offset, bytes)?;
@@ -446,6 +498,9 @@ impl Backend for GpuBackend {
         self.step_index = step;
     }
 
+    /// Records and submits the steps. With an implicit solve the host does not wait: the
+    /// next readback (or the next step's implicit solve) waits and reads the solve state
+    /// with it; without one it waits here, as every call did before.
     fn advance(&mut self, steps: u64, stages: Stages) -> Result<()> {
         let mut rec = Recorder::new(&self.ctx, false);
         for s in 0..steps {
@@ -456,7 +511,12 @@ impl Backend for GpuBackend {
             }
         }
         rec.finish()?;
-        self.wait()
+        if self.pending.get() {
+            // The next readback waits (and reads the solve state with its data).
+            self.ctx.check_fault()
+        } else {
+            self.wait()
+        }
     }
 
     fn profile_step(&mut self) -> Result<StageTimes> {
@@ -464,19 +524,70 @@ impl Backend for GpuBackend {
         self.record_step(&mut rec, self.step_index, self.setup.stages)?;
         self.step_index += 1;
         let times = rec.finish()?.expect("a profiling recorder returns times");
+        self.settle()?;
         self.wait()?;
         Ok(times)
     }
 
     fn stats(&mut self) -> Result<Vec<FieldStats>> {
+        self.settle()?;
         let mut enc = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = compute_pass(&mut enc, "reduce");
-            self.reduce.encode(&mut pass);
+            self.ctx.count_dispatches(self.reduce.encode(&mut pass));
         }
-        self.ctx.queue.submit([enc.finish()]);
+        self.ctx.submit(enc.finish());
         let bytes = self.read_buffer(&self.reduce.partials, self.reduce.partials.size())?;
         Ok(self.reduce.finish(bytemuck::cast_slice(&bytes)))
+    }
+
+    /// The sums of `fields` and the state of the step's implicit solve, read back together
+    /// (one wait); only when a solve has to continue are the sums read again.
+    fn field_sums(&mut self, fields: &[usize]) -> Result<Vec<f64>> {
+        let (bytes, states) = {
+            let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = compute_pass(&mut enc, "reduce");
+                self.ctx
+                    .count_dispatches(self.reduce.encode_fields(&mut pass, fields));
+            }
+            let staging = self.reduce.stage_fields(&mut enc, fields);
+            self.ctx.check_fault()?;
+            self.ctx.submit(enc.finish());
+            let pending = self.pending.get();
+            let mut buffers = vec![&staging];
+            if let (Some(imp), true) = (&self.implicit, pending) {
+                buffers.extend(imp.staging());
+            }
+            let mut read = map_read_all(&self.ctx, &buffers)?;
+            let sums = read.remove(0);
+            let states: Vec<implicit::SolveState> = read
+                .iter()
+                .flat_map(|b| bytemuck::cast_slice::<u8, implicit::SolveState>(b).to_vec())
+                .collect();
+            (sums, pending.then_some(states))
+        };
+        if let (Some(imp), Some(states)) = (&self.implicit, states) {
+            let short = states.iter().any(|s| s.done == 0);
+            self.settle_states(imp, states)?;
+            if short {
+                return self.field_sums(fields);
+            }
+        }
+        Ok(self.reduce.sums(bytemuck::cast_slice(&bytes), fields))
+    }
+
+    fn counters(&mut self) -> Result<Counters> {
+        self.settle()?;
+        let t = self.ctx.traffic();
+        let states = self.solve_states.borrow();
+        Ok(Counters {
+            implicit_solves: states.iter().map(|s| s.solves as u64).sum(),
+            implicit_iterations: states.iter().map(|s| s.total_iterations as u64).sum(),
+            host_waits: t.waits,
+            submits: t.submits,
+            dispatches: t.dispatches,
+        })
     }
 
     fn set_model_values(&mut self, values: &[f32]) -> Result<()> {

@@ -68,7 +68,8 @@ impl Motility {
         &self,
         enc: &mut wgpu::CommandEncoder,
         target: impl Fn(usize) -> (&'a wgpu::Buffer, u64),
-    ) {
+    ) -> u64 {
+        let mut dispatches = 0;
         for (pair, group) in &self.pairs {
             let (buffer, offset) = target(pair.cell as usize);
             for _ in 0..pair.substeps {
@@ -81,8 +82,10 @@ impl Motility {
                     pass.set_bind_group(0, group, &[]);
                     pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
                 }
+                dispatches += 1;
                 enc.copy_buffer_to_buffer(&self.scratch, 0, buffer, offset, self.scratch.size());
             }
         }
+        dispatches
     }
 }

@@ -80,7 +80,7 @@ impl<'c> Recorder<'c> {
     pub fn flush(&mut self) -> Result<()> {
         if let Some(enc) = self.enc.take() {
             self.ctx.check_fault()?;
-            self.ctx.queue.submit([enc.finish()]);
+            self.ctx.submit(enc.finish());
         }
         Ok(())
     }
@@ -138,7 +138,7 @@ impl<'c> Recorder<'c> {
             enc.resolve_query_set(set, 0..used, resolve, 0);
             enc.copy_buffer_to_buffer(resolve, 0, read, 0, 8 * used as u64);
             self.flush()?;
-            let bytes = map_read(&self.ctx.device, read)?;
+            let bytes = map_read(self.ctx, read)?;
             let ticks: &[u64] = bytemuck::cast_slice(&bytes);
             let period_ns = self.ctx.queue.get_timestamp_period() as f64;
             let mut device = [0f64; 7];

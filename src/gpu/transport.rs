@@ -64,7 +64,7 @@ impl Transport {
     }
 
     /// Encodes the sweep along `axis` for every chunk.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, axis: usize) {
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, axis: usize) -> u64 {
         let [nx, ny, nz] = self.dims;
         let lines = match axis {
             0 => ny * nz,
@@ -76,5 +76,6 @@ impl Transport {
             pass.set_bind_group(0, group, &[]);
             pass.dispatch_workgroups(lines.div_ceil(WG), fields, 1);
         }
+        self.groups.len() as u64
     }
 }

@@ -59,9 +59,10 @@ impl Voxelwise {
     }
 
     /// Encodes one pass over every voxel.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) {
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>) -> u64 {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, &self.group, &[]);
         pass.dispatch_workgroups(self.groups.0, self.groups.1, 1);
+        1
     }
 }
