@@ -246,15 +246,7 @@ fn total(s: u32, t: u32) -> vec4<f32> {
     for (var k = t; k < lvl.pg; k += WG) {
         acc += partials[s * lvl.pg + k];
     }
-    red[t] = acc;
-    workgroupBarrier();
-    for (var width = WG / 2u; width > 0u; width /= 2u) {
-        if (t < width) {
-            red[t] += red[t + width];
-        }
-        workgroupBarrier();
-    }
-    return red[0];
+    return workgroup_sum(acc, t);
 }
 
 // After `start`: rr and bb; a slot whose warm start already meets the tolerance is done.

@@ -4,7 +4,8 @@
 
 mod common;
 use common::*;
-use osteoniche::sim::Stages;
+use osteoniche::gpu::GpuBackend;
+use osteoniche::sim::{Backend, Stages};
 
 const TOL: f64 = 2e-5;
 
@@ -291,12 +292,9 @@ target = 5.0
 /// The implicit solver on the GPU against its CPU mirror: bone, fixed faces, a sphere sink,
 /// a field-weighted supply, decay; several long steps. The conjugate-gradient iterations
 /// stop at a relative residual of 1e-5 on both, so they agree to that order.
-#[test]
-fn implicit_solver_matches_cpu() {
-    let Some(ctx) = gpu_context("implicit_solver_matches_cpu") else {
-        return;
-    };
-    let text = rich_preset("backward-euler", [18, 14, 12])
+/// The rich preset with fields `a` and `b` solved implicitly, at steps of 15 min for 1 h.
+fn implicit_preset(size: [usize; 3]) -> String {
+    rich_preset("backward-euler", size)
         .replace(
             "name = \"a\"\ndiffusion = 4000.0",
             "name = \"a\"\nsolver = \"implicit\"\ndiffusion = 4000.0",
@@ -308,7 +306,15 @@ fn implicit_solver_matches_cpu() {
         .replace(
             "dt = \"0.5 min\", duration = \"5 min\"",
             "dt = \"15 min\", duration = \"1 h\"",
-        );
+        )
+}
+
+#[test]
+fn implicit_solver_matches_cpu() {
+    let Some(ctx) = gpu_context("implicit_solver_matches_cpu") else {
+        return;
+    };
+    let text = implicit_preset([18, 14, 12]);
     assert!(text.matches("solver = \"implicit\"").count() == 2);
     let sc = scenario(&text);
     let (mut cpu, mut gpu) = (cpu_sim(&sc), gpu_sim(&ctx, &sc));
@@ -319,6 +325,112 @@ fn implicit_solver_matches_cpu() {
     for (f, name) in sc.species.names().iter().enumerate() {
         let (d, m) = max_diff(&g[f * n..(f + 1) * n], &c[f * n..(f + 1) * n]);
         println!("implicit: field {name}: max |gpu - cpu| = {d:.2e} (magnitude {m:.2e})");
+        assert!(
+            d <= 2e-4 * m.max(1e-6),
+            "field {name} differs by {d} (magnitude {m})"
+        );
+    }
+}
+
+/// One multigrid V-cycle (coarse operators, transfers, red-black smoothing, coarsest
+/// solve: every kernel of `shaders/multigrid.wgsl`) on the GPU equals its CPU mirror
+/// (`cpu::multigrid`) for the same operator, on an odd-sized lattice with bone, fixed
+/// faces and a source region, for two implicit fields in one batch.
+#[test]
+fn multigrid_vcycle_matches_cpu() {
+    let Some(ctx) = gpu_context("multigrid_vcycle_matches_cpu") else {
+        return;
+    };
+    // One level (the coarsest solve alone), two, and four with odd axes.
+    for (size, levels) in [([4, 4, 3], 1), ([8, 6, 4], 2), ([19, 14, 11], 4)] {
+        vcycle_case(&ctx, size, levels);
+    }
+}
+
+fn vcycle_case(ctx: &osteoniche::gpu::GpuContext, size: [usize; 3], levels: usize) {
+    let text = implicit_preset(size);
+    let sc = scenario(&text);
+    let setup = osteoniche::sim::Setup::new(&sc).expect("setup");
+    let mut gpu = GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend");
+    let fields = osteoniche::sim::setup::initial_fields(
+        &sc,
+        osteoniche::sim::setup::lattice(&sc)
+            .expect("lattice")
+            .as_ref(),
+    );
+    gpu.write_fields(&fields).expect("upload");
+    let n = sc.grid.len();
+    // A rough residual (the V-cycle is linear: any right-hand side will do).
+    let r: Vec<f32> = (0..setup.implicit.len() * n)
+        .map(|v| ((v * 7919) % 97) as f32 / 97.0 - 0.3)
+        .collect();
+    let z_gpu = gpu.implicit_vcycle(&r).expect("gpu v-cycle");
+    for (slot, &f) in setup.implicit.iter().enumerate() {
+        let mut work = osteoniche::cpu::implicit::Work::default();
+        osteoniche::cpu::implicit::assemble(
+            &fields,
+            f,
+            setup.species.bone(),
+            &setup.grid,
+            &setup.step,
+            &setup.transport[f],
+            setup.species.get(f).decay_per_min as f32,
+            &setup.implicit_regions,
+            None,
+            &mut work,
+        );
+        let mg = work.multigrid();
+        mg.build();
+        assert_eq!(mg.levels(), levels, "{size:?}");
+        let mut z = vec![0f32; n];
+        mg.cycle(&r[slot * n..(slot + 1) * n], &mut z);
+        let (d, m) = max_diff(&z_gpu[slot * n..(slot + 1) * n], &z);
+        println!(
+            "{size:?}, {} levels: v-cycle of field {f}: max |gpu - cpu| = {d:.2e} (magnitude {m:.2e})",
+            mg.levels()
+        );
+        assert!(m > 0.0, "the cycle did something");
+        assert!(
+            d <= 1e-5 * m,
+            "field {f}: V-cycle differs by {d} (magnitude {m})"
+        );
+    }
+}
+
+/// A solve that runs out of the iterations recorded for it continues from where it
+/// stopped (one iteration recorded per step here, so every solve continues) and lands
+/// where the CPU does.
+#[test]
+fn implicit_solves_continue_past_a_short_budget() {
+    let Some(ctx) = gpu_context("implicit_solves_continue_past_a_short_budget") else {
+        return;
+    };
+    let sc = scenario(&implicit_preset([14, 12, 10]));
+    let setup = osteoniche::sim::Setup::new(&sc).expect("setup");
+    let mut gpu = GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend");
+    let fields = osteoniche::sim::setup::initial_fields(
+        &sc,
+        osteoniche::sim::setup::lattice(&sc)
+            .expect("lattice")
+            .as_ref(),
+    );
+    gpu.write_fields(&fields).expect("upload");
+    let mut cpu = osteoniche::cpu::CpuBackend::new(&setup).expect("cpu");
+    cpu.write_fields(&fields).expect("upload");
+    for _ in 0..sc.steps {
+        gpu.set_implicit_budget(1);
+        gpu.advance(1, setup.stages).expect("gpu step");
+        cpu.advance(1, setup.stages).expect("cpu step");
+    }
+    let work = gpu.counters().expect("counters");
+    assert!(
+        work.implicit_iterations > work.implicit_solves,
+        "the solves needed more than the one recorded iteration: {work:?}"
+    );
+    let (c, g) = (cpu.read_fields().unwrap(), gpu.read_fields().unwrap());
+    let n = sc.grid.len();
+    for (f, name) in sc.species.names().iter().enumerate() {
+        let (d, m) = max_diff(&g[f * n..(f + 1) * n], &c[f * n..(f + 1) * n]);
         assert!(
             d <= 2e-4 * m.max(1e-6),
             "field {name} differs by {d} (magnitude {m})"

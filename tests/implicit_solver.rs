@@ -1,10 +1,18 @@
 //! The implicit solve (multigrid-preconditioned CG) against an independent reference: the
 //! same backward-Euler operator assembled here from its definition (harmonic face
 //! diffusivities through bone, Dirichlet faces, decay and a sink on the diagonal, a
-//! source on the right) and solved in f64 by unpreconditioned CG to 1e-13.
+//! source on the right) and solved in f64 by unpreconditioned CG to 1e-13; the iteration
+//! count on the default preset at two grid sizes; the host round trips of a GPU model
+//! step.
 
+mod common;
+
+use std::path::Path;
+
+use common::{cpu_sim, gpu_context, gpu_sim};
 use osteoniche::cpu::implicit::{Work, solve};
 use osteoniche::grid::Grid;
+use osteoniche::preset::{Preset, Scenario};
 use osteoniche::sim::params::{FieldTransport, StepUniform};
 
 /// A small problem: field 0 is solved, field 1 is bone.
@@ -237,4 +245,79 @@ fn multigrid_cg_lands_within_tolerance_of_the_exact_discrete_solution() {
             );
         }
     }
+}
+
+/// The default preset at `n`^3 (its lattice regenerated at that size).
+fn default_preset(n: usize) -> Scenario {
+    Preset::load(Path::new("presets/breast-osteolytic.toml"))
+        .expect("default preset")
+        .scenario(Some(n), None)
+        .expect("scenario")
+}
+
+#[test]
+fn iterations_per_solve_do_not_grow_with_the_grid() {
+    // Two simulated days of the default preset (tolerance 1e-3) at 16^3 and 32^3: the mean
+    // CG iterations per implicit field per step stay at most 8 and within 2 of each other
+    // (Jacobi-preconditioned CG needed 25-80 here, growing with the grid).
+    let mean = |n: usize| {
+        let mut sim = cpu_sim(&default_preset(n));
+        let before = sim.backend_mut().counters().expect("counters");
+        sim.advance(48).expect("advance");
+        let work = sim
+            .backend_mut()
+            .counters()
+            .expect("counters")
+            .since(&before);
+        assert_eq!(
+            work.implicit_solves,
+            48 * 11,
+            "{n}^3: one solve per implicit field per step"
+        );
+        work.mean_iterations()
+    };
+    let (coarse, fine) = (mean(16), mean(32));
+    println!("mean iterations per solve: 16^3 {coarse:.2}, 32^3 {fine:.2}");
+    assert!(
+        coarse <= 8.0 && fine <= 8.0,
+        "{coarse} and {fine} iterations per solve"
+    );
+    assert!((fine - coarse).abs() <= 2.0, "16^3 {coarse} vs 32^3 {fine}");
+}
+
+#[test]
+fn a_gpu_model_step_waits_for_the_host_at_most_twice() {
+    let Some(ctx) = gpu_context("a_gpu_model_step_waits_for_the_host_at_most_twice") else {
+        return;
+    };
+    let mut sim = gpu_sim(&ctx, &default_preset(12));
+    // The first step learns the iteration budget; count each step after it.
+    sim.advance(1).expect("advance");
+    let start = sim.backend_mut().counters().expect("counters");
+    let steps = 6;
+    let mut before = start;
+    for step in 0..steps {
+        sim.advance(1).expect("advance");
+        let now = sim.backend_mut().counters().expect("counters");
+        let work = now.since(&before);
+        assert!(
+            work.host_waits <= 2,
+            "step {step}: {} blocking waits ({work:?})",
+            work.host_waits
+        );
+        before = now;
+    }
+    let work = before.since(&start);
+    println!(
+        "{steps} GPU model steps: {} waits, {} submits, {} dispatches, {:.2} iterations per solve",
+        work.host_waits,
+        work.submits,
+        work.dispatches,
+        work.mean_iterations()
+    );
+    assert_eq!(work.implicit_solves, steps * 11, "{work:?}");
+    assert!(
+        work.implicit_iterations > 0,
+        "the solves iterated: {work:?}"
+    );
 }

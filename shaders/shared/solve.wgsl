@@ -119,8 +119,8 @@ fn coords_in(v: u32, nx: u32, ny: u32) -> vec3<u32> {
     return vec3<u32>(v % nx, (v / nx) % ny, v / (nx * ny));
 }
 
-// Adds `value` over the workgroup; thread 0 stores the partial of slot `s`.
-fn reduce_store(value: vec4<f32>, t: u32, wid: vec3<u32>, groups_x: u32) {
+// The sum of every invocation's `value` over the workgroup, in a fixed order.
+fn workgroup_sum(value: vec4<f32>, t: u32) -> vec4<f32> {
     red[t] = value;
     workgroupBarrier();
     for (var width = WG / 2u; width > 0u; width /= 2u) {
@@ -129,7 +129,13 @@ fn reduce_store(value: vec4<f32>, t: u32, wid: vec3<u32>, groups_x: u32) {
         }
         workgroupBarrier();
     }
+    return red[0];
+}
+
+// Adds `value` over the workgroup; thread 0 stores the partial of slot wid.z.
+fn reduce_store(value: vec4<f32>, t: u32, wid: vec3<u32>, groups_x: u32) {
+    let sum = workgroup_sum(value, t);
     if (t == 0u) {
-        partials[wid.z * lvl.pg + wid.x + wid.y * groups_x] = red[0];
+        partials[wid.z * lvl.pg + wid.x + wid.y * groups_x] = sum;
     }
 }

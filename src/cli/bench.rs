@@ -40,6 +40,10 @@ pub struct BenchArgs {
     /// size's (eight times the voxels), would take longer than this (s).
     #[arg(long, default_value_t = 10.0)]
     max_step: f64,
+    /// Simulated days the model preset runs before it is timed, so that the solver sees
+    /// developed fields rather than the initial state.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_days)]
+    warmup_days: f64,
     /// Skip the model preset (synthetic transport only).
     #[arg(long)]
     transport_only: bool,
@@ -55,6 +59,13 @@ pub enum Sizes {
     Auto,
     /// These edges.
     List(Vec<usize>),
+}
+
+fn parse_days(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(d) if d.is_finite() && (0.0..=3650.0).contains(&d) => Ok(d),
+        _ => Err(format!("`{s}`: a number of simulated days, 0..=3650")),
+    }
 }
 
 fn parse_sizes(s: &str) -> Result<Sizes, String> {
@@ -130,6 +141,26 @@ struct Row {
     gb_per_s: f64,
     /// True when the time is GPU timestamps, false when wall time around a fence.
     device_time: bool,
+    /// Model `step` rows: what a step asks of the solver and the device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    work: Option<StepWork>,
+}
+
+/// Per whole step of the model (the unfenced steps timed for the `step` row).
+#[derive(Serialize, Clone, Copy)]
+struct StepWork {
+    /// Mean conjugate-gradient iterations per implicit field per step.
+    iterations_per_solve: f64,
+    /// Blocking host waits per step (0 on the CPU backend).
+    host_waits_per_step: f64,
+    /// Command submissions per step (GPU).
+    submits_per_step: f64,
+    /// Compute dispatches per step (GPU).
+    dispatches_per_step: f64,
+    /// Sum of the stages' GPU timestamp times over the wall time of the same (profiled)
+    /// steps, the host's work included (GPU with timestamp queries only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    busy_fraction: Option<f64>,
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -182,6 +213,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     break;
                 }
             };
+            if args.warmup_days > 0.0 {
+                let steps = (args.warmup_days * 1440.0 / sim.scenario().dt_min).round() as u64;
+                sim.advance(steps)?;
+            }
             let info = sim.backend_info();
             let stamps = info.kind == "gpu" && sim.profile_step()?.device_s.is_some();
             header.add(&info, stamps);
@@ -236,6 +271,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         mupdates_per_s: updates / median / 1e6,
                         gb_per_s: bytes / median / 1e9,
                         device_time: false,
+                        work: None,
                     };
                     slow |= stage == "step" && 8.0 * median > args.max_step;
                     print_row(&row, !printed_header);
@@ -267,11 +303,21 @@ fn measure_model(
     let mut rows = Vec::new();
     // Whole steps, as a run takes them.
     sim.advance(1)?;
+    let before = sim.backend_mut().counters()?;
     let mut samples = repeat_for(seconds, || {
         let t = Instant::now();
         sim.advance(1)?;
         Ok(t.elapsed().as_secs_f64())
     })?;
+    let work = sim.backend_mut().counters()?.since(&before);
+    let per_step = |x: u64| x as f64 / samples.len() as f64;
+    let mut work = StepWork {
+        iterations_per_solve: work.mean_iterations(),
+        host_waits_per_step: per_step(work.host_waits),
+        submits_per_step: per_step(work.submits),
+        dispatches_per_step: per_step(work.dispatches),
+        busy_fraction: None,
+    };
     let (median, fastest) = median_fastest(&mut samples);
     let all: Vec<_> = Stage::ALL
         .iter()
@@ -290,9 +336,21 @@ fn measure_model(
         mupdates_per_s: all.iter().map(|t| t.updates).sum::<f64>() / median / 1e6,
         gb_per_s: all.iter().map(|t| t.bytes).sum::<f64>() / median / 1e9,
         device_time: false,
+        work: None,
     });
     // Stage by stage.
     let profiles: Vec<StageTimes> = repeat_for(seconds, || Ok(sim.profile_step()?))?;
+    if stamps {
+        // Within the same profiled steps: the device's time in the stages over the
+        // steps' wall time (stages and the host's pk work).
+        let device: f64 = profiles
+            .iter()
+            .filter_map(|p| p.device_s.map(|d| d.iter().sum::<f64>()))
+            .sum();
+        let wall: f64 = profiles.iter().map(|p| p.wall_s.iter().sum::<f64>()).sum();
+        work.busy_fraction = Some(device / wall.max(1e-12));
+    }
+    rows[0].work = Some(work);
     let total: f64 = profiles
         .iter()
         .map(|p| Stage::ALL.iter().map(|&s| p.seconds(s)).sum::<f64>())
@@ -319,6 +377,7 @@ fn measure_model(
             mupdates_per_s: all[i].updates / median.max(1e-12) / 1e6,
             gb_per_s: all[i].bytes / median.max(1e-12) / 1e9,
             device_time,
+            work: None,
         });
     }
     Ok(rows)
@@ -383,7 +442,7 @@ fn print_device(info: &BackendInfo, stamps: bool) {
 fn print_row(r: &Row, header: bool) {
     if header {
         println!(
-            "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10} {:>10} {:>7} {:>12} {:>8}",
+            "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10} {:>10} {:>7} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>5}",
             "bench",
             "kind",
             "n",
@@ -394,12 +453,27 @@ fn print_row(r: &Row, header: bool) {
             "fastest",
             "share",
             "M upd/s",
-            "GB/s"
+            "GB/s",
+            "it/solve",
+            "waits",
+            "submits",
+            "dispatch",
+            "busy"
         );
     }
     let share = r.share_pct.map_or(String::new(), |s| format!("{s:.1}%"));
+    let work = r.work.map_or(String::new(), |w| {
+        format!(
+            " {:>8.2} {:>6.1} {:>7.1} {:>8.0} {:>5}",
+            w.iterations_per_solve,
+            w.host_waits_per_step,
+            w.submits_per_step,
+            w.dispatches_per_step,
+            w.busy_fraction.map_or("-".into(), |b| format!("{b:.2}"))
+        )
+    });
     println!(
-        "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12.1} {:>8.2}",
+        "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12.1} {:>8.2}{work}",
         r.bench,
         r.backend,
         r.n,

@@ -96,6 +96,118 @@ fn blocked_sum(n: usize, term: impl Fn(usize) -> f32 + Sync) -> f64 {
     partials.iter().map(|&p| p as f64).sum()
 }
 
+/// The implicit operator of field `f` (level 0 of `work`'s multigrid) and its right-hand
+/// side `u + dt (F + fixed-face inflow)` (in `work`), from the current fields. `reaction`
+/// holds the production (added to the source) and loss rate (added to Lambda) the react
+/// step computed for this field, 1/min.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the operator needs the field, its neighbours and every parameter set"
+)]
+pub fn assemble(
+    fields: &[f32],
+    f: usize,
+    bone_field: Option<usize>,
+    grid: &Grid,
+    step: &StepUniform,
+    ft: &FieldTransport,
+    decay: f32,
+    regions: &[SourceRegion],
+    reaction: Option<(&[f32], &[f32])>,
+    work: &mut Work,
+) {
+    let n = grid.len();
+    let dt = step.dt;
+    for v in [
+        &mut work.lam,
+        &mut work.b,
+        &mut work.r,
+        &mut work.z,
+        &mut work.p,
+        &mut work.q,
+    ] {
+        v.resize(n, 0.0);
+    }
+    work.mg.fine.resize(grid.dims());
+    // Coefficients: Lambda and F from decay and the field's regions.
+    let ext = grid.extent_um().map(|e| e as f32);
+    let dx = grid.dx_um as f32;
+    work.lam
+        .par_iter_mut()
+        .zip(work.b.par_iter_mut())
+        .enumerate()
+        .for_each(|(v, (lam, b))| {
+            let [i, j, k] = grid.coords(v);
+            let p = [
+                (i as f32 + 0.5) * dx,
+                (j as f32 + 0.5) * dx,
+                (k as f32 + 0.5) * dx,
+            ];
+            let mut l = decay;
+            let mut supply = 0.0f32;
+            for r in regions.iter().filter(|r| r.field as usize == f) {
+                let w = r.weight(p, ext, fields[r.weight_field as usize * n + v]);
+                if w > 0.0 {
+                    l += w * (r.supply + r.uptake);
+                    supply += w * r.supply * r.target;
+                }
+            }
+            if let Some((prod, loss)) = reaction {
+                l += loss[v];
+                supply += prod[v];
+            }
+            *lam = l;
+            *b = supply;
+        });
+    let field = &fields[f * n..(f + 1) * n];
+    let op = Operator {
+        grid,
+        bone: bone_field.map(|b| &fields[b * n..(b + 1) * n]),
+        permeability: ft.bone_permeability,
+        d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
+        ft,
+    };
+    // Face coefficients (times dt), the mass and fixed-face parts of the diagonal, the
+    // diagonal, and b = u + dt (F + fixed-face inflow).
+    let Work { mg, lam, b, .. } = &mut *work;
+    let Coefficients {
+        k: [kx, ky, kz],
+        mass,
+        bnd,
+        diag,
+        ..
+    } = &mut mg.fine;
+    let lam: &[f32] = lam;
+    kx.par_iter_mut()
+        .zip(ky.par_iter_mut().zip(kz.par_iter_mut()))
+        .zip(diag.par_iter_mut().zip(b.par_iter_mut()))
+        .zip(mass.par_iter_mut().zip(bnd.par_iter_mut()))
+        .enumerate()
+        .for_each(|(v, (((kx, (ky, kz)), (d, b)), (m, bd)))| {
+            let (faces, kb, inflow) = op.faces(v);
+            // Slots 1, 3, 5 are the +x, +y, +z faces.
+            *kx = dt * faces[1].1;
+            *ky = dt * faces[3].1;
+            *kz = dt * faces[5].1;
+            *d = 1.0 + dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>());
+            *m = 1.0 + dt * lam[v];
+            *bd = dt * kb;
+            *b = field[v] + dt * (*b + inflow);
+        });
+}
+
+impl Work {
+    /// The multigrid hierarchy: level 0 is the operator [`assemble`] built.
+    pub fn multigrid(&mut self) -> &mut Multigrid {
+        &mut self.mg
+    }
+
+    /// The right-hand side [`assemble`] built.
+    pub fn rhs(&self) -> &[f32] {
+        &self.b
+    }
+}
+
 /// Advances field `f` of `fields` by one implicit step; returns the iterations used.
 /// `reaction` holds the production (added to the source) and loss rate (added to Lambda)
 /// the react step computed for this field, 1/min.
@@ -117,98 +229,12 @@ pub fn solve(
     work: &mut Work,
 ) -> Result<usize> {
     let n = grid.len();
-    let dt = step.dt;
-    for v in [
-        &mut work.lam,
-        &mut work.b,
-        &mut work.r,
-        &mut work.z,
-        &mut work.p,
-        &mut work.q,
-    ] {
-        v.resize(n, 0.0);
-    }
-    work.mg.fine.resize(grid.dims());
-    // Coefficients: Lambda and F from decay and the field's regions (read before writing).
-    let ext = grid.extent_um().map(|e| e as f32);
-    let dx = grid.dx_um as f32;
-    {
-        let all: &[f32] = fields;
-        work.lam
-            .par_iter_mut()
-            .zip(work.b.par_iter_mut())
-            .enumerate()
-            .for_each(|(v, (lam, b))| {
-                let [i, j, k] = grid.coords(v);
-                let p = [
-                    (i as f32 + 0.5) * dx,
-                    (j as f32 + 0.5) * dx,
-                    (k as f32 + 0.5) * dx,
-                ];
-                let mut l = decay;
-                let mut supply = 0.0f32;
-                for r in regions.iter().filter(|r| r.field as usize == f) {
-                    let w = r.weight(p, ext, all[r.weight_field as usize * n + v]);
-                    if w > 0.0 {
-                        l += w * (r.supply + r.uptake);
-                        supply += w * r.supply * r.target;
-                    }
-                }
-                if let Some((prod, loss)) = reaction {
-                    l += loss[v];
-                    supply += prod[v];
-                }
-                *lam = l;
-                *b = supply;
-            });
-    }
-    let (field, bone) = super::split_field(fields, n, f, bone_field);
-    let op = Operator {
-        grid,
-        bone,
-        permeability: ft.bone_permeability,
-        d_dx2: ft.diffusion * step.dt_over_dx2 / step.dt,
-        ft,
-    };
-    // Face coefficients (times dt), the mass and fixed-face parts of the diagonal, the
-    // diagonal and the fixed-face inflow (added to the source part of b), once per solve.
-    {
-        let Work { mg, lam, b, .. } = &mut *work;
-        let Coefficients {
-            k: [kx, ky, kz],
-            mass,
-            bnd,
-            diag,
-            ..
-        } = &mut mg.fine;
-        let lam: &[f32] = lam;
-        kx.par_iter_mut()
-            .zip(ky.par_iter_mut().zip(kz.par_iter_mut()))
-            .zip(diag.par_iter_mut().zip(b.par_iter_mut()))
-            .zip(mass.par_iter_mut().zip(bnd.par_iter_mut()))
-            .enumerate()
-            .for_each(|(v, (((kx, (ky, kz)), (d, b)), (m, bd)))| {
-                let (faces, kb, inflow) = op.faces(v);
-                // Slots 1, 3, 5 are the +x, +y, +z faces.
-                *kx = dt * faces[1].1;
-                *ky = dt * faces[3].1;
-                *kz = dt * faces[5].1;
-                *d = 1.0 + dt * (lam[v] + kb + faces.iter().map(|f| f.1).sum::<f32>());
-                *m = 1.0 + dt * lam[v];
-                *bd = dt * kb;
-                *b += inflow;
-            });
-    }
-    // b = u + dt (F + fixed-face inflow); r = b - M x with x = u.
-    let x: &mut [f32] = field;
-    {
-        let xs: &[f32] = x;
-        let b = &mut work.b;
-        b.par_iter_mut()
-            .zip(xs.par_iter())
-            .for_each(|(b, &x)| *b = x + dt * *b);
-        super::multigrid::residual(&work.mg.fine, b, xs, &mut work.r);
-    }
+    assemble(
+        fields, f, bone_field, grid, step, ft, decay, regions, reaction, work,
+    );
+    // r = b - M x with x = u.
+    let x: &mut [f32] = &mut fields[f * n..(f + 1) * n];
+    super::multigrid::residual(&work.mg.fine, &work.b, x, &mut work.r);
     let b = &work.b;
     let bnorm = blocked_sum(n, |v| b[v] * b[v]).sqrt().max(1e-30);
     let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);

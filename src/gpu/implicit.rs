@@ -155,6 +155,11 @@ struct Batch {
     groups: Vec<wgpu::BindGroup>,
     state: wgpu::Buffer,
     staging: wgpu::Buffer,
+    /// The V-cycle's correction and right-hand side on every level (`mx`, `mb`).
+    mx: wgpu::Buffer,
+    mb: wgpu::Buffer,
+    /// Voxels of all levels of one slot.
+    total: u64,
 }
 
 /// Pipelines and batches of the implicit solver.
@@ -321,7 +326,9 @@ impl Implicit {
                 let state = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some("osteoniche.implicit.state"),
                     contents: bytemuck::cast_slice(&states),
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
                 });
                 let staging = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("osteoniche.implicit.state.staging"),
@@ -333,7 +340,9 @@ impl Implicit {
                     device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some(&format!("osteoniche.implicit.{b}.{name}")),
                         size: 4 * len,
-                        usage: wgpu::BufferUsages::STORAGE,
+                        usage: wgpu::BufferUsages::STORAGE
+                            | wgpu::BufferUsages::COPY_SRC
+                            | wgpu::BufferUsages::COPY_DST,
                         mapped_at_creation: false,
                     })
                 };
@@ -373,6 +382,9 @@ impl Implicit {
                     groups,
                     state,
                     staging,
+                    mx: level_arrays[6].clone(),
+                    mb: level_arrays[7].clone(),
+                    total: total as u64,
                 }
             })
             .collect();
@@ -389,6 +401,12 @@ impl Implicit {
             batches,
             budget: Cell::new(FIRST_BUDGET),
         })
+    }
+
+    /// Sets the iterations recorded per solve before the state is read back (the solver
+    /// adapts it after every solve; a short budget makes every solve continue).
+    pub fn set_budget(&self, iterations: u32) {
+        self.budget.set(iterations.max(1));
     }
 
     /// Multigrid levels (the grid included).
@@ -534,6 +552,66 @@ impl Implicit {
         ctx.check_fault()?;
         ctx.submit(enc.finish());
         Ok(())
+    }
+
+    /// One V-cycle `z = B r` of every implicit field's operator, built from the current
+    /// fields with the last reaction rates: what the CG loop applies each iteration, for
+    /// comparing the multigrid kernels with their CPU mirror. `r` and the result hold the
+    /// fields one after another in slot order. Resets the solve state (counters too).
+    pub fn vcycle_once(&self, ctx: &GpuContext, n: usize, r: &[f32]) -> Result<Vec<f32>> {
+        let fields: usize = self.batches.iter().map(|b| b.fields.len()).sum();
+        if r.len() != fields * n {
+            return Err(Error::Invalid(format!(
+                "a V-cycle of {fields} fields of {n} voxels takes {} values, not {}",
+                fields * n,
+                r.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(r.len());
+        let mut slot0 = 0;
+        for batch in &self.batches {
+            let ns = batch.fields.len();
+            let zeros = vec![SolveState::default(); ns];
+            ctx.queue
+                .write_buffer(&batch.state, 0, bytemuck::cast_slice(&zeros));
+            for s in 0..ns {
+                let part = &r[(slot0 + s) * n..(slot0 + s + 1) * n];
+                ctx.queue.write_buffer(
+                    &batch.mb,
+                    4 * s as u64 * batch.total,
+                    bytemuck::cast_slice(part),
+                );
+            }
+            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = compute_pass(&mut enc, "implicit");
+                let mut d = Dispatch {
+                    pass: &mut pass,
+                    batch,
+                    count: 0,
+                };
+                d.fine(&self.cg[SETUP]);
+                for l in 0..batch.levels.len() - 1 {
+                    d.coarse(l, &self.mg[COARSEN]);
+                    d.level(l + 1, &self.mg[DIAGONAL]);
+                }
+                self.vcycle(&mut d);
+            }
+            let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("osteoniche.implicit.vcycle"),
+                size: 4 * (ns * n) as u64,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            for s in 0..ns {
+                let (src, dst) = (4 * s as u64 * batch.total, 4 * (s * n) as u64);
+                enc.copy_buffer_to_buffer(&batch.mx, src, &staging, dst, 4 * n as u64);
+            }
+            ctx.submit(enc.finish());
+            out.extend_from_slice(bytemuck::cast_slice(&map_read(ctx, &staging)?));
+            slot0 += ns;
+        }
+        Ok(out)
     }
 
     /// The implicit fields, in slot order.

@@ -255,6 +255,28 @@ impl GpuBackend {
         &self.layout
     }
 
+    /// Sets the iterations the next implicit solve records before its state is read back
+    /// (see [`implicit::Implicit::set_budget`]); without implicit fields, nothing.
+    pub fn set_implicit_budget(&mut self, iterations: u32) {
+        if let Some(imp) = &self.implicit {
+            imp.set_budget(iterations);
+        }
+    }
+
+    /// One multigrid V-cycle of every implicit field's current operator (see
+    /// [`implicit::Implicit::vcycle_once`]): for comparing the kernels with their CPU mirror.
+    pub fn implicit_vcycle(&mut self, r: &[f32]) -> Result<Vec<f32>> {
+        self.settle()?;
+        let imp = self
+            .implicit
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("this simulation has no implicit fields".into()))?;
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        self.copy_bone(&mut enc);
+        self.ctx.submit(enc.finish());
+        imp.vcycle_once(&self.ctx, self.setup.grid.len(), r)
+    }
+
     /// Records one coupled step: sources, transport sweeps, chemotaxis, reactions,
     /// implicit solves (recorded whole: no host wait inside), bone surface, sources.
     fn record_step(&self, rec: &mut Recorder<'_>, step: u64, stages: Stages) -> Result<()> {
@@ -263,11 +285,7 @@ impl GpuBackend {
         if stages.transport && self.setup.species.mobile_count() > 0 {
             rec.begin(Stage::Transport);
             let enc = rec.enc();
-            if let (Some(b), Some(copy)) = (self.setup.species.bone(), &self.bone_copy) {
-                let (chunk, offset) = self.locate(b);
-                let bytes = 4 * self.setup.grid.len() as u64;
-                enc.copy_buffer_to_buffer(&self.chunks[chunk], offset, copy, 0, bytes);
-            }
+            self.copy_bone(enc);
             let mut pass = compute_pass(enc, "transport");
             for axis in sweep_order(step) {
                 self.ctx
@@ -334,6 +352,16 @@ impl GpuBackend {
             rec.end(Stage::Sources)?;
         }
         Ok(())
+    }
+
+    /// Copies the bone field into the buffer the transport and implicit kernels read it
+    /// from (they cannot bind a chunk that they also write).
+    fn copy_bone(&self, enc: &mut wgpu::CommandEncoder) {
+        if let (Some(b), Some(copy)) = (self.setup.species.bone(), &self.bone_copy) {
+            let (chunk, offset) = self.locate(b);
+            let bytes = 4 * self.setup.grid.len() as u64;
+            enc.copy_buffer_to_buffer(&self.chunks[chunk], offset, copy, 0, bytes);
+        }
     }
 
     /// Chunk and byte offset of field `f`.
