@@ -347,18 +347,24 @@ fn multigrid_vcycle_matches_cpu() {
     }
 }
 
+/// A GPU backend (not a simulation: the tests drive its steps) holding `sc`'s initial
+/// fields, with its set-up and those fields.
+fn gpu_backend(
+    ctx: &osteoniche::gpu::GpuContext,
+    sc: &osteoniche::preset::Scenario,
+) -> (osteoniche::sim::Setup, GpuBackend, Vec<f32>) {
+    let setup = osteoniche::sim::Setup::new(sc).expect("setup");
+    let mut gpu = GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend");
+    let lattice = osteoniche::sim::setup::lattice(sc).expect("lattice");
+    let fields = osteoniche::sim::setup::initial_fields(sc, lattice.as_ref());
+    gpu.write_fields(&fields).expect("upload");
+    (setup, gpu, fields)
+}
+
 fn vcycle_case(ctx: &osteoniche::gpu::GpuContext, size: [usize; 3], levels: usize) {
     let text = implicit_preset(size);
     let sc = scenario(&text);
-    let setup = osteoniche::sim::Setup::new(&sc).expect("setup");
-    let mut gpu = GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend");
-    let fields = osteoniche::sim::setup::initial_fields(
-        &sc,
-        osteoniche::sim::setup::lattice(&sc)
-            .expect("lattice")
-            .as_ref(),
-    );
-    gpu.write_fields(&fields).expect("upload");
+    let (setup, mut gpu, fields) = gpu_backend(ctx, &sc);
     let n = sc.grid.len();
     // A rough residual (the V-cycle is linear: any right-hand side will do).
     let r: Vec<f32> = (0..setup.implicit.len() * n)
@@ -406,15 +412,7 @@ fn implicit_solves_continue_past_a_short_budget() {
         return;
     };
     let sc = scenario(&implicit_preset([14, 12, 10]));
-    let setup = osteoniche::sim::Setup::new(&sc).expect("setup");
-    let mut gpu = GpuBackend::with_context(ctx.clone(), &setup).expect("gpu backend");
-    let fields = osteoniche::sim::setup::initial_fields(
-        &sc,
-        osteoniche::sim::setup::lattice(&sc)
-            .expect("lattice")
-            .as_ref(),
-    );
-    gpu.write_fields(&fields).expect("upload");
+    let (setup, mut gpu, fields) = gpu_backend(&ctx, &sc);
     let mut cpu = osteoniche::cpu::CpuBackend::new(&setup).expect("cpu");
     cpu.write_fields(&fields).expect("upload");
     for _ in 0..sc.steps {
@@ -436,4 +434,36 @@ fn implicit_solves_continue_past_a_short_budget() {
             "field {name} differs by {d} (magnitude {m})"
         );
     }
+}
+
+/// A grid whose implicit reaction rates pass the adapter's binding size is refused with
+/// the sizes and a resolution that fits, not a validation error at bind-group creation.
+#[test]
+fn implicit_rates_beyond_the_binding_limit_are_refused() {
+    let Some(mut ctx) = gpu_context("implicit_rates_beyond_the_binding_limit_are_refused") else {
+        return;
+    };
+    // 256 KiB per binding: the 16^3 default preset's 11 implicit fields need 352 KiB of
+    // rates; its fields and multigrid levels fit in chunks and batches of that size.
+    ctx.limits.max_storage_buffer_binding_size = 256 * 1024;
+    let sc =
+        osteoniche::preset::Preset::load(std::path::Path::new("presets/breast-osteolytic.toml"))
+            .expect("preset")
+            .scenario(Some(16), None)
+            .expect("scenario");
+    let setup = osteoniche::sim::Setup::new(&sc).expect("setup");
+    let err = match GpuBackend::with_context(ctx, &setup) {
+        Ok(_) => panic!("a rate buffer past the binding limit was accepted"),
+        Err(e) => e.to_string(),
+    };
+    // 11 x 2 rates x 4096 voxels x 4 B = 0.34 MiB; 14^3 is the largest grid that fits.
+    assert!(
+        err.contains("11 implicit fields on 16x16x16 voxels need 0.3 MiB in one buffer"),
+        "{err}"
+    );
+    assert!(err.contains("binds at most 0.2 MiB"), "{err}");
+    assert!(
+        err.contains("--resolution 14 or smaller") && err.contains("--backend cpu"),
+        "{err}"
+    );
 }

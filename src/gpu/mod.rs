@@ -126,6 +126,23 @@ impl GpuBackend {
             None => vec![0.0; 16],
         };
         let slots = setup.implicit_rate_slots() as u64;
+        // The react step hands every implicit field's production and loss rates to the
+        // solver in one binding.
+        let max_binding = ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(ctx.limits.max_buffer_size);
+        if 8 * slots * n > max_binding {
+            let fit = ((max_binding / (8 * slots)) as f64).cbrt() as usize;
+            return Err(Error::Resources(format!(
+                "the reaction rates of {slots} implicit fields on {}x{}x{} voxels need {:.1} MiB in one buffer, but this adapter binds at most {:.1} MiB; use --resolution {fit} or smaller, or --backend cpu",
+                setup.grid.nx,
+                setup.grid.ny,
+                setup.grid.nz,
+                (8 * slots * n) as f64 / 1048576.0,
+                max_binding as f64 / 1048576.0
+            )));
+        }
         let implicit_rates = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.implicit.rates"),
             size: (8 * slots * n).max(64),
