@@ -19,34 +19,18 @@ use wgpu::util::DeviceExt;
 
 use super::kernel::{Slot, bind, layout, pipelines, split_groups};
 use super::layout::{FieldLayout, IMPLICIT_FIRST_CHUNK_BINDING};
+use super::multigrid::{
+    Dispatch, LevelGroups, LevelUniform, MG_ENTRIES, level_dims, record_coarse_operators,
+    record_vcycle, voxels,
+};
 use super::{GpuContext, compute_pass, map_read};
 use crate::cpu::implicit::MAX_ITERATIONS;
-use crate::cpu::multigrid::{coarse_dims, coarsens};
 use crate::error::{Error, Result};
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
 
 /// Invocations per workgroup (keep in sync with `WG` in `shaders/shared/solve.wgsl`).
 const WG: u32 = 256;
-
-/// One level as a dispatch sees it. Keep in sync with `Level` in
-/// `shaders/shared/solve.wgsl`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct LevelUniform {
-    dims: [u32; 3],
-    off: u32,
-    cdims: [u32; 3],
-    coff: u32,
-    n: u32,
-    cn: u32,
-    total: u32,
-    groups_x: u32,
-    cgroups_x: u32,
-    pg: u32,
-    _pad: [u32; 2],
-}
-const _: () = assert!(std::mem::size_of::<LevelUniform>() == 64);
 
 /// What one slot solves. Keep in sync with `SlotParams` in `shaders/shared/solve.wgsl`.
 #[repr(C)]
@@ -115,38 +99,8 @@ const SCALARS_BETA: usize = 8;
 const SCALARS_ALPHA: usize = 9;
 const SCALARS_CHECK: usize = 10;
 
-/// Entry points of `multigrid.wgsl`, in pipeline order.
-const MG_ENTRIES: &[&str] = &[
-    "coarsen",
-    "diagonal",
-    "presmooth",
-    "smooth_red",
-    "smooth_black",
-    "residual",
-    "restrict_residual",
-    "prolong",
-    "coarse_solve",
-];
-const COARSEN: usize = 0;
-const DIAGONAL: usize = 1;
-const PRESMOOTH: usize = 2;
-const SMOOTH_RED: usize = 3;
-const SMOOTH_BLACK: usize = 4;
-const RESIDUAL: usize = 5;
-const RESTRICT: usize = 6;
-const PROLONG: usize = 7;
-const COARSE_SOLVE: usize = 8;
-
 /// Iterations recorded for the first step, before any solve has been read back.
 const FIRST_BUDGET: u32 = 12;
-
-/// Dispatch sizes of one level.
-struct LevelGroups {
-    /// Over this level's voxels.
-    own: (u32, u32),
-    /// Over the next coarser level's voxels.
-    coarse: (u32, u32),
-}
 
 /// The fields solved together, their buffers and one bind group per level.
 struct Batch {
@@ -162,6 +116,12 @@ struct Batch {
     total: u64,
 }
 
+impl Batch {
+    fn dispatch<'p, 'b>(&'p self, pass: &'p mut wgpu::ComputePass<'b>) -> Dispatch<'p, 'b> {
+        Dispatch::new(pass, &self.groups, &self.levels, self.fields.len() as u32)
+    }
+}
+
 /// Pipelines and batches of the implicit solver.
 pub struct Implicit {
     cg: Vec<wgpu::ComputePipeline>,
@@ -169,19 +129,6 @@ pub struct Implicit {
     batches: Vec<Batch>,
     /// Iterations recorded per solve.
     budget: Cell<u32>,
-}
-
-/// Dimensions of every level of a grid of `dims`, finest first.
-fn level_dims(dims: [usize; 3]) -> Vec<[usize; 3]> {
-    let mut out = vec![dims];
-    while coarsens(*out.last().expect("one level")) {
-        out.push(coarse_dims(*out.last().expect("one level")));
-    }
-    out
-}
-
-fn voxels(d: [usize; 3]) -> usize {
-    d[0] * d[1] * d[2]
 }
 
 impl Implicit {
@@ -422,18 +369,11 @@ impl Implicit {
         {
             let mut pass = compute_pass(enc, "implicit");
             for batch in &self.batches {
-                let mut d = Dispatch {
-                    pass: &mut pass,
-                    batch,
-                    count: 0,
-                };
+                let mut d = batch.dispatch(&mut pass);
                 d.fine(&self.cg[SETUP]);
                 d.fine(&self.cg[START]);
                 d.scalars(&self.cg[SCALARS_START]);
-                for l in 0..batch.levels.len() - 1 {
-                    d.coarse(l, &self.mg[COARSEN]);
-                    d.level(l + 1, &self.mg[DIAGONAL]);
-                }
+                record_coarse_operators(&self.mg, &mut d);
                 self.iterations(&mut d, self.budget.get());
                 d.fine(&self.cg[FINISH]);
                 dispatches += d.count;
@@ -448,7 +388,7 @@ impl Implicit {
     /// Records `count` CG iterations of a batch.
     fn iterations(&self, d: &mut Dispatch<'_, '_>, count: u32) {
         for _ in 0..count {
-            self.vcycle(d);
+            record_vcycle(&self.mg, d);
             d.fine(&self.cg[DOT_RZ]);
             d.scalars(&self.cg[SCALARS_BETA]);
             d.fine(&self.cg[DIRECTION]);
@@ -456,23 +396,6 @@ impl Implicit {
             d.scalars(&self.cg[SCALARS_ALPHA]);
             d.fine(&self.cg[UPDATE]);
             d.scalars(&self.cg[SCALARS_CHECK]);
-        }
-    }
-
-    /// Records one V-cycle, `z = B r` on level 0 (as `cpu::multigrid::vcycle`).
-    fn vcycle(&self, d: &mut Dispatch<'_, '_>) {
-        let last = d.batch.levels.len() - 1;
-        for l in 0..last {
-            d.level(l, &self.mg[PRESMOOTH]);
-            d.level(l, &self.mg[SMOOTH_BLACK]);
-            d.level(l, &self.mg[RESIDUAL]);
-            d.coarse(l, &self.mg[RESTRICT]);
-        }
-        d.one(last, &self.mg[COARSE_SOLVE]);
-        for l in (0..last).rev() {
-            d.level(l, &self.mg[PROLONG]);
-            d.level(l, &self.mg[SMOOTH_BLACK]);
-            d.level(l, &self.mg[SMOOTH_RED]);
         }
     }
 
@@ -535,11 +458,7 @@ impl Implicit {
         {
             let mut pass = compute_pass(&mut enc, "implicit");
             for batch in &self.batches {
-                let mut d = Dispatch {
-                    pass: &mut pass,
-                    batch,
-                    count: 0,
-                };
+                let mut d = batch.dispatch(&mut pass);
                 self.iterations(&mut d, count);
                 d.fine(&self.cg[FINISH]);
                 dispatches += d.count;
@@ -585,17 +504,10 @@ impl Implicit {
             let mut enc = ctx.device.create_command_encoder(&Default::default());
             {
                 let mut pass = compute_pass(&mut enc, "implicit");
-                let mut d = Dispatch {
-                    pass: &mut pass,
-                    batch,
-                    count: 0,
-                };
+                let mut d = batch.dispatch(&mut pass);
                 d.fine(&self.cg[SETUP]);
-                for l in 0..batch.levels.len() - 1 {
-                    d.coarse(l, &self.mg[COARSEN]);
-                    d.level(l + 1, &self.mg[DIAGONAL]);
-                }
-                self.vcycle(&mut d);
+                record_coarse_operators(&self.mg, &mut d);
+                record_vcycle(&self.mg, &mut d);
             }
             let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("osteoniche.implicit.vcycle"),
@@ -617,52 +529,5 @@ impl Implicit {
     /// The implicit fields, in slot order.
     pub fn fields(&self) -> impl Iterator<Item = usize> + '_ {
         self.batches.iter().flat_map(|b| b.fields.iter().copied())
-    }
-}
-
-/// Dispatches of one batch into a pass, counted.
-struct Dispatch<'p, 'b> {
-    pass: &'p mut wgpu::ComputePass<'b>,
-    batch: &'p Batch,
-    count: u64,
-}
-
-impl Dispatch<'_, '_> {
-    fn slots(&self) -> u32 {
-        self.batch.fields.len() as u32
-    }
-
-    /// Over level `l`'s voxels.
-    fn level(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
-        let (x, y) = self.batch.levels[l].own;
-        self.run(l, pipeline, x, y);
-    }
-
-    /// Over the voxels of the level below `l`, with `l`'s uniform.
-    fn coarse(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
-        let (x, y) = self.batch.levels[l].coarse;
-        self.run(l, pipeline, x, y);
-    }
-
-    /// Over the grid.
-    fn fine(&mut self, pipeline: &wgpu::ComputePipeline) {
-        self.level(0, pipeline);
-    }
-
-    /// One workgroup per slot on level `l`.
-    fn one(&mut self, l: usize, pipeline: &wgpu::ComputePipeline) {
-        self.run(l, pipeline, 1, 1);
-    }
-
-    /// One workgroup per slot, for the scalar kernels.
-    fn scalars(&mut self, pipeline: &wgpu::ComputePipeline) {
-        self.one(0, pipeline);
-    }
-
-    fn run(&mut self, l: usize, pipeline: &wgpu::ComputePipeline, x: u32, y: u32) {
-        self.pass.set_pipeline(pipeline);
-        self.pass.set_bind_group(0, &self.batch.groups[l], &[]);
-        self.pass.dispatch_workgroups(x, y, self.slots());
-        self.count += 1;
     }
 }

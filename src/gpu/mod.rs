@@ -7,6 +7,7 @@ pub mod implicit;
 pub mod kernel;
 pub mod layout;
 pub mod motility;
+mod multigrid;
 mod recorder;
 pub mod reduce;
 pub mod transport;
@@ -15,6 +16,7 @@ pub mod voxelwise;
 use wgpu::util::DeviceExt;
 
 pub use context::{GpuContext, GpuOptions, TrafficCounts, probe_hardware_adapter};
+use context::{map_read, map_read_all};
 pub use layout::FieldLayout;
 
 use crate::error::{Error, Result};
@@ -444,45 +446,6 @@ fn compute_pass<'a>(enc: &'a mut wgpu::CommandEncoder, name: &str) -> wgpu::Comp
         label: Some(name),
         timestamp_writes: None,
     })
-}
-
-/// Maps a MAP_READ buffer and copies its contents out (one wait).
-fn map_read(ctx: &GpuContext, buffer: &wgpu::Buffer) -> Result<Vec<u8>> {
-    Ok(map_read_all(ctx, &[buffer])?.remove(0))
-}
-
-/// Maps several MAP_READ buffers with one wait and copies their contents out.
-fn map_read_all(ctx: &GpuContext, buffers: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    for (i, buffer) in buffers.iter().enumerate() {
-        let tx = tx.clone();
-        buffer.map_async(wgpu::MapMode::Read, .., move |r| {
-            let _ = tx.send((i, r));
-        });
-    }
-    drop(tx);
-    ctx.count_wait();
-    ctx.device
-        .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Gpu(format!("waiting for a readback failed: {e}")))?;
-    for _ in buffers {
-        rx.recv()
-            .map_err(|_| Error::Gpu("the readback was dropped".into()))?
-            .1
-            .map_err(|e| Error::Gpu(format!("mapping a readback failed: {e}")))?;
-    }
-    let mut out = Vec::with_capacity(buffers.len());
-    for buffer in buffers {
-        let data = {
-            let view = buffer
-                .get_mapped_range(..)
-                .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e}")))?;
-            view.to_vec()
-        };
-        buffer.unmap();
-        out.push(data);
-    }
-    Ok(out)
 }
 
 impl Backend for GpuBackend {

@@ -1,10 +1,13 @@
 //! The simulation: state on a backend, stepped by operator splitting
 //! (sources, transport, reactions), observed through small reductions.
 
+pub mod counters;
 pub mod params;
 pub mod profile;
 pub mod setup;
 pub mod synthetic;
+
+pub use counters::Counters;
 
 use serde::Serialize;
 
@@ -120,44 +123,6 @@ pub trait Backend {
     /// GPU the blocking waits, submissions and dispatches).
     fn counters(&mut self) -> Result<Counters> {
         Ok(Counters::default())
-    }
-}
-
-/// Counts of a backend's work since it was built; differences between two reads give the
-/// work in between.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Counters {
-    /// Implicit solves (one per implicit field per step).
-    pub implicit_solves: u64,
-    /// Conjugate-gradient iterations of those solves.
-    pub implicit_iterations: u64,
-    /// Times the host blocked until the device had finished (GPU).
-    pub host_waits: u64,
-    /// Command buffer submissions (GPU).
-    pub submits: u64,
-    /// Compute dispatches recorded (GPU).
-    pub dispatches: u64,
-}
-
-impl Counters {
-    /// `self - earlier`, field by field.
-    pub fn since(&self, earlier: &Counters) -> Counters {
-        Counters {
-            implicit_solves: self.implicit_solves - earlier.implicit_solves,
-            implicit_iterations: self.implicit_iterations - earlier.implicit_iterations,
-            host_waits: self.host_waits - earlier.host_waits,
-            submits: self.submits - earlier.submits,
-            dispatches: self.dispatches - earlier.dispatches,
-        }
-    }
-
-    /// Mean iterations per implicit solve (0 without solves).
-    pub fn mean_iterations(&self) -> f64 {
-        if self.implicit_solves == 0 {
-            0.0
-        } else {
-            self.implicit_iterations as f64 / self.implicit_solves as f64
-        }
     }
 }
 
