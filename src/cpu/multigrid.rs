@@ -1,7 +1,9 @@
 //! CPU mirror of `shaders/multigrid.wgsl`: the geometric multigrid V-cycle that
 //! preconditions the implicit solves (`implicit.rs`). Kernels, same names as the shader's
-//! entry points: `coarsen` (coarse operator), `smooth` (one colour of red-black
-//! Gauss-Seidel), `residual`, `restrict_residual` and `prolong` (`presmooth` is `smooth` of the first colour from zero).
+//! entry points: `coarsen` (coarse operator), `finish_diagonal` (`diagonal`), `smooth`
+//! (one colour of red-black Gauss-Seidel: `smooth_red`, `smooth_black`), `presmooth` (the
+//! first colour from zero), `residual`, `restrict_residual` and `prolong`; the coarsest
+//! level's sweeps are `coarse_solve` in the shader.
 //!
 //! - Grids: each coarse level halves every axis longer than one voxel, rounding up (a
 //!   coarse cell of an odd axis may have one child), down to at most [`COARSEST`] voxels
