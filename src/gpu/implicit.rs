@@ -356,11 +356,6 @@ impl Implicit {
         self.budget.set(iterations.max(1));
     }
 
-    /// Multigrid levels (the grid included).
-    pub fn levels(&self) -> usize {
-        self.batches.first().map_or(0, |b| b.levels.len())
-    }
-
     /// Records one solve of every implicit field: set-up, coarse operators, `budget`
     /// iterations, the new fields, and the copy of the solve state for [`Implicit::status`].
     /// Returns the dispatches recorded.
