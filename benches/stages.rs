@@ -35,10 +35,12 @@ fn stages(c: &mut Criterion) {
         let pk = sim.host_summed_fields();
         for stage in Stage::ALL {
             let t = traffic(&setup, stage, pk);
-            if t.updates == 0.0 {
+            if t.bytes == 0.0 {
                 continue;
             }
-            group.throughput(Throughput::Elements(t.updates as u64));
+            // A stage's throughput is the bytes it must move (a whole step's is voxels x
+            // fields, `benches/transport.rs`).
+            group.throughput(Throughput::Bytes(t.bytes as u64));
             let id = format!("{choice:?}/{}/{N}^3", stage.name());
             group.bench_function(id, |b| {
                 b.iter_custom(|iters| {

@@ -1,9 +1,10 @@
-//! Criterion benches of the transport step and the full step on each backend
-//! (`cargo bench`); `osteoniche bench` prints the same figures as a table or JSON.
+//! Criterion benches of whole steps of the synthetic cases on each backend (`cargo bench
+//! --bench transport`); throughput is voxels x fields advanced by one whole step per
+//! second, as `osteoniche bench` reports it. `biofvm` is BioFVM's own benchmark problem.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use osteoniche::sim::setup::Setup;
-use osteoniche::sim::synthetic::bench_scenario;
+use osteoniche::sim::synthetic::{Case, scenario};
 use osteoniche::sim::{BackendChoice, Simulation, Stages, make_backend};
 
 fn steps(c: &mut Criterion) {
@@ -15,21 +16,23 @@ fn steps(c: &mut Criterion) {
             eprintln!("SKIPPED gpu benches: no adapter");
             continue;
         }
-        for (n, fields) in [(64usize, 8usize), (64, 24)] {
-            let sc = bench_scenario(n, fields).expect("scenario");
+        for (case, n, fields) in [
+            (Case::Biofvm, 64usize, 1usize),
+            (Case::Biofvm, 64, 8),
+            (Case::Lattice, 64, 8),
+        ] {
+            let sc = scenario(case, n, fields).expect("scenario");
             let setup = Setup::new(&sc).expect("setup");
             let (backend, _) = make_backend(&setup, choice).expect("backend");
             let mut sim = Simulation::with_backend(sc, setup, backend, String::new()).expect("sim");
-            for (stage, stages, counted) in [
-                ("transport", Stages::TRANSPORT, fields),
-                ("full", Stages::ALL, fields + 1),
-            ] {
-                group.throughput(Throughput::Elements((n * n * n * counted) as u64));
-                let id = BenchmarkId::new(format!("{choice:?}/{stage}"), format!("{n}^3x{fields}"));
-                group.bench_function(id, |b| {
-                    b.iter(|| sim.backend_mut().advance(1, stages).expect("step"))
-                });
-            }
+            group.throughput(Throughput::Elements((n * n * n * fields) as u64));
+            let id = BenchmarkId::new(
+                format!("{choice:?}/{}", case.name()),
+                format!("{n}^3x{fields}"),
+            );
+            group.bench_function(id, |b| {
+                b.iter(|| sim.backend_mut().advance(1, Stages::ALL).expect("step"))
+            });
         }
     }
     group.finish();

@@ -102,7 +102,7 @@ fn setup(
             } else if (((ft.dirichlet_mask >> slot) & 1u) == 1u) {
                 let k = 2.0 * sp.d_dx2 * gv;
                 kb += k;
-                inflow += k * ft.dirichlet[slot / 4u][slot % 4u];
+                inflow += k * dirichlet_value(ft, slot);
             }
         }
     }

@@ -20,13 +20,10 @@ fn local_factor(v: u32, permeability: f32) -> f32 {
     return 1.0 - bone[v] * (1.0 - permeability);
 }
 
-fn dirichlet_value(ft: FieldTransport, bit: u32) -> f32 {
-    return ft.dirichlet[bit / 4u][bit % 4u];
-}
-
 // Solves the line of n voxels starting at voxel `start` with voxel stride `stride`, for
-// the chunk's field `fl`.
-fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32) {
+// the chunk's field `fl`; on the step's last sweep (`last_sweep`) every value is then
+// multiplied by the field's retention (its folded linear decay, or 1).
+fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32, last_sweep: bool) {
     let ft = fields[step.field_base + fl];
     if (ft.mobile == 0u) {
         return;
@@ -85,40 +82,69 @@ fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32) {
         dp[i] = (rhs - a * dp_before) * inv;
     }
     // Back substitution for the change, added to the values.
+    let retain = select(1.0, ft.retain, last_sweep);
     var delta_next = 0.0;
     for (var i = i32(n) - 1; i >= 0; i--) {
         let v = start + u32(i) * stride;
         let delta = dp[i] - cp[i] * delta_next;
-        chunk[off + v] += delta;
+        chunk[off + v] = (chunk[off + v] + delta) * retain;
         delta_next = delta;
     }
 }
 
-// Lines along x: one per (y, z); gid.y is the field within the chunk.
-@compute @workgroup_size(64)
-fn sweep_x(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Lines along x: one per (y, z); gid.y is the field within the chunk. The `_last`
+// variants are the step's last sweep (see `sweep_order`).
+fn line_x(gid: vec3<u32>, last_sweep: bool) {
     if (gid.x >= NY * NZ || gid.y >= step.chunk_fields) {
         return;
     }
-    solve_line(gid.y, gid.x * NX, 1u, NX, 0u);
+    solve_line(gid.y, gid.x * NX, 1u, NX, 0u, last_sweep);
 }
 
 // Lines along y: one per (x, z), x fastest.
-@compute @workgroup_size(64)
-fn sweep_y(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn line_y(gid: vec3<u32>, last_sweep: bool) {
     if (gid.x >= NX * NZ || gid.y >= step.chunk_fields) {
         return;
     }
     let x = gid.x % NX;
     let z = gid.x / NX;
-    solve_line(gid.y, x + z * NX * NY, NX, NY, 1u);
+    solve_line(gid.y, x + z * NX * NY, NX, NY, 1u, last_sweep);
 }
 
 // Lines along z: one per (x, y), x fastest.
-@compute @workgroup_size(64)
-fn sweep_z(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn line_z(gid: vec3<u32>, last_sweep: bool) {
     if (gid.x >= NX * NY || gid.y >= step.chunk_fields) {
         return;
     }
-    solve_line(gid.y, gid.x, NX * NY, NZ, 2u);
+    solve_line(gid.y, gid.x, NX * NY, NZ, 2u, last_sweep);
+}
+
+@compute @workgroup_size(64)
+fn sweep_x(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_x(gid, false);
+}
+
+@compute @workgroup_size(64)
+fn sweep_x_last(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_x(gid, true);
+}
+
+@compute @workgroup_size(64)
+fn sweep_y(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_y(gid, false);
+}
+
+@compute @workgroup_size(64)
+fn sweep_y_last(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_y(gid, true);
+}
+
+@compute @workgroup_size(64)
+fn sweep_z(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_z(gid, false);
+}
+
+@compute @workgroup_size(64)
+fn sweep_z_last(@builtin(global_invocation_id) gid: vec3<u32>) {
+    line_z(gid, true);
 }

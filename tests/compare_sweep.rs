@@ -390,7 +390,7 @@ fn profiled_steps_equal_plain_steps_on_both_backends() {
             }
         }
         for s in Stage::ALL {
-            let work = osteoniche::sim::profile::traffic(&setup, s, b.host_summed_fields()).updates;
+            let work = osteoniche::sim::profile::traffic(&setup, s, b.host_summed_fields()).bytes;
             assert_eq!(booked[s as usize], work > 0.0, "{what}: {s:?}");
         }
         assert_eq!(a.fields().unwrap(), b.fields().unwrap(), "{what}");

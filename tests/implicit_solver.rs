@@ -45,7 +45,7 @@ fn problem(dims: [usize; 3], diffusion: f32, bone_permeability: f32) -> Problem 
         dx: 40.0,
     };
     // Fixed values on the -x face (1.0) and the +z face (0.25); the rest no-flux.
-    let mut dirichlet = [0f32; 8];
+    let mut dirichlet = [0f32; 6];
     dirichlet[0] = 1.0;
     dirichlet[5] = 0.25;
     let ft = FieldTransport {
@@ -54,6 +54,8 @@ fn problem(dims: [usize; 3], diffusion: f32, bone_permeability: f32) -> Problem 
         dirichlet_mask: 1 | 1 << 5,
         mobile: 0,
         dirichlet,
+        retain: 1.0,
+        _pad: 0.0,
     };
     let mut fields = vec![0f32; 2 * n];
     let mut prod = vec![0f32; n];

@@ -21,7 +21,20 @@ struct FieldTransport {
     bone_permeability: f32,
     dirichlet_mask: u32,
     mobile: u32,
-    dirichlet: array<vec4<f32>, 2>,
+    // Fixed face values in mask bit order: bits 0-3, then 4-5.
+    dirichlet_lo: vec4<f32>,
+    dirichlet_hi: vec2<f32>,
+    // Factor the last sweep of a step multiplies the field by (folded linear decay, or 1).
+    retain: f32,
+    pad: f32,
+}
+
+// The fixed value of face `bit` (2 axis + side) of a field.
+fn dirichlet_value(ft: FieldTransport, bit: u32) -> f32 {
+    if (bit < 4u) {
+        return ft.dirichlet_lo[bit];
+    }
+    return ft.dirichlet_hi[bit - 4u];
 }
 
 struct SourceRegion {

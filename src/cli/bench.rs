@@ -9,9 +9,9 @@ use anyhow::Context;
 use clap::Args;
 use osteoniche::io::atomic::write_atomic;
 use osteoniche::preset::Preset;
-use osteoniche::sim::profile::{Stage, StageTimes, traffic};
+use osteoniche::sim::profile::{Stage, StageTimes, throughput, traffic};
 use osteoniche::sim::setup::Setup;
-use osteoniche::sim::synthetic::bench_scenario;
+use osteoniche::sim::synthetic::{self, Case};
 use osteoniche::sim::{BackendChoice, BackendInfo, Simulation, Stages, make_backend};
 use serde::Serialize;
 
@@ -30,9 +30,13 @@ pub struct BenchArgs {
         default_value = "presets/therapy/breast-nanodocetaxel-denosumab.toml"
     )]
     preset: PathBuf,
-    /// Field counts of the synthetic transport benchmark (0 or empty: skip it).
-    #[arg(long, value_delimiter = ',', default_values_t = vec![8usize, 24])]
+    /// Field counts of the synthetic benchmark (0 or empty: skip it).
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1usize, 8])]
     fields: Vec<usize>,
+    /// The synthetic problem: `biofvm` (BioFVM's benchmark exactly: D 1e5 µm^2/min, decay
+    /// 0.1/min, dx 20 µm, dt 0.01 min, no bone) or `lattice` (bone-dependent diffusivity).
+    #[arg(long, default_value = "biofvm")]
+    case: Case,
     /// Minimum seconds of timing per measurement (at least 5 steps are timed).
     #[arg(long, default_value_t = 2.0)]
     seconds: f64,
@@ -121,6 +125,9 @@ impl Header {
 struct Row {
     /// `model` (the preset, stage by stage) or `synthetic` (transport benchmark).
     bench: &'static str,
+    /// The synthetic case (`biofvm`, `lattice`); absent for the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    case: Option<Case>,
     backend: String,
     n: usize,
     fields: usize,
@@ -135,8 +142,11 @@ struct Row {
     ms_fastest: f64,
     /// Share of the profiled step, % (stages only).
     share_pct: Option<f64>,
-    /// Million voxel-field updates per second at the median.
-    mupdates_per_s: f64,
+    /// `step` rows: million voxel-field updates per second at the median, voxels x fields
+    /// advanced by one whole step over its time (`sim::profile::throughput`). Stage rows
+    /// have only their time and bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mupdates_per_s: Option<f64>,
     /// Compulsory bytes moved per step over the median time, GB/s (a lower bound).
     gb_per_s: f64,
     /// True when the time is GPU timestamps, false when wall time around a fence.
@@ -236,7 +246,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 if slow && matches!(args.sizes, Sizes::Auto) {
                     break;
                 }
-                let scenario = bench_scenario(n, fields)?;
+                let scenario = synthetic::scenario(args.case, n, fields)?;
                 let setup = Setup::new(&scenario)?;
                 let backend = match make_backend(&setup, choice) {
                     Ok((b, _)) => b,
@@ -254,12 +264,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     ("step", Stages::ALL, &Stage::ALL[..]),
                 ] {
                     let (steps, median, fastest) = time_steps(&mut sim, stages, args.seconds)?;
-                    let (updates, bytes) = counted
-                        .iter()
-                        .map(|&s| traffic(&setup, s, 0))
-                        .fold((0.0, 0.0), |(u, b), t| (u + t.updates, b + t.bytes));
+                    let bytes: f64 = counted.iter().map(|&s| traffic(&setup, s, 0).bytes).sum();
                     let row = Row {
                         bench: "synthetic",
+                        case: Some(args.case),
                         backend: info.kind.clone(),
                         n,
                         fields,
@@ -268,7 +276,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                         ms_per_step: 1e3 * median,
                         ms_fastest: 1e3 * fastest,
                         share_pct: None,
-                        mupdates_per_s: updates / median / 1e6,
+                        mupdates_per_s: (stage == "step")
+                            .then(|| throughput(setup.grid.len(), fields, median) / 1e6),
                         gb_per_s: bytes / median / 1e9,
                         device_time: false,
                         work: None,
@@ -325,6 +334,7 @@ fn measure_model(
         .collect();
     rows.push(Row {
         bench: "model",
+        case: None,
         backend: kind.clone(),
         n,
         fields,
@@ -333,7 +343,7 @@ fn measure_model(
         ms_per_step: 1e3 * median,
         ms_fastest: 1e3 * fastest,
         share_pct: None,
-        mupdates_per_s: all.iter().map(|t| t.updates).sum::<f64>() / median / 1e6,
+        mupdates_per_s: Some(throughput(setup.grid.len(), fields, median) / 1e6),
         gb_per_s: all.iter().map(|t| t.bytes).sum::<f64>() / median / 1e9,
         device_time: false,
         work: None,
@@ -357,7 +367,7 @@ fn measure_model(
         .sum::<f64>()
         / profiles.len() as f64;
     for (i, &stage) in Stage::ALL.iter().enumerate() {
-        if all[i].updates == 0.0 {
+        if all[i].bytes == 0.0 {
             continue;
         }
         let mut s: Vec<f64> = profiles.iter().map(|p| p.seconds(stage)).collect();
@@ -366,6 +376,7 @@ fn measure_model(
         let device_time = stamps && stage != Stage::Pk;
         rows.push(Row {
             bench: "model",
+            case: None,
             backend: kind.clone(),
             n,
             fields,
@@ -374,7 +385,7 @@ fn measure_model(
             ms_per_step: 1e3 * median,
             ms_fastest: 1e3 * fastest,
             share_pct: Some(100.0 * mean / total.max(1e-12)),
-            mupdates_per_s: all[i].updates / median.max(1e-12) / 1e6,
+            mupdates_per_s: None,
             gb_per_s: all[i].bytes / median.max(1e-12) / 1e9,
             device_time,
             work: None,
@@ -442,6 +453,11 @@ fn print_device(info: &BackendInfo, stamps: bool) {
 fn print_row(r: &Row, header: bool) {
     if header {
         println!(
+            "# M vox-fld/s (step rows): voxels x fields advanced by one whole time step per \
+             second, at the median; stage rows give their time and the effective bandwidth of \
+             the bytes they must move"
+        );
+        println!(
             "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10} {:>10} {:>7} {:>12} {:>8} {:>8} {:>6} {:>7} {:>8} {:>5}",
             "bench",
             "kind",
@@ -452,7 +468,7 @@ fn print_row(r: &Row, header: bool) {
             "ms/step",
             "fastest",
             "share",
-            "M upd/s",
+            "M vox-fld/s",
             "GB/s",
             "it/solve",
             "waits",
@@ -472,9 +488,12 @@ fn print_row(r: &Row, header: bool) {
             w.busy_fraction.map_or("-".into(), |b| format!("{b:.2}"))
         )
     });
+    let rate = r
+        .mupdates_per_s
+        .map_or(String::new(), |m| format!("{m:.1}"));
     println!(
-        "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12.1} {:>8.2}{work}",
-        r.bench,
+        "{:<9} {:<4} {:>5} {:>6} {:<10} {:>6} {:>10.2} {:>10.2} {:>7} {:>12} {:>8.2}{work}",
+        r.case.map_or(r.bench, Case::name),
         r.backend,
         r.n,
         r.fields,
@@ -483,7 +502,7 @@ fn print_row(r: &Row, header: bool) {
         r.ms_per_step,
         r.ms_fastest,
         share,
-        r.mupdates_per_s,
+        rate,
         r.gb_per_s
     );
 }

@@ -108,7 +108,7 @@ impl CpuBackend {
                 lap(&mut clock, Stage::Motility);
             }
         }
-        if stages.reactions {
+        if stages.reactions && self.setup.reacts() {
             let len = 2 * self.setup.implicit_rate_slots() * n;
             self.implicit_rates.resize(len, 0.0);
             let model = self.setup.model.as_ref();
@@ -191,10 +191,10 @@ impl CpuBackend {
                 continue;
             }
             let (field, bone_field) = split_field(&mut self.fields, n, f, bone);
-            for axis in sweep_order(self.step_index) {
-                let p = transport::LineParams::new(&s.step, ft, axis);
-                transport::sweep(field, bone_field, &s.grid, axis, &p);
-            }
+            let order = sweep_order(self.step_index);
+            let mut params = [0, 1, 2].map(|axis| transport::LineParams::new(&s.step, ft, axis));
+            params[order[2]].retain = ft.retain;
+            transport::sweeps(field, bone_field, &s.grid, order, &params);
         }
     }
 }

@@ -306,9 +306,11 @@ impl GpuBackend {
             let enc = rec.enc();
             self.copy_bone(enc);
             let mut pass = compute_pass(enc, "transport");
-            for axis in sweep_order(step) {
+            let order = sweep_order(step);
+            for (i, &axis) in order.iter().enumerate() {
+                let last = i + 1 == order.len();
                 self.ctx
-                    .count_dispatches(self.transport.encode(&mut pass, axis));
+                    .count_dispatches(self.transport.encode(&mut pass, axis, last));
             }
             drop(pass);
             rec.end(Stage::Transport)?;
@@ -324,7 +326,7 @@ impl GpuBackend {
             self.ctx.count_dispatches(dispatches);
             rec.end(Stage::Motility)?;
         }
-        if stages.reactions {
+        if stages.reactions && self.setup.reacts() {
             rec.begin(Stage::Reaction);
             let mut pass = compute_pass(rec.enc(), "react");
             self.ctx.count_dispatches(self.react.encode(&mut pass));

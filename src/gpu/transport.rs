@@ -8,7 +8,8 @@ use crate::model::SpeciesList;
 /// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
 const WG: u32 = 64;
 
-/// Pipelines of the three sweeps and one bind group per field chunk.
+/// Pipelines of the three sweeps (and their variants as a step's last, which apply the
+/// fields' folded decay) and one bind group per field chunk.
 pub struct Transport {
     sweeps: Vec<wgpu::ComputePipeline>,
     groups: Vec<wgpu::BindGroup>,
@@ -38,7 +39,14 @@ impl Transport {
             "transport",
             &source,
             &bgl,
-            &["sweep_x", "sweep_y", "sweep_z"],
+            &[
+                "sweep_x",
+                "sweep_y",
+                "sweep_z",
+                "sweep_x_last",
+                "sweep_y_last",
+                "sweep_z_last",
+            ],
         )?;
         let groups = chunks
             .iter()
@@ -63,15 +71,15 @@ impl Transport {
         })
     }
 
-    /// Encodes the sweep along `axis` for every chunk.
-    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, axis: usize) -> u64 {
+    /// Encodes the sweep along `axis` for every chunk; `last`: the step's last sweep.
+    pub fn encode(&self, pass: &mut wgpu::ComputePass<'_>, axis: usize, last: bool) -> u64 {
         let [nx, ny, nz] = self.dims;
         let lines = match axis {
             0 => ny * nz,
             1 => nx * nz,
             _ => nx * ny,
         };
-        pass.set_pipeline(&self.sweeps[axis]);
+        pass.set_pipeline(&self.sweeps[axis + 3 * usize::from(last)]);
         for (group, &fields) in self.groups.iter().zip(&self.chunk_fields) {
             pass.set_bind_group(0, group, &[]);
             pass.dispatch_workgroups(lines.div_ceil(WG), fields, 1);

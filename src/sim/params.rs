@@ -47,8 +47,14 @@ pub struct FieldTransport {
     pub dirichlet_mask: u32,
     /// 1 when the transport step moves this field.
     pub mobile: u32,
-    /// Fixed face values, in mask bit order (last two unused).
-    pub dirichlet: [f32; 8],
+    /// Fixed face values, in mask bit order.
+    pub dirichlet: [f32; 6],
+    /// Factor the last transport sweep of a step multiplies the field by: its linear decay
+    /// over one step, `exp(-decay dt)`, when that is the field's only reaction (the react
+    /// step then skips it, see `Setup`), else 1.
+    pub retain: f32,
+    /// Padding.
+    pub _pad: f32,
 }
 const _: () = assert!(std::mem::size_of::<FieldTransport>() == 48);
 

@@ -13,7 +13,8 @@ use super::setup::Setup;
 pub enum Stage {
     /// Supply/uptake regions (both half steps).
     Sources,
-    /// Explicit transport sweeps (x, y, z) of the mobile fields.
+    /// Implicit per-axis sweeps (x, y, z) of the split mobile fields, with the decay folded
+    /// into them (see `Setup`).
     Transport,
     /// Backward-Euler solves of the implicit (fast-diffusing) fields.
     Implicit,
@@ -132,15 +133,21 @@ pub fn lap(clock: &mut Option<&mut StageClock>, stage: Stage) {
     }
 }
 
-/// What a stage must move per step at least, for throughput and effective bandwidth.
+/// Voxel-field updates per second: `voxels` x `fields` advanced by one whole time step in
+/// `step_s` seconds. The one throughput `bench`, criterion and the docs report; a stage has
+/// its own time and bytes ([`traffic`]), never its own update count (three sweeps of a
+/// field are one update of it, as in BioFVM's count).
+pub fn throughput(voxels: usize, fields: usize, step_s: f64) -> f64 {
+    voxels as f64 * fields as f64 / step_s
+}
+
+/// What a stage must move per step at least, for its effective bandwidth.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Traffic {
-    /// Voxel-field updates per step (a field updated on every voxel once counts the grid's
-    /// voxels; each transport sweep counts once).
-    pub updates: f64,
     /// Bytes per step if every field a pass updates is read and written once and every
     /// field it only reads is read once (neighbour reads hit cache). A lower bound: the
-    /// effective bandwidth is these bytes over the measured time.
+    /// effective bandwidth is these bytes over the measured time. 0 when the stage has no
+    /// work in this setup.
     pub bytes: f64,
 }
 
@@ -148,50 +155,49 @@ pub struct Traffic {
 /// number of fields the host sums after each step (systemic pool inputs and drug ledgers).
 ///
 /// Counted per stage: sources, each region read+write of its field for both half steps;
-/// transport, three sweeps of each explicit mobile field (read+write) plus the bone field
-/// read per sweep and copied once when transport depends on bone; implicit, each solved
-/// field read+written once (the conjugate-gradient iterations move about ten vectors per
-/// iteration on top; not counted, so its bandwidth is a floor); motility, per chemotaxis
-/// sub-step the cell field read+written twice (kernel, copy back) and the attractant and
-/// bone read; reaction, every field read+written and the implicit rates written; bone, the
-/// bone field read and the surface written; pk, each summed field read once.
+/// transport, each swept field read+written twice (the x and y sweeps of a plane run while
+/// it is in cache, the z sweep is a second pass; the GPU's three passes move more) plus,
+/// for fields whose coefficients depend on bone, the bone field read per pass; implicit,
+/// each solved field read+written once (the conjugate-gradient iterations move about ten
+/// vectors per iteration on top; not counted, so its bandwidth is a floor); motility, per
+/// chemotaxis sub-step the cell field read+written twice (kernel, copy back) and the
+/// attractant and bone read; reaction, every field read+written and the implicit rates
+/// written; bone, the bone field read and the surface written; pk, each summed field read
+/// once.
 pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
     let n = setup.grid.len() as f64;
     let has_bone = setup.species.bone().is_some();
-    let (updates, bytes) = match stage {
-        Stage::Sources => {
-            let r = 2.0 * setup.regions.len() as f64 * n;
-            (r, 8.0 * r)
-        }
+    let bytes = match stage {
+        Stage::Sources => 16.0 * setup.regions.len() as f64 * n,
         Stage::Transport => {
-            let e = setup.transport.iter().filter(|t| t.mobile != 0).count() as f64;
-            let bone = if has_bone && e > 0.0 {
-                3.0 * 4.0 + 8.0
-            } else {
-                0.0
-            };
-            (3.0 * e * n, (24.0 * e + bone) * n)
+            let swept = setup.transport.iter().filter(|t| t.mobile != 0);
+            let (mut all, mut on_bone) = (0.0, 0.0);
+            for t in swept {
+                all += 1.0;
+                if has_bone && t.bone_permeability != 1.0 {
+                    on_bone += 1.0;
+                }
+            }
+            (16.0 * all + 8.0 * on_bone) * n
         }
-        Stage::Implicit => {
-            let i = setup.implicit.len() as f64;
-            (i * n, 8.0 * i * n)
-        }
+        Stage::Implicit => 8.0 * setup.implicit.len() as f64 * n,
         Stage::Motility => {
             let subs: f64 = setup.model.as_ref().map_or(0.0, |m| {
                 m.chemotaxis.iter().map(|c| c.substeps as f64).sum()
             });
-            (subs * n, 24.0 * subs * n)
+            24.0 * subs * n
         }
+        Stage::Reaction if !setup.reacts() => 0.0,
         Stage::Reaction => {
             let f = setup.species.len() as f64;
             let rates = 2.0 * setup.implicit_rate_slots() as f64;
-            (f * n, (8.0 * f + 4.0 * rates) * n)
+            (8.0 * f + 4.0 * rates) * n
         }
         Stage::Bone => match setup.model {
-            Some(_) => (n, 8.0 * n),
-            None => (0.0, 0.0),
+            Some(_) => 8.0 * n,
+            None => 0.0,
         },
-        Stage::Pk => (pk_fields as f64 * n, 4.0 * pk_fields as f64 * n),
+        Stage::Pk => 4.0 * pk_fields as f64 * n,
     };
-    Traffic { updates, bytes }
+    Traffic { bytes }
 }

@@ -142,7 +142,7 @@ impl Setup {
             theta: sc.theta as f32,
             dx: grid.dx_um as f32,
         };
-        let transport = sc
+        let mut transport: Vec<FieldTransport> = sc
             .specs
             .iter()
             .zip(sc.species.iter())
@@ -153,7 +153,9 @@ impl Setup {
                     dirichlet_mask: 0,
                     // Implicit fields are not swept: their own solver moves them.
                     mobile: u32::from(s.mobile() && s.solver == Solver::Split),
-                    dirichlet: [0.0; 8],
+                    dirichlet: [0.0; 6],
+                    retain: 1.0,
+                    _pad: 0.0,
                 };
                 if let Some(d) = &spec.dirichlet {
                     for (bit, v) in d.faces().iter().enumerate() {
@@ -235,6 +237,18 @@ impl Setup {
                 r.implicit = slot as u32 + 1;
             }
         }
+        if sc.model.is_none() && sw.transport && sw.reactions {
+            // A swept field whose only reaction is linear decay decays as its last sweep
+            // writes it back, by the react step's own exact factor `exp(-decay dt)`
+            // (`exp_update` with no production): the same bits, without a separate pass
+            // over the field. With a model the react step reads every field anyway.
+            for (r, ft) in rates.iter_mut().zip(&mut transport) {
+                if ft.mobile == 1 && r.growth == 0.0 && r.implicit == 0 && r.decay > 0.0 {
+                    ft.retain = (-(r.decay * step.dt)).exp();
+                    r.decay = 0.0;
+                }
+            }
+        }
         let model = sc
             .model
             .as_ref()
@@ -266,6 +280,12 @@ impl Setup {
             model,
             pharmacology: sc.pharmacology.clone(),
         })
+    }
+
+    /// Whether the react step changes anything: a model, or a field with decay or growth
+    /// left to it (decay folded into the transport sweeps is not).
+    pub fn reacts(&self) -> bool {
+        self.model.is_some() || self.rates.iter().any(|r| r.decay != 0.0 || r.growth != 0.0)
     }
 
     /// Fields whose reaction rates the react step hands to their implicit solve (each has

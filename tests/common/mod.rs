@@ -62,3 +62,9 @@ pub fn max_diff(a: &[f32], b: &[f32]) -> (f64, f64) {
 pub fn total(v: &[f32]) -> f64 {
     v.iter().map(|&x| x as f64).sum()
 }
+
+/// A simulation of `sc` on the CPU backend with an edited `setup`.
+pub fn cpu_sim_with(sc: &Scenario, setup: Setup) -> Simulation {
+    let backend: Box<dyn Backend> = Box::new(CpuBackend::new(&setup).expect("cpu"));
+    Simulation::with_backend(sc.clone(), setup, backend, "test".into()).expect("sim")
+}
