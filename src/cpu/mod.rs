@@ -181,41 +181,29 @@ impl CpuBackend {
         }
     }
 
-    /// Runs the transport sweeps of one step.
+    /// Runs the transport sweeps of one step: every swept field, each pass over all of
+    /// them at once.
     fn transport(&mut self) {
         let s = &self.setup;
         let n = s.grid.len();
-        let bone = s.species.bone();
-        for (f, ft) in s.transport.iter().enumerate() {
-            if ft.mobile == 0 {
-                continue;
+        let bone_index = s.species.bone();
+        let order = sweep_order(self.step_index);
+        let mut bone = None;
+        let mut swept = Vec::new();
+        for (f, values) in self.fields.chunks_mut(n).enumerate() {
+            let ft = &s.transport[f];
+            if Some(f) == bone_index {
+                bone = Some(&*values);
+            } else if ft.mobile != 0 {
+                let mut params =
+                    [0, 1, 2].map(|axis| transport::LineParams::new(&s.step, ft, axis));
+                params[order[2]].retain = ft.retain;
+                swept.push((values, params));
             }
-            let (field, bone_field) = split_field(&mut self.fields, n, f, bone);
-            let order = sweep_order(self.step_index);
-            let mut params = [0, 1, 2].map(|axis| transport::LineParams::new(&s.step, ft, axis));
-            params[order[2]].retain = ft.retain;
-            transport::sweeps(field, bone_field, &s.grid, order, &params);
         }
-    }
-}
-
-/// Field `f` mutably and the bone field (if any, never mobile so never `f`) shared.
-pub(crate) fn split_field(
-    fields: &mut [f32],
-    n: usize,
-    f: usize,
-    bone: Option<usize>,
-) -> (&mut [f32], Option<&[f32]>) {
-    match bone {
-        Some(b) if b < f => {
-            let (lo, hi) = fields.split_at_mut(f * n);
-            (&mut hi[..n], Some(&lo[b * n..(b + 1) * n]))
+        if !swept.is_empty() {
+            transport::sweeps(swept, bone, &s.grid, order);
         }
-        Some(b) => {
-            let (lo, hi) = fields.split_at_mut(b * n);
-            (&mut lo[f * n..(f + 1) * n], Some(&hi[..n]))
-        }
-        None => (&mut fields[f * n..(f + 1) * n], None),
     }
 }
 
