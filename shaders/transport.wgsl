@@ -1,6 +1,10 @@
 // Implicit theta-scheme transport sweep along one axis: one tridiagonal (Thomas) solve per
 // grid line, one line per invocation, solved in place in the field chunk. Lines of the y
 // and z sweeps are laid out so that neighbouring invocations touch neighbouring addresses.
+// Lines along x are not (each is contiguous, so neighbouring invocations are NX apart):
+// `sweep_x_tiled` has the workgroup copy X_TILE whole x lines (one contiguous range) into
+// workgroup memory with neighbouring invocations on neighbouring addresses, solves them
+// there, and copies them back the same way.
 // CPU mirror: src/cpu/transport.rs (same arithmetic, line for line).
 
 @group(0) @binding(0) var<uniform> step: Step;
@@ -13,17 +17,51 @@ fn harmonic(a: f32, b: f32) -> f32 {
     return select(0.0, 2.0 * a * b / s, s > 0.0);
 }
 
-fn local_factor(v: u32, permeability: f32) -> f32 {
+// X_TILE x lines (row pitch NX + 1, so the lines of one invocation row do not share a
+// memory bank) of values and of bone fractions.
+const X_PITCH: u32 = NX + 1u;
+var<workgroup> x_values: array<f32, X_TILE_LEN>;
+var<workgroup> x_bone: array<f32, X_TILE_LEN>;
+
+fn local_factor(tiled: bool, v: u32, permeability: f32) -> f32 {
     if (BONE_FIELD >= NF) {
         return 1.0;
+    }
+    if (tiled) {
+        return 1.0 - x_bone[v] * (1.0 - permeability);
     }
     return 1.0 - bone[v] * (1.0 - permeability);
 }
 
+// Point `v` of the line being solved: in the chunk at `off + v`, or in the tile at `v`.
+fn load_value(tiled: bool, off: u32, v: u32) -> f32 {
+    if (tiled) {
+        return x_values[v];
+    }
+    return chunk[off + v];
+}
+
+fn store_value(tiled: bool, off: u32, v: u32, x: f32) {
+    if (tiled) {
+        x_values[v] = x;
+    } else {
+        chunk[off + v] = x;
+    }
+}
+
 // Solves the line of n voxels starting at voxel `start` with voxel stride `stride`, for
-// the chunk's field `fl`; on the step's last sweep (`last_sweep`) every value is then
-// multiplied by the field's retention (its folded linear decay, or 1).
-fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32, last_sweep: bool) {
+// the chunk's field `fl` (`tiled`: the line is in workgroup memory, `start` and `stride`
+// index the tile); on the step's last sweep (`last_sweep`) every value is then multiplied
+// by the field's retention (its folded linear decay, or 1).
+fn solve_line(
+    fl: u32,
+    start: u32,
+    stride: u32,
+    n: u32,
+    axis: u32,
+    last_sweep: bool,
+    tiled: bool
+) {
     let ft = fields[step.field_base + fl];
     if (ft.mobile == 0u) {
         return;
@@ -41,16 +79,16 @@ fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32, last_sweep: b
     var prev_old = 0.0;
     var prev_cp = 0.0;
     var prev_k = 0.0;
-    var u_next = chunk[off + start];
-    var g_next = local_factor(start, ft.bone_permeability);
+    var u_next = load_value(tiled, off, start);
+    var g_next = local_factor(tiled, start, ft.bone_permeability);
     for (var i = 0u; i < n; i++) {
         let v = start + i * stride;
         let last = i + 1u == n;
         let u = u_next;
         let gi = g_next;
         if (!last) {
-            u_next = chunk[off + v + stride];
-            g_next = local_factor(v + stride, ft.bone_permeability);
+            u_next = load_value(tiled, off, v + stride);
+            g_next = local_factor(tiled, v + stride, ft.bone_permeability);
         }
         var k_lo = prev_k;
         var ghost_lo = prev_old;
@@ -87,7 +125,7 @@ fn solve_line(fl: u32, start: u32, stride: u32, n: u32, axis: u32, last_sweep: b
     for (var i = i32(n) - 1; i >= 0; i--) {
         let v = start + u32(i) * stride;
         let delta = dp[i] - cp[i] * delta_next;
-        chunk[off + v] = (chunk[off + v] + delta) * retain;
+        store_value(tiled, off, v, (load_value(tiled, off, v) + delta) * retain);
         delta_next = delta;
     }
 }
@@ -98,7 +136,7 @@ fn line_x(gid: vec3<u32>, last_sweep: bool) {
     if (gid.x >= NY * NZ || gid.y >= step.chunk_fields) {
         return;
     }
-    solve_line(gid.y, gid.x * NX, 1u, NX, 0u, last_sweep);
+    solve_line(gid.y, gid.x * NX, 1u, NX, 0u, last_sweep, false);
 }
 
 // Lines along y: one per (x, z), x fastest.
@@ -108,7 +146,7 @@ fn line_y(gid: vec3<u32>, last_sweep: bool) {
     }
     let x = gid.x % NX;
     let z = gid.x / NX;
-    solve_line(gid.y, x + z * NX * NY, NX, NY, 1u, last_sweep);
+    solve_line(gid.y, x + z * NX * NY, NX, NY, 1u, last_sweep, false);
 }
 
 // Lines along z: one per (x, y), x fastest.
@@ -116,7 +154,48 @@ fn line_z(gid: vec3<u32>, last_sweep: bool) {
     if (gid.x >= NX * NY || gid.y >= step.chunk_fields) {
         return;
     }
-    solve_line(gid.y, gid.x, NX * NY, NZ, 2u, last_sweep);
+    solve_line(gid.y, gid.x, NX * NY, NZ, 2u, last_sweep, false);
+}
+
+// X_TILE consecutive x lines per workgroup (workgroup x), field wg.y of the chunk.
+fn lines_x_tiled(wg: vec3<u32>, li: u32, last_sweep: bool) {
+    if (wg.y >= step.chunk_fields || fields[step.field_base + wg.y].mobile == 0u) {
+        return;
+    }
+    let first = wg.x * X_TILE;
+    let lines = min(X_TILE, NY * NZ - first);
+    let off = wg.y * NV + first * NX;
+    for (var k = li; k < lines * NX; k += 64u) {
+        let t = (k / NX) * X_PITCH + k % NX;
+        x_values[t] = chunk[off + k];
+        if (BONE_FIELD < NF) {
+            x_bone[t] = bone[first * NX + k];
+        }
+    }
+    workgroupBarrier();
+    if (li < lines) {
+        solve_line(wg.y, li * X_PITCH, 1u, NX, 0u, last_sweep, true);
+    }
+    workgroupBarrier();
+    for (var k = li; k < lines * NX; k += 64u) {
+        chunk[off + k] = x_values[(k / NX) * X_PITCH + k % NX];
+    }
+}
+
+@compute @workgroup_size(64)
+fn sweep_x_tiled(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32
+) {
+    lines_x_tiled(wg, li, false);
+}
+
+@compute @workgroup_size(64)
+fn sweep_x_tiled_last(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_index) li: u32
+) {
+    lines_x_tiled(wg, li, true);
 }
 
 @compute @workgroup_size(64)

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use osteoniche::gpu::GpuBackend;
+use osteoniche::gpu::{GpuBackend, XSweep};
 use osteoniche::sim::{Backend, Stages};
 
 const TOL: f64 = 2e-5;
@@ -77,9 +77,21 @@ fn compare(
     steps: u64,
     chunk_limit: Option<u64>,
 ) {
-    let Some(mut ctx) = gpu_context(test) else {
+    let Some(ctx) = gpu_context(test) else {
         return;
     };
+    compare_on(ctx, test, scheme, size, stages, steps, chunk_limit);
+}
+
+fn compare_on(
+    mut ctx: osteoniche::gpu::GpuContext,
+    test: &str,
+    scheme: &str,
+    size: [usize; 3],
+    stages: Stages,
+    steps: u64,
+    chunk_limit: Option<u64>,
+) {
     if let Some(limit) = chunk_limit {
         ctx.limits.max_storage_buffer_binding_size = limit;
     }
@@ -130,6 +142,31 @@ fn transport_backward_euler_matches_cpu() {
         3,
         None,
     );
+}
+
+/// Both x-sweep kernels (one line per invocation; whole lines through workgroup memory)
+/// match the CPU, on a grid whose x lines do not fill the last tile.
+#[test]
+fn plain_and_tiled_x_sweeps_match_cpu() {
+    let Some(ctx) = gpu_context("plain_and_tiled_x_sweeps_match_cpu") else {
+        return;
+    };
+    for (kernel, scheme) in [
+        (XSweep::Plain, "backward-euler"),
+        (XSweep::Tiled, "backward-euler"),
+        (XSweep::Tiled, "crank-nicolson"),
+    ] {
+        let mut ctx = ctx.clone();
+        ctx.x_sweep = kernel;
+        let size = [61, 9, 7];
+        let sc = scenario(&rich_preset(scheme, size));
+        let (_, gpu, _) = gpu_backend(&ctx, &sc);
+        // 2040 / 62 = 32 lines per tile, 63 lines: the last tile holds 31.
+        let expected = if kernel == XSweep::Tiled { 32 } else { 0 };
+        assert_eq!(gpu.x_sweep_tile(), expected, "{kernel:?}");
+        let test = format!("x sweep {kernel:?} {scheme}");
+        compare_on(ctx, &test, scheme, size, Stages::TRANSPORT, 2, None);
+    }
 }
 
 #[test]

@@ -32,6 +32,22 @@ pub struct GpuContext {
     pub fault: Arc<Mutex<Option<String>>>,
     /// What the host asked of the device since the context was made (clones share it).
     pub traffic: Arc<Traffic>,
+    /// Which x-sweep kernel transport uses.
+    pub x_sweep: XSweep,
+}
+
+/// The x-sweep kernel of the transport step (`shaders/transport.wgsl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XSweep {
+    /// Tiled on hardware adapters, plain on software ones (where the tile's copies and
+    /// barriers cost more than the strided reads they save: measured on lavapipe).
+    #[default]
+    Auto,
+    /// One line per invocation, read in place (neighbouring invocations NX apart).
+    Plain,
+    /// Whole lines copied through workgroup memory with coalesced reads and writes (falls
+    /// back to plain when fewer than two lines fit a tile).
+    Tiled,
 }
 
 /// Counts of host-device round trips and work, since a context was made.
@@ -133,6 +149,7 @@ impl GpuContext {
             timestamps,
             fault,
             traffic: Arc::default(),
+            x_sweep: XSweep::Auto,
         })
     }
 

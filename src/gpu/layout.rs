@@ -180,6 +180,11 @@ impl FieldLayout {
             g.max_line(),
             self.fields_per_chunk
         ));
+        let x_tile = x_tile_lines(g.nx).max(1);
+        s.push_str(&format!(
+            "const X_TILE: u32 = {x_tile}u;\nconst X_TILE_LEN: u32 = {}u;\n",
+            X_TILE_FLOATS
+        ));
         for shared in SHARED {
             s.push_str(shared);
             s.push('\n');
@@ -232,4 +237,14 @@ impl FieldLayout {
         ));
         s
     }
+}
+
+/// Floats of each of the transport kernel's two workgroup tiles (values and bone): both
+/// together stay under the 16,352 bytes every adapter wgpu supports offers.
+pub const X_TILE_FLOATS: usize = 2040;
+
+/// Whole x lines of `nx` voxels the tiled x sweep holds per workgroup (row pitch nx + 1),
+/// at most 64 (one per invocation); 0 when not even one fits.
+pub fn x_tile_lines(nx: usize) -> usize {
+    (X_TILE_FLOATS / (nx + 1)).min(64)
 }

@@ -15,8 +15,8 @@ pub mod voxelwise;
 
 use wgpu::util::DeviceExt;
 
-pub use context::{GpuContext, GpuOptions, TrafficCounts, probe_hardware_adapter};
-use context::{map_read, map_read_all};
+pub use context::{GpuContext, GpuOptions, TrafficCounts, XSweep, probe_hardware_adapter};
+use context::{is_software, map_read, map_read_all};
 pub use layout::FieldLayout;
 
 use crate::error::{Error, Result};
@@ -53,6 +53,12 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
+    /// x lines per workgroup of the transport's tiled x sweep, 0 when the plain one runs
+    /// (see [`XSweep`]).
+    pub fn x_sweep_tile(&self) -> u32 {
+        self.transport.x_tile()
+    }
+
     /// Opens an adapter per `options` and builds the backend.
     pub fn new(setup: &Setup, options: &GpuOptions) -> Result<Self> {
         Self::with_context(GpuContext::new(options)?, setup)
@@ -157,8 +163,14 @@ impl GpuBackend {
             storage | wgpu::BufferUsages::COPY_DST,
         );
         let bone_binding = bone_copy.as_ref().unwrap_or(&dummy);
+        let tiled_x = match ctx.x_sweep {
+            XSweep::Auto => !is_software(&ctx.info),
+            XSweep::Tiled => true,
+            XSweep::Plain => false,
+        };
         let transport = transport::Transport::new(
             device,
+            tiled_x,
             &fl,
             &setup.species,
             &step_uniforms,

@@ -15,12 +15,17 @@ pub struct Transport {
     groups: Vec<wgpu::BindGroup>,
     chunk_fields: Vec<u32>,
     dims: [u32; 3],
+    /// x lines per workgroup of the tiled x sweep, 0 when the plain one runs.
+    x_tile: u32,
 }
 
 impl Transport {
-    /// Builds the pipelines; `step_uniforms[c]` is chunk `c`'s uniform.
+    /// Builds the pipelines; `step_uniforms[c]` is chunk `c`'s uniform; `tiled_x`: the x
+    /// sweep goes through workgroup memory where the grid allows.
+    #[allow(clippy::too_many_arguments, reason = "the buffers the kernel binds")]
     pub fn new(
         device: &wgpu::Device,
+        tiled_x: bool,
         fl: &FieldLayout,
         species: &SpeciesList,
         step_uniforms: &[wgpu::Buffer],
@@ -46,6 +51,8 @@ impl Transport {
                 "sweep_x_last",
                 "sweep_y_last",
                 "sweep_z_last",
+                "sweep_x_tiled",
+                "sweep_x_tiled_last",
             ],
         )?;
         let groups = chunks
@@ -61,7 +68,17 @@ impl Transport {
             })
             .collect();
         let g = fl.grid;
+        // The tiled x sweep needs at least two lines per tile, and its workgroup count
+        // (lines / tile) within one dispatch dimension.
+        let tile = super::layout::x_tile_lines(g.nx);
+        let max_groups = device.limits().max_compute_workgroups_per_dimension as usize;
+        let x_tile = if tiled_x && tile >= 2 && (g.ny * g.nz).div_ceil(tile) <= max_groups {
+            tile as u32
+        } else {
+            0
+        };
         Ok(Transport {
+            x_tile,
             sweeps,
             groups,
             chunk_fields: (0..fl.chunks())
@@ -69,6 +86,11 @@ impl Transport {
                 .collect(),
             dims: [g.nx as u32, g.ny as u32, g.nz as u32],
         })
+    }
+
+    /// x lines per workgroup of the tiled x sweep, 0 when the plain one runs.
+    pub fn x_tile(&self) -> u32 {
+        self.x_tile
     }
 
     /// Encodes the sweep along `axis` for every chunk; `last`: the step's last sweep.
@@ -79,10 +101,15 @@ impl Transport {
             1 => nx * nz,
             _ => nx * ny,
         };
-        pass.set_pipeline(&self.sweeps[axis + 3 * usize::from(last)]);
+        let (pipeline, groups) = if axis == 0 && self.x_tile > 0 {
+            (6 + usize::from(last), lines.div_ceil(self.x_tile))
+        } else {
+            (axis + 3 * usize::from(last), lines.div_ceil(WG))
+        };
+        pass.set_pipeline(&self.sweeps[pipeline]);
         for (group, &fields) in self.groups.iter().zip(&self.chunk_fields) {
             pass.set_bind_group(0, group, &[]);
-            pass.dispatch_workgroups(lines.div_ceil(WG), fields, 1);
+            pass.dispatch_workgroups(groups, fields, 1);
         }
         self.groups.len() as u64
     }
