@@ -5,7 +5,7 @@
 // `sweep_x_tiled` has the workgroup copy X_TILE whole x lines (one contiguous range) into
 // workgroup memory with neighbouring invocations on neighbouring addresses, solves them
 // there, and copies them back the same way.
-// CPU mirror: src/cpu/transport.rs (same arithmetic, line for line).
+// CPU mirror: src/cpu/transport/ (same arithmetic, line for line).
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> fields: array<FieldTransport>;
@@ -105,7 +105,7 @@ fn solve_line(
             k_hi = kappa * harmonic(gi, g_next);
             ghost_hi = u_next;
         }
-        // Delta form: (I - theta dt A) (u' - u) = dt A u (see src/cpu/transport.rs).
+        // Delta form: (I - theta dt A) (u' - u) = dt A u (see src/cpu/transport/lines.rs).
         let rhs = k_hi * (ghost_hi - u) - k_lo * (u - ghost_lo);
         let a = select(-th * k_lo, 0.0, i == 0u);
         let dp_before = select(dp[max(i, 1u) - 1u], 0.0, i == 0u);
