@@ -59,8 +59,6 @@ pub fn react(
             || Tile::new(nf, n_rates),
             |t, (mut block, mut out)| {
                 let len = block[0].len();
-                let mut bp = vec![0f32; nf];
-                let mut bl = vec![0f32; nf];
                 for v0 in (0..len).step_by(TILE) {
                     let w = TILE.min(len - v0);
                     t.gather(&block, v0, w);
@@ -68,7 +66,7 @@ pub fn react(
                         let u = &t.u[v * nf..(v + 1) * nf];
                         let next = &mut t.next[v * nf..(v + 1) * nf];
                         let rates_out = &mut t.rates[v * n_rates..(v + 1) * n_rates];
-                        voxel(u, next, rates_out, &mut bp, &mut bl, &ctx);
+                        voxel(u, next, rates_out, &mut t.bp, &mut t.bl, &ctx);
                     }
                     t.scatter(&mut block, &mut out, v0, w);
                 }
@@ -137,6 +135,9 @@ struct Tile {
     u: Vec<f32>,
     next: Vec<f32>,
     rates: Vec<f32>,
+    /// The model's production and loss of one voxel (scratch, one value per field).
+    bp: Vec<f32>,
+    bl: Vec<f32>,
 }
 
 impl Tile {
@@ -147,6 +148,8 @@ impl Tile {
             u: vec![0.0; TILE * nf],
             next: vec![0.0; TILE * nf],
             rates: vec![0.0; TILE * n_rates],
+            bp: vec![0.0; nf],
+            bl: vec![0.0; nf],
         }
     }
 

@@ -344,7 +344,7 @@ impl GpuBackend {
             self.ctx.count_dispatches(self.react.encode(&mut pass));
             drop(pass);
             rec.end(Stage::Reaction)?;
-        } else {
+        } else if self.implicit.is_some() {
             // No reaction rates for the implicit solves of this step.
             rec.enc().clear_buffer(&self.implicit_rates, 0, None);
         }

@@ -194,16 +194,17 @@ fn z_sweeps(
     }
     tiles
         .into_par_iter()
-        .for_each_init(Scratch::default, |s, (f, t, mut rows)| {
-            let (p, constant) = (&work[f].params[2], work[f].constant[2].as_ref());
-            let width = rows[0].len();
-            let b = bone.filter(|_| constant.is_none()).map(|data| BoneRows {
-                data,
-                offset: t * w,
-                stride: slab,
-                w: width,
-            });
-            kernels.tile(&mut rows, b, grid.nz, width, p, constant, s);
+        .for_each_init(Scratch::default, |s, (f, t, rows)| {
+            let field = &work[f];
+            let bone = bone
+                .filter(|_| field.constant[2].is_none())
+                .map(|data| BoneRows {
+                    data,
+                    offset: t * w,
+                    stride: slab,
+                    w: rows[0].len(),
+                });
+            kernels.run(Job::Tile { rows, bone, field }, grid, s);
         });
 }
 
@@ -225,9 +226,14 @@ fn plane_passes(
     planes
         .into_par_iter()
         .for_each_init(Scratch::default, |s, (f, k, plane)| {
-            let b = bone.map(|b| &b[k * slab..(k + 1) * slab]);
-            let field = &work[f];
-            kernels.plane(plane, b, grid, axes, &field.params, &field.constant, s);
+            let bone = bone.map(|b| &b[k * slab..(k + 1) * slab]);
+            let job = Job::Plane {
+                plane,
+                bone,
+                axes,
+                field: &work[f],
+            };
+            kernels.run(job, grid, s);
         });
 }
 
@@ -238,7 +244,7 @@ struct Field {
     constant: [Option<Constant>; 3],
 }
 
-/// The sweeps of one plane, or of one z tile, compiled for AVX2 when the CPU has it: the
+/// The jobs of a pass (the sweeps of one plane, or of one z tile), compiled for AVX2 when the CPU has it: the
 /// lane loops then run eight lines per instruction instead of four. The same operations in
 /// the same order (no fused multiply-add), so the same bits as the baseline build.
 #[derive(Clone, Copy)]
@@ -255,81 +261,68 @@ impl Kernels {
         Kernels { avx2 }
     }
 
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "forwards plane_sweeps' arguments"
-    )]
-    fn plane(
-        self,
-        plane: &mut [f32],
-        bone: Option<&[f32]>,
-        grid: &Grid,
-        axes: &[usize],
-        params: &[LineParams; 3],
-        constant: &[Option<Constant>; 3],
-        s: &mut Scratch,
-    ) {
+    /// Runs `job` with work space `s`.
+    fn run(self, job: Job<'_, '_>, grid: &Grid, s: &mut Scratch) {
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is set only when the CPU reports AVX2.
-            unsafe { plane_avx2(plane, bone, grid, axes, params, constant, s) };
+            unsafe { run_avx2(job, grid, s) };
             return;
         }
-        plane_sweeps(plane, bone, grid, axes, params, constant, s);
+        run(job, grid, s);
     }
+}
 
-    #[allow(clippy::too_many_arguments, reason = "forwards solve's arguments")]
-    fn tile(
-        self,
-        rows: &mut Vec<&mut [f32]>,
-        bone: Option<BoneRows<'_>>,
-        n: usize,
-        w: usize,
-        p: &LineParams,
-        constant: Option<&Constant>,
-        s: &mut Scratch,
-    ) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is set only when the CPU reports AVX2.
-            unsafe { tile_avx2(rows, bone, n, w, p, constant, s) };
-            return;
+/// One parallel work item of a transport pass.
+enum Job<'a, 'b> {
+    /// The x and/or y sweeps (`axes`, in order) of one z-plane of a field.
+    Plane {
+        plane: &'a mut [f32],
+        bone: Option<&'b [f32]>,
+        axes: &'b [usize],
+        field: &'b Field,
+    },
+    /// The z sweep of one tile of whole x rows (`rows`, one per plane) of a field.
+    Tile {
+        rows: Vec<&'a mut [f32]>,
+        bone: Option<BoneRows<'b>>,
+        field: &'b Field,
+    },
+}
+
+#[inline(always)]
+fn run(job: Job<'_, '_>, grid: &Grid, s: &mut Scratch) {
+    match job {
+        Job::Plane {
+            plane,
+            bone,
+            axes,
+            field,
+        } => plane_sweeps(plane, bone, grid, axes, &field.params, &field.constant, s),
+        Job::Tile {
+            mut rows,
+            bone,
+            field,
+        } => {
+            let width = rows[0].len();
+            let constant = field.constant[2].as_ref();
+            solve(
+                &mut rows,
+                bone,
+                grid.nz,
+                width,
+                &field.params[2],
+                constant,
+                s,
+            );
         }
-        solve(rows, bone, n, w, p, constant, s);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-#[allow(
-    clippy::too_many_arguments,
-    reason = "forwards plane_sweeps' arguments"
-)]
-fn plane_avx2(
-    plane: &mut [f32],
-    bone: Option<&[f32]>,
-    grid: &Grid,
-    axes: &[usize],
-    params: &[LineParams; 3],
-    constant: &[Option<Constant>; 3],
-    s: &mut Scratch,
-) {
-    plane_sweeps(plane, bone, grid, axes, params, constant, s);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments, reason = "forwards solve's arguments")]
-fn tile_avx2(
-    rows: &mut Vec<&mut [f32]>,
-    bone: Option<BoneRows<'_>>,
-    n: usize,
-    w: usize,
-    p: &LineParams,
-    constant: Option<&Constant>,
-    s: &mut Scratch,
-) {
-    solve(rows, bone, n, w, p, constant, s);
+fn run_avx2(job: Job<'_, '_>, grid: &Grid, s: &mut Scratch) {
+    run(job, grid, s);
 }
 
 /// Whether a sweep's matrix is the same on every line.
