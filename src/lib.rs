@@ -25,6 +25,7 @@ pub mod error;
 pub mod gpu;
 pub mod grid;
 pub mod io;
+pub mod lanes;
 pub mod lattice;
 pub mod model;
 pub mod pharma;

@@ -20,6 +20,15 @@ use crate::sim::{Backend, BackendInfo, Counters, FieldStats};
 /// Voxels per parallel work item of the per-voxel kernels.
 pub(crate) const BLOCK: usize = 4096;
 
+/// Whether this CPU runs AVX2: the transport's and the reaction's lane loops then run a
+/// copy compiled for it (the same operations, no fused multiply-add, so the same bits).
+pub(crate) fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return std::arch::is_x86_feature_detected!("avx2");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// Splits field-major storage into blocks of voxels: item `b` holds, for every field, the
 /// slice of voxels `b * BLOCK ..` of that field.
 pub(crate) fn voxel_blocks(fields: &mut [f32], n_vox: usize) -> Vec<Vec<&mut [f32]>> {

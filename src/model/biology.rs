@@ -10,6 +10,7 @@
 use super::SpeciesKind;
 use super::SpeciesList;
 use super::parameters::{Slot, p, switch_index};
+use crate::lanes::{Real, sat};
 use crate::pharma::library::Target;
 
 /// The fields the model needs, with their kinds (MODEL.md section 2).
@@ -199,31 +200,29 @@ pub fn komarova_steady_state(values: &[f32]) -> (f64, f64) {
     (x1, x2)
 }
 
-/// Saturating response `x / (x + k)`.
-#[inline]
-fn sat(x: f32, k: f32) -> f32 {
-    x / (x + k)
-}
-
 /// Bone fraction below which resorption stops acting as a rate on the remaining bone.
 pub const BONE_FLOOR: f32 = 0.01;
 
 /// Adds the model's production and loss rates (per day) of every field at one voxel with
-/// values `u` to `prod` and `loss`. Mirror of `biology()` in `shaders/shared/biology.wgsl`.
+/// values `u` (or at eight, in lanes) to `prod` and `loss`; returns the voxel's relative bone
+/// resorption rate (per day). Mirror of `biology()` in `shaders/shared/biology.wgsl`.
 #[allow(
     clippy::too_many_lines,
     reason = "one term per mechanism, in the order of the docs"
 )]
-pub fn biology(
-    u: &[f32],
+#[inline(always)]
+pub fn biology<T: Real>(
+    u: &[T],
     ix: &ModelIndex,
     pv: &[f32],
-    th: &[f32],
-    prod: &mut [f32],
-    loss: &mut [f32],
-) -> f32 {
-    let sw = |k: usize| pv[switch_index(k)];
-    let q = |i: usize| pv[i];
+    th: &[T],
+    prod: &mut [T],
+    loss: &mut [T],
+) -> T {
+    let sw = |k: usize| T::splat(pv[switch_index(k)]);
+    let q = |i: usize| T::splat(pv[i]);
+    let one = T::splat(1.0);
+    let zero = T::splat(0.0);
     let b = u[ix.bone];
     let vessel = u[ix.vessels];
     let s = u[ix.surface];
@@ -241,7 +240,7 @@ pub fn biology(
     let mac = u[ix.macrophage];
     let m2 = u[ix.m2];
     // TGF-beta that reaches its receptors (ligand neutralisation takes its share).
-    let tgf = u[ix.tgf] * (1.0 - th[Target::Tgfb as usize]);
+    let tgf = u[ix.tgf] * (one - th[Target::Tgfb as usize]);
     let rankl = u[ix.rankl];
     let opn = u[ix.opn];
     let dkk1 = u[ix.dkk1];
@@ -257,92 +256,103 @@ pub fn biology(
     for c in ix.marrow_cells() {
         occupied += u[c];
     }
-    let room = (1.0 - occupied).max(0.0);
-    let rankl_eff = rankl * (1.0 - th[Target::Rankl as usize]);
-    let dkk1_eff = dkk1 * (1.0 - th[Target::Dkk1 as usize]);
-    let il1b_eff = il1b * (1.0 - th[Target::Il1b as usize]);
+    let room = (one - occupied).max(zero);
+    let rankl_eff = rankl * (one - th[Target::Rankl as usize]);
+    let dkk1_eff = dkk1 * (one - th[Target::Dkk1 as usize]);
+    let il1b_eff = il1b * (one - th[Target::Il1b as usize]);
     let cd8_pool = q(Slot::Cd8Pool.index());
     let myeloid = q(Slot::MyeloidPool.index());
     let rankl_signal = sat(rankl_eff, q(p::RANKL_K));
 
-    let mut resorption = 0.0;
-    // Remodelling core (Komarova 2003) per unit bone surface, modulated by the mechanisms.
-    if s > 0.0 {
+    // Remodelling core (Komarova 2003) per unit bone surface, modulated by the mechanisms:
+    // only at surfaces (`s > 0`; computed in every lane, kept where it applies; skipped when
+    // no lane is at a surface).
+    let at_surface = s.gt(zero);
+    let mut resorption = zero;
+    if T::any(at_surface) {
+        let add = |x: &mut T, v: T| *x = T::select(at_surface, *x + v, *x);
         let x1 = oc / (q(p::OC_UNIT) * s);
         let x2 = ob / (q(p::OB_UNIT) * s);
         let x1e = x1.max(q(p::CELL_FLOOR));
         let x2e = x2.max(q(p::CELL_FLOOR));
-        let psi_oc = (1.0 + sw(1) * q(p::RANKL_OC_BOOST) * rankl_signal)
-            * (1.0 + sw(9) * q(p::MDSC_OC_BOOST) * sat(mdsc, q(p::MDSC_K)))
-            * (1.0 + sw(14) * q(p::SASP_OC_BOOST) * sat(sen, q(p::SENESCENT_K)));
-        let psi_ob = (1.0 + sw(7) * q(p::WNT_OB_BOOST) * sat(wnt, q(p::WNT_K)))
-            / (1.0 + sw(3) * q(p::DKK1_OB_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
-        prod[ix.osteoclast] +=
-            s * q(p::OC_UNIT) * q(p::ALPHA1) * x1e.powf(q(p::G11)) * x2e.powf(q(p::G21)) * psi_oc;
+        let psi_oc = (one + sw(1) * q(p::RANKL_OC_BOOST) * rankl_signal)
+            * (one + sw(9) * q(p::MDSC_OC_BOOST) * sat(mdsc, q(p::MDSC_K)))
+            * (one + sw(14) * q(p::SASP_OC_BOOST) * sat(sen, q(p::SENESCENT_K)));
+        let psi_ob = (one + sw(7) * q(p::WNT_OB_BOOST) * sat(wnt, q(p::WNT_K)))
+            / (one + sw(3) * q(p::DKK1_OB_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
+        add(
+            &mut prod[ix.osteoclast],
+            s * q(p::OC_UNIT) * q(p::ALPHA1) * x1e.powf(q(p::G11)) * x2e.powf(q(p::G21)) * psi_oc,
+        );
         // M3 also uncouples formation from resorption (Ayati et al. 2010's r12 term).
-        let g12 = q(p::G12) / (1.0 + sw(3) * q(p::DKK1_DECOUPLING) * sat(dkk1_eff, q(p::DKK1_K)));
-        prod[ix.osteoblast] +=
-            s * q(p::OB_UNIT) * q(p::ALPHA2) * x1e.powf(g12) * x2e.powf(q(p::G22)) * psi_ob;
-        let y1 = (x1 - q(Slot::XBar1.index())).max(0.0);
-        let y2 = (x2 - q(Slot::XBar2.index())).max(0.0);
+        let g12 = q(p::G12) / (one + sw(3) * q(p::DKK1_DECOUPLING) * sat(dkk1_eff, q(p::DKK1_K)));
+        add(
+            &mut prod[ix.osteoblast],
+            s * q(p::OB_UNIT) * q(p::ALPHA2) * x1e.powf(g12) * x2e.powf(q(p::G22)) * psi_ob,
+        );
+        let y1 = (x1 - q(Slot::XBar1.index())).max(zero);
+        let y2 = (x2 - q(Slot::XBar2.index())).max(zero);
         let resorb = s * q(p::BONE_PER_PERCENT) * q(p::K1) * y1;
         let form = s * q(p::BONE_PER_PERCENT) * q(p::K2) * y2;
-        let per_bone = resorb / b.max(BONE_FLOOR);
-        resorption = per_bone;
-        prod[ix.bone] += form;
-        loss[ix.bone] += per_bone;
+        let per_bone = resorb / b.max(T::splat(BONE_FLOOR));
+        resorption = T::select(at_surface, per_bone, zero);
+        add(&mut prod[ix.bone], form);
+        add(&mut loss[ix.bone], per_bone);
         // M1: resorption releases matrix TGF-beta; embedded osteocytes go with the bone.
-        prod[ix.tgf] += sw(1) * q(p::TGF_MATRIX_RELEASE) * per_bone * b;
-        loss[ix.senescent] += per_bone;
+        add(
+            &mut prod[ix.tgf],
+            sw(1) * q(p::TGF_MATRIX_RELEASE) * per_bone * b,
+        );
+        add(&mut loss[ix.senescent], per_bone);
         // M1: precursors fuse into osteoclasts where RANKL reaches a surface.
         let fuse = sw(1) * q(p::PRECURSOR_FUSION) * s * rankl_signal;
-        loss[ix.precursor] += fuse;
-        prod[ix.osteoclast] += fuse * pre;
+        add(&mut loss[ix.precursor], fuse);
+        add(&mut prod[ix.osteoclast], fuse * pre);
     }
     loss[ix.osteoclast] += q(p::BETA1) + q(p::OC_KILL) * th[Target::OcKill as usize];
     loss[ix.osteoblast] += q(p::BETA2);
 
     // Tumour: growth into free room, fed by TGF-beta (M1).
-    let tgf_boost = 1.0 + sw(1) * q(p::TGF_TUMOUR_BOOST) * sat(tgf, q(p::TGF_K));
+    let tgf_boost = one + sw(1) * q(p::TGF_TUMOUR_BOOST) * sat(tgf, q(p::TGF_K));
     prod[ix.tumour] += q(p::TUMOUR_GROWTH) * tgf_boost * tumour;
     loss[ix.tumour] += q(p::TUMOUR_GROWTH) * tgf_boost * occupied + q(p::TUMOUR_DEATH);
     // M19: CD8 killing and every brake on it.
     let pdl1 = tumour + sw(9) * q(p::PDL1_MDSC_SHARE) * mdsc;
     let granulocytes = mdsc + ni;
-    let brakes = (1.0
+    let brakes = (one
         + sw(19)
             * q(p::PD1_SUPPRESSION)
             * sat(pdl1, q(p::PDL1_K))
-            * (1.0 - th[Target::Pd1 as usize]))
-        * (1.0
+            * (one - th[Target::Pd1 as usize]))
+        * (one
             + sw(10)
                 * q(p::TIGIT_SUPPRESSION)
                 * sat(granulocytes, q(p::NEUTROPHIL_K))
-                * (1.0 - th[Target::Tigit as usize])
-                * (1.0 + q(p::IL1B_AMPLIFICATION) * sat(il1b_eff, q(p::IL1B_K))))
-        * (1.0 + sw(2) * q(p::CHI3L3_SUPPRESSION) * sat(ni, q(p::NEUTROPHIL_K)))
-        * (1.0 + sw(11) * q(p::OPN_LOCAL_SUPPRESSION) * sat(opn, q(p::OPN_K)))
-        * (1.0 + sw(13) * q(p::TREG_SUPPRESSION) * sat(treg, q(p::TREG_K)))
-        * (1.0 + sw(8) * q(p::M2_SUPPRESSION) * sat(m2, q(p::M2_K)))
-        * (1.0 + sw(9) * q(p::MDSC_SUPPRESSION) * sat(mdsc, q(p::MDSC_K)))
-        * (1.0 + sw(18) * q(p::LACTATE_SUPPRESSION) * sat(lactate, q(p::LACTATE_K)));
+                * (one - th[Target::Tigit as usize])
+                * (one + q(p::IL1B_AMPLIFICATION) * sat(il1b_eff, q(p::IL1B_K))))
+        * (one + sw(2) * q(p::CHI3L3_SUPPRESSION) * sat(ni, q(p::NEUTROPHIL_K)))
+        * (one + sw(11) * q(p::OPN_LOCAL_SUPPRESSION) * sat(opn, q(p::OPN_K)))
+        * (one + sw(13) * q(p::TREG_SUPPRESSION) * sat(treg, q(p::TREG_K)))
+        * (one + sw(8) * q(p::M2_SUPPRESSION) * sat(m2, q(p::M2_K)))
+        * (one + sw(9) * q(p::MDSC_SUPPRESSION) * sat(mdsc, q(p::MDSC_K)))
+        * (one + sw(18) * q(p::LACTATE_SUPPRESSION) * sat(lactate, q(p::LACTATE_K)));
     let sen_share = sat(sen, q(p::SENESCENT_K));
-    let immunogenic = 1.0 + sw(15) * q(p::STING_IMMUNOGENICITY) * s * (1.0 - sen_share);
+    let immunogenic = one + sw(15) * q(p::STING_IMMUNOGENICITY) * s * (one - sen_share);
     let killers = cd8 + q(p::EXHAUSTED_KILL_SHARE) * tex;
     loss[ix.tumour] += q(p::CD8_KILL) * killers * immunogenic / brakes;
     // M6: mature neutrophils kill; under androgen deprivation TGF-beta blocks them.
-    let nm_block = 1.0
+    let nm_block = one
         + sw(6)
             * q(p::ANDROGEN_DEPRIVATION)
             * q(p::TGF_NEUTROPHIL_BLOCK)
             * sat(tgf, q(p::TGF_K))
-            * (1.0 - th[Target::Tbri as usize]);
+            * (one - th[Target::Tbri as usize]);
     loss[ix.tumour] += q(p::NEUTROPHIL_KILL) * nm / nm_block;
     // M16, M17: drug kill, weakened in the niche.
     loss[ix.tumour] += q(p::CHEMO_KILL) * th[Target::Chemo as usize]
-        / (1.0 + sw(16) * q(p::CYP3A4_PROTECTION) * s);
+        / (one + sw(16) * q(p::CYP3A4_PROTECTION) * s);
     loss[ix.tumour] += q(p::PARP_KILL) * th[Target::Parp as usize]
-        / (1.0 + sw(17) * q(p::GLUTATHIONE_RESISTANCE) * sat(oc, q(p::OSTEOCLAST_K)));
+        / (one + sw(17) * q(p::GLUTATHIONE_RESISTANCE) * sat(oc, q(p::OSTEOCLAST_K)));
 
     // Tumour-derived factors.
     prod[ix.pthrp] += q(p::PTHRP_SECRETION) * tumour;
@@ -367,13 +377,13 @@ pub fn biology(
         + q(p::SENOLYTIC_KILL) * th[Target::Senolytic as usize];
 
     // M19, M11, M12, M18: CD8 recruitment, expansion, exhaustion.
-    let activation = 1.0 / (1.0 + sw(12) * q(p::SIGLEC15_BLOCK) * sat(oc, q(p::OSTEOCLAST_K)));
-    let acidity = 1.0 + sw(18) * q(p::LACTATE_SUPPRESSION) * sat(lactate, q(p::LACTATE_K));
+    let activation = one / (one + sw(12) * q(p::SIGLEC15_BLOCK) * sat(oc, q(p::OSTEOCLAST_K)));
+    let acidity = one + sw(18) * q(p::LACTATE_SUPPRESSION) * sat(lactate, q(p::LACTATE_K));
     prod[ix.cd8] += q(p::CD8_RECRUITMENT) * vessel * cd8_pool * activation * room;
     let expansion = q(p::CD8_PROLIFERATION) * sat(tumour, q(p::TUMOUR_K)) * activation / acidity;
     prod[ix.cd8] += expansion * cd8;
     let exhaustion =
-        sw(19) * q(p::EXHAUSTION_RATE) * sat(pdl1, q(p::PDL1_K)) * (1.0 - th[Target::Pd1 as usize]);
+        sw(19) * q(p::EXHAUSTION_RATE) * sat(pdl1, q(p::PDL1_K)) * (one - th[Target::Pd1 as usize]);
     loss[ix.cd8] += expansion * occupied + q(p::CD8_DEATH) + exhaustion;
     prod[ix.exhausted] += exhaustion * cd8;
     loss[ix.exhausted] += q(p::EXHAUSTED_DEATH);
@@ -388,18 +398,18 @@ pub fn biology(
     let inflow = vessel * myeloid * room;
     prod[ix.precursor] += q(p::PRECURSOR_RECRUITMENT) * inflow;
     loss[ix.precursor] += q(p::PRECURSOR_DEATH);
-    let cxcr2 = sat(cxcl, q(p::CXCL_K)) * (1.0 - th[Target::Cxcr2 as usize]);
+    let cxcr2 = sat(cxcl, q(p::CXCL_K)) * (one - th[Target::Cxcr2 as usize]);
     prod[ix.mdsc] += q(p::MDSC_RECRUITMENT) * inflow * cxcr2;
     loss[ix.mdsc] += q(p::MDSC_DEATH);
     prod[ix.il1b] += sw(10) * (q(p::IL1B_MDSC) * mdsc + q(p::IL1B_NEUTROPHIL) * ni);
     // M4, M5: immature neutrophils; M2: DKK1 holds their maturation.
-    let csf2_signal = sat(csf2 * (1.0 - th[Target::Csf2 as usize]), q(p::CSF2_K));
+    let csf2_signal = sat(csf2 * (one - th[Target::Csf2 as usize]), q(p::CSF2_K));
     prod[ix.neut_immature] += inflow
         * (q(p::NEUTROPHIL_BASAL_RECRUITMENT)
             + sw(4) * q(p::CSF2_RECRUITMENT) * csf2_signal
-            + sw(5) * q(p::CXCR2_RECRUITMENT) * cxcr2 * (1.0 - th[Target::VitaminC as usize]));
+            + sw(5) * q(p::CXCR2_RECRUITMENT) * cxcr2 * (one - th[Target::VitaminC as usize]));
     let maturation = q(p::NEUTROPHIL_MATURATION)
-        / (1.0 + sw(2) * q(p::DKK1_MATURATION_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
+        / (one + sw(2) * q(p::DKK1_MATURATION_BLOCK) * sat(dkk1_eff, q(p::DKK1_K)));
     loss[ix.neut_immature] += q(p::NEUTROPHIL_DEATH) + maturation;
     prod[ix.neut_mature] += maturation * ni;
     loss[ix.neut_mature] += q(p::MATURE_NEUTROPHIL_DEATH);

@@ -7,6 +7,7 @@
 use bytemuck::{Pod, Zeroable};
 
 use super::SpeciesList;
+use crate::lanes::Real;
 
 /// Reaction parameters of one species, as the shaders read them.
 /// Keep in sync with `SpeciesRates` in `shaders/shared/model.wgsl`.
@@ -55,31 +56,32 @@ impl ReactionParams {
 
 /// Production and loss rate of field `f` given the voxel's values `u` (CPU mirror of
 /// `rates()` in `shaders/shared/model.wgsl`).
-#[inline]
-pub fn rates(f: usize, u: &[f32], params: &[SpeciesRates]) -> (f32, f32) {
+#[inline(always)]
+pub fn rates<T: Real>(f: usize, u: &[T], params: &[SpeciesRates]) -> (T, T) {
     let r = params[f];
     let uf = u[f];
     // Logistic growth r u (1 - u/K) as production r u and loss r u / K: non-negative parts.
-    let production = r.growth * uf;
-    let loss = r.decay + r.growth * uf / r.capacity;
+    let growth = T::splat(r.growth);
+    let production = growth * uf;
+    let loss = T::splat(r.decay) + growth * uf / T::splat(r.capacity);
     (production, loss)
 }
 
 /// One exponential step of `du/dt = P - L u` over `dt` with `P`, `L` frozen: exact for
 /// constant rates, non-negative for `u, P, L >= 0` whatever `L dt`.
-#[inline]
-pub fn exp_update(u: f32, production: f32, loss: f32, dt: f32) -> f32 {
+#[inline(always)]
+pub fn exp_update<T: Real>(u: T, production: T, loss: T, dt: f32) -> T {
+    let dt = T::splat(dt);
+    let one = T::splat(1.0);
     let x = loss * dt;
-    if x == 0.0 {
-        // No loss: e^0 = 1 exactly, and the production term is plain.
+    let no_loss = x.equals(T::splat(0.0));
+    if T::all(no_loss) {
+        // The branch below in every lane, without the exponentials.
         return u + production * dt;
     }
     let e = (-x).exp();
     // (1 - e^-x)/x, with its limit 1 for tiny x (where 1 - e^-x loses all digits).
-    let phi = if x > 1e-4 {
-        (1.0 - e) / x
-    } else {
-        1.0 - 0.5 * x
-    };
-    u * e + production * dt * phi
+    let phi = T::select(x.gt(T::splat(1e-4)), (one - e) / x, one - T::splat(0.5) * x);
+    // No loss: e^0 = 1 exactly, and the production term is plain.
+    T::select(no_loss, u + production * dt, u * e + production * dt * phi)
 }

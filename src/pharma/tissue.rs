@@ -29,6 +29,7 @@
 //! `E_total = 1 - (1 - E_model) (1 - E_drug)`.
 
 use super::library::{MAX_TARGETS, Target};
+use crate::lanes::{Real, sat};
 use crate::model::parameters::{ARRAY_LEN, PARAMS};
 
 /// Slots of one drug's block in the kernel's parameter array.
@@ -158,10 +159,11 @@ pub fn wgsl_therapy_defaults() -> String {
 }
 
 /// The model's constant therapy effects (mirror of the generated `therapy_defaults()`).
-pub fn therapy_defaults(pv: &[f32]) -> [f32; NT] {
-    let mut th = [0f32; NT];
+#[inline(always)]
+pub fn therapy_defaults<T: Real>(pv: &[f32]) -> [T; NT] {
+    let mut th = [T::splat(0.0); NT];
     for t in Target::ALL {
-        th[t.index()] = pv[t.parameter()];
+        th[t.index()] = T::splat(pv[t.parameter()]);
     }
     th
 }
@@ -180,28 +182,36 @@ fn field(pv: &[f32], b: usize, s: usize) -> Option<usize> {
     (x >= 0.0).then_some(x as usize)
 }
 
-fn sat(x: f32, k: f32) -> f32 {
-    x / (x + k)
-}
-
 /// Combines every drug's local effect into `th`. Mirror of `drug_effects()`.
-pub fn drug_effects(u: &[f32], pv: &[f32], surface: usize, th: &mut [f32; NT]) {
+#[inline(always)]
+pub fn drug_effects<T: Real>(u: &[T], pv: &[f32], surface: usize, th: &mut [T; NT]) {
     let (n, _) = header(pv);
+    let (zero, one) = (T::splat(0.0), T::splat(1.0));
     for d in 0..n {
         let b = BASE + d * slot::STRIDE;
         let mut c = u[pv[b + slot::FREE] as usize];
         if let Some(fb) = field(pv, b, slot::BOUND) {
             c += u[surface] * u[fb];
         }
-        if c <= 0.0 {
+        // Where there is no drug its effect is nothing (computed in every lane, kept where
+        // the drug is; skipped where no lane has it).
+        let present = c.gt(zero);
+        if !T::any(present) {
             continue;
         }
         for t in 0..pv[b + slot::N_TARGETS] as usize {
             let o = b + slot::TARGETS + 4 * t;
-            let r = (c / pv[o + 2]).powf(pv[o + 3]);
-            let e = pv[o + 1] * r / (1.0 + r);
+            let ratio = c / T::splat(pv[o + 2]);
+            // x^1 is x: `powf` rounds exactly to it, so skipping it keeps the bits.
+            let hill = pv[o + 3];
+            let r = if hill == 1.0 {
+                ratio
+            } else {
+                ratio.powf(T::splat(hill))
+            };
+            let e = T::splat(pv[o + 1]) * r / (one + r);
             let k = pv[o] as usize;
-            th[k] = 1.0 - (1.0 - th[k]) * (1.0 - e);
+            th[k] = T::select(present, one - (one - th[k]) * (one - e), th[k]);
         }
     }
 }
@@ -240,53 +250,55 @@ impl From<&crate::model::ModelIndex> for PoolInputs {
 /// start values `u`, writing the new pools and this step's ledger into `next`.
 /// `resorption` is the voxel's relative bone resorption rate, per day. Mirror of
 /// `drug_pools()`.
-pub fn drug_pools(
-    u: &[f32],
+#[inline(always)]
+pub fn drug_pools<T: Real>(
+    u: &[T],
     pv: &[f32],
     ix: &PoolInputs,
-    resorption: f32,
+    resorption: T,
     dt: f32,
-    next: &mut [f32],
+    next: &mut [T],
 ) {
     let (n, _) = header(pv);
     let vessel = u[ix.vessels];
     let s = u[ix.surface];
-    let r = resorption / 1440.0;
+    let r = resorption / T::splat(1440.0);
+    let (zero, one, dt) = (T::splat(0.0), T::splat(1.0), T::splat(dt));
     for d in 0..n {
         let b = BASE + d * slot::STRIDE;
-        let q = |k: usize| pv[b + k];
-        let ff = q(slot::FREE) as usize;
+        let q = |k: usize| T::splat(pv[b + k]);
+        let ff = pv[b + slot::FREE] as usize;
         let fb = field(pv, b, slot::BOUND);
         let fc = field(pv, b, slot::CARRIER);
         let fk = field(pv, b, slot::CARRIER_BOUND);
-        let get = |f: Option<usize>| f.map_or(0.0, |f| u[f]);
+        let get = |f: Option<usize>| f.map_or(zero, |f| u[f]);
         let pf = q(slot::PERM) * vessel;
         let uptake = pf * q(slot::PLASMA);
         let (k_fb, r_bf) = if fb.is_some() {
             (q(slot::BIND) * s, r)
         } else {
-            (0.0, 0.0)
+            (zero, zero)
         };
-        let (mut c, mut k, mut released, mut c_uptake, mut pc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut c, mut k, mut released, mut c_uptake, mut pc) = (zero, zero, zero, zero, zero);
         if fc.is_some() {
             pc = q(slot::PERM_CARRIER) * vessel;
-            let epr = 1.0 + q(slot::EPR) * sat(u[ix.tumour], q(slot::EPR_K));
+            let epr = one + q(slot::EPR) * sat(u[ix.tumour], q(slot::EPR_K));
             c_uptake = pc * epr * q(slot::PLASMA_CARRIER);
             let ros = u[ix.mdsc] + u[ix.neutrophil_immature];
             let rel = q(slot::RELEASE)
-                * (1.0
+                * (one
                     + q(slot::ACID) * sat(u[ix.lactate], q(slot::ACID_K))
                     + q(slot::ROS) * sat(ros, q(slot::ROS_K)));
             let (k_ck, r_kc) = if fk.is_some() {
                 (q(slot::CARRIER_BIND) * s, r)
             } else {
-                (0.0, 0.0)
+                (zero, zero)
             };
             let kc = q(slot::DECAY_CARRIER);
-            let a11 = 1.0 + dt * (pc + kc + rel + k_ck);
+            let a11 = one + dt * (pc + kc + rel + k_ck);
             let a12 = -dt * r_kc;
             let a21 = -dt * k_ck;
-            let a22 = 1.0 + dt * (rel + r_kc + kc);
+            let a22 = one + dt * (rel + r_kc + kc);
             let rhs1 = get(fc) + dt * c_uptake;
             let rhs2 = get(fk);
             let det = a11 * a22 - a12 * a21;
@@ -295,10 +307,10 @@ pub fn drug_pools(
             released = rel * (c + k);
         }
         let kd = q(slot::DECAY);
-        let a11 = 1.0 + dt * (pf + kd + k_fb);
+        let a11 = one + dt * (pf + kd + k_fb);
         let a12 = -dt * r_bf;
         let a21 = -dt * k_fb;
-        let a22 = 1.0 + dt * r_bf;
+        let a22 = one + dt * r_bf;
         let rhs1 = u[ff] + dt * (uptake + released);
         let rhs2 = get(fb);
         let det = a11 * a22 - a12 * a21;
@@ -314,9 +326,9 @@ pub fn drug_pools(
         if let Some(fk) = fk {
             next[fk] = k;
         }
-        next[q(slot::UPTAKE) as usize] = dt * uptake;
-        next[q(slot::RETURN) as usize] = dt * pf * f;
-        next[q(slot::CLEARED) as usize] = dt * (kd * f + q(slot::DECAY_CARRIER) * (c + k));
+        next[pv[b + slot::UPTAKE] as usize] = dt * uptake;
+        next[pv[b + slot::RETURN] as usize] = dt * pf * f;
+        next[pv[b + slot::CLEARED] as usize] = dt * (kd * f + q(slot::DECAY_CARRIER) * (c + k));
         if let Some(f) = field(pv, b, slot::CARRIER_UPTAKE) {
             next[f] = dt * c_uptake;
         }

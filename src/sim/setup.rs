@@ -244,7 +244,7 @@ impl Setup {
             // over the field. With a model the react step reads every field anyway.
             for (r, ft) in rates.iter_mut().zip(&mut transport) {
                 if ft.mobile == 1 && r.growth == 0.0 && r.implicit == 0 && r.decay > 0.0 {
-                    ft.retain = (-(r.decay * step.dt)).exp();
+                    ft.retain = crate::lanes::exp(-(r.decay * step.dt));
                     r.decay = 0.0;
                 }
             }

@@ -254,11 +254,9 @@ struct Kernels {
 
 impl Kernels {
     fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        let avx2 = std::arch::is_x86_feature_detected!("avx2");
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx2 = false;
-        Kernels { avx2 }
+        Kernels {
+            avx2: super::has_avx2(),
+        }
     }
 
     /// Runs `job` with work space `s`.
