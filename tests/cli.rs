@@ -58,6 +58,42 @@ fn run_tiny(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// A headless run with no desktop session (no `XDG_RUNTIME_DIR`, `DISPLAY` or
+/// `WAYLAND_DISPLAY`, as over SSH, in containers and on cluster nodes) with the default
+/// backend choice, so the adapters are probed: nothing on stderr, the status on stdout.
+#[test]
+fn a_headless_run_prints_nothing_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let preset = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/breast-osteolytic.toml");
+    let o = bin()
+        .args([
+            "run",
+            preset.to_str().unwrap(),
+            "--days",
+            "0.1",
+            "--resolution",
+            "16",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("run"))
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("NODEVICE_SELECT")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(o.status.success(), "{stderr}");
+    assert_eq!(stderr, "", "stderr of a clean run");
+    assert!(stdout.contains("backend: "), "{stdout}");
+    assert!(stdout.contains("done: "), "{stdout}");
+    assert!(dir.path().join("run/metrics.csv").exists());
+}
+
 #[test]
 fn run_writes_metrics_snapshots_and_summary() {
     let dir = tempfile::tempdir().unwrap();

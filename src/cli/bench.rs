@@ -179,7 +179,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         if osteoniche::gpu::GpuContext::new(&Default::default()).is_ok() {
             b.push(BackendChoice::Gpu);
         } else {
-            eprintln!("no GPU adapter: measuring the CPU backend only");
+            println!("# no GPU adapter: measuring the CPU backend only");
         }
         b
     } else {
@@ -218,7 +218,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!(
-                        "{choice:?} at {n}^3: does not run here ({e}); stopping this backend"
+                        "warning: {choice:?} at {n}^3: does not run here ({e}); stopping this backend"
                     );
                     break;
                 }
@@ -251,7 +251,9 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 let backend = match make_backend(&setup, choice) {
                     Ok((b, _)) => b,
                     Err(e) => {
-                        eprintln!("{choice:?} at {n}^3 x {fields}: does not run here ({e})");
+                        eprintln!(
+                            "warning: {choice:?} at {n}^3 x {fields}: does not run here ({e})"
+                        );
                         break;
                     }
                 };
@@ -293,7 +295,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let json = serde_json::json!({ "header": header, "rows": rows });
         write_atomic(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
-        eprintln!("wrote {}", path.display());
+        println!("# wrote {}", path.display());
     }
     Ok(())
 }

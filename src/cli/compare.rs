@@ -207,7 +207,7 @@ fn finish_report(runs: &[RunData], out: &Path, title: &str) -> anyhow::Result<()
             }
         );
     }
-    eprintln!(
+    println!(
         "report: {} ({} files: endpoints.csv, endpoints.md, plots/*.svg|png)",
         out.join("report.html").display(),
         w.files.len()
@@ -436,7 +436,7 @@ fn collect(dir: &Path, partial: bool) -> anyhow::Result<()> {
             );
         }
         eprintln!(
-            "reporting {} finished variants; missing:\n  {list}",
+            "warning: reporting {} finished variants; missing:\n  {list}",
             runs.len()
         );
     }

@@ -88,7 +88,7 @@ pub fn lattice(args: LatticeArgs) -> anyhow::Result<()> {
             data.extend_from_slice(v);
         }
         write_vti(path, &g, &names, &data, 0.0)?;
-        eprintln!("wrote {}", path.display());
+        wrote(path, args.json);
     }
     if let Some(path) = &args.nrrd {
         let volume = Volume {
@@ -97,7 +97,15 @@ pub fn lattice(args: LatticeArgs) -> anyhow::Result<()> {
             data: lattice.bone.clone(),
         };
         write_nrrd(path, &volume, true)?;
-        eprintln!("wrote {}", path.display());
+        wrote(path, args.json);
     }
     Ok(())
+}
+
+/// Says a file was written: on stdout with the text report; with `--json`, stdout is the
+/// JSON document alone, so nothing.
+fn wrote(path: &std::path::Path, json: bool) {
+    if !json {
+        println!("wrote {}", path.display());
+    }
 }

@@ -120,7 +120,7 @@ fn view(args: ViewArgs) -> anyhow::Result<()> {
         size: args.size,
         export_dir: args.export_dir,
     })?;
-    eprintln!(
+    println!(
         "viewer: {} frames, {:.1} fps; {} steps, {:.2} steps/s",
         rates.frames, rates.fps, rates.steps, rates.steps_per_s
     );
@@ -134,6 +134,8 @@ pub fn parse_backend(s: &str) -> Result<BackendChoice, String> {
 
 pub fn main() -> ExitCode {
     restore_default_sigpipe();
+    // SAFETY: first thing in main, before any thread exists.
+    unsafe { osteoniche::gpu::quiet_headless_probing() };
     env_logger::Builder::from_env(
         env_logger::Env::default().default_filter_or("warn,wgpu_hal=off,wgpu_core=off,naga=off"),
     )
@@ -205,7 +207,7 @@ fn claims(
         dir,
         resolution,
         |sc| osteoniche::sim::Simulation::new(sc, backend),
-        |p| eprintln!("running {p}"),
+        |p| progress(&format!("running {p}")),
     )?;
     print!("{}", osteoniche::claims::markdown(&results));
     let failed = results.iter().filter(|r| !r.holds).count();
@@ -213,6 +215,15 @@ fn claims(
         anyhow::bail!("{failed} of {} claims do not hold", results.len());
     }
     Ok(())
+}
+
+/// A progress line for a person watching: on stderr when it is a terminal, else nowhere
+/// (stdout holds the command's result; stderr, once redirected, only warnings and errors).
+fn progress(msg: &str) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        eprintln!("{msg}");
+    }
 }
 
 fn validate(presets: &[PathBuf]) -> anyhow::Result<()> {

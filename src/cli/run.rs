@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use osteoniche::io::checkpoint::{Checkpoint, CheckpointHeader};
+use osteoniche::io::pvd::Collection;
 use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable, vti::write_vti};
 use osteoniche::preset::Embedded;
 use osteoniche::preset::{Preset, Scenario, SimDuration};
@@ -254,7 +255,7 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         ),
         _ => {}
     }
-    eprintln!(
+    println!(
         "resuming at step {} (day {:.3}) from {}",
         h.step,
         sim.time_min() / 1440.0,
@@ -285,13 +286,29 @@ struct Job {
 }
 
 impl Job {
-    /// Prints a status line (above the caller's progress bar when there is one).
+    /// Prints a status line on stdout (above the caller's progress bar when there is one;
+    /// stderr carries only warnings and errors).
     fn say(&self, msg: String) {
         match &self.bar {
             Some(bar) => bar.println(format!("[{}] {msg}", self.preset.file.name)),
-            None => eprintln!("{msg}"),
+            None => println!("{msg}"),
         }
     }
+}
+
+/// Writes the snapshot of step `step` (`snapshots/step_*.vti` in the collection's folder)
+/// and lists it in the run's ParaView collection.
+fn snapshot(
+    sim: &mut Simulation,
+    g: &osteoniche::grid::Grid,
+    names: &[&str],
+    pvd: &mut Collection,
+    step: u64,
+) -> osteoniche::Result<()> {
+    let file = format!("snapshots/step_{step:09}.vti");
+    let dir = pvd.folder();
+    write_vti(&dir.join(&file), g, names, &sim.fields()?, sim.time_min())?;
+    pvd.add(sim.time_min() / 1440.0, &file)
 }
 
 /// Steps the simulation to the end, writing metrics, snapshots and checkpoints.
@@ -338,6 +355,7 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
+    let mut pvd = Collection::open(&out.join("snapshots.pvd"))?;
     let scalar_names = sim.named_scalars().0;
     let scalar_refs: Vec<&str> = scalar_names.iter().map(String::as_str).collect();
     let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalar_refs);
@@ -359,19 +377,13 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             let step = sim.step_index();
             let path = snap_dir.join(format!("step_{step:09}.vti"));
             if step.is_multiple_of(snapshot_every) && !path.exists() {
-                write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())?;
+                snapshot(&mut sim, &g, &name_refs, &mut pvd, step)?;
             }
             guard(&mut sim, &job)?
         }
         None => {
             let s = record(&mut sim, &mut metrics, &job)?;
-            write_vti(
-                &snap_dir.join("step_000000000.vti"),
-                &g,
-                &name_refs,
-                &sim.fields()?,
-                0.0,
-            )?;
+            snapshot(&mut sim, &g, &name_refs, &mut pvd, 0)?;
             s
         }
     };
@@ -417,9 +429,8 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             last_stats = record(&mut sim, &mut metrics, &job)?;
         }
         if target % snapshot_every == 0 || at_end {
-            let path = snap_dir.join(format!("step_{target:09}.vti"));
-            let written = write_vti(&path, &g, &name_refs, &sim.fields()?, sim.time_min())
-                .and_then(|()| metrics.flush());
+            let written =
+                snapshot(&mut sim, &g, &name_refs, &mut pvd, target).and_then(|()| metrics.flush());
             if let Err(e) = written {
                 return Err(save_after_failed_write(&mut sim, &job, &metrics, e));
             }

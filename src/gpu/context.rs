@@ -74,6 +74,31 @@ pub fn is_software(info: &wgpu::AdapterInfo) -> bool {
     info.device_type == wgpu::DeviceType::Cpu
 }
 
+/// Keeps adapter probing quiet where there is no desktop session (SSH logins, containers,
+/// cluster nodes). Mesa's implicit Vulkan layer `VK_LAYER_MESA_device_select` connects to
+/// the Wayland and X servers while the adapters are listed, to put the display's GPU first;
+/// without a session (`XDG_RUNTIME_DIR` unset, or neither `WAYLAND_DISPLAY` nor `DISPLAY`
+/// set) libwayland prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment.` for nothing: there is no display whose GPU could come first, and
+/// osteoniche ranks the adapters itself. There the layer is switched off (`NODEVICE_SELECT=1`,
+/// its documented off switch), unless the user chose a device for it (`NODEVICE_SELECT`,
+/// `MESA_VK_DEVICE_SELECT` or `DRI_PRIME` set).
+///
+/// # Safety
+/// Changes the process environment: call it before any other thread exists (first thing
+/// in `main`).
+pub unsafe fn quiet_headless_probing() {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    let session = set("XDG_RUNTIME_DIR") && (set("WAYLAND_DISPLAY") || set("DISPLAY"));
+    let chosen = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "DRI_PRIME"]
+        .iter()
+        .any(|k| std::env::var_os(k).is_some());
+    if !session && !chosen {
+        // SAFETY: the caller guarantees no other thread reads the environment meanwhile.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
+}
+
 fn instance() -> wgpu::Instance {
     wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle().with_env())
 }

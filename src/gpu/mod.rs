@@ -15,7 +15,9 @@ pub mod voxelwise;
 
 use wgpu::util::DeviceExt;
 
-pub use context::{GpuContext, GpuOptions, TrafficCounts, XSweep, probe_hardware_adapter};
+pub use context::{
+    GpuContext, GpuOptions, TrafficCounts, XSweep, probe_hardware_adapter, quiet_headless_probing,
+};
 use context::{is_software, map_read, map_read_all};
 pub use layout::FieldLayout;
 

@@ -1,6 +1,8 @@
-//! Output files: metrics CSV, VTK ImageData snapshots, run summary; all written atomically.
+//! Output files: metrics CSV, VTK ImageData snapshots and their ParaView collection, run
+//! summary; all written atomically.
 
 pub mod atomic;
 pub mod checkpoint;
 pub mod metrics;
+pub mod pvd;
 pub mod vti;
