@@ -183,6 +183,15 @@ fn corrupt_and_mismatched_checkpoints_are_refused() {
             },
             "format version 9",
         ),
+        (
+            "format 1 (FNV-1a checksum, before CRC-32)",
+            {
+                let mut b = good.clone();
+                b[8] = 1;
+                b
+            },
+            "checkpoint format version 1; this osteoniche reads version 2 (an older osteoniche wrote it",
+        ),
     ];
     for (what, bytes, expect) in cases {
         let path = dir.path().join(format!("{}.osck", what.replace(' ', "_")));
