@@ -67,7 +67,7 @@ fn compare_of_the_same_preset_twice_shows_zero_differences() {
     // The difference table: the repeat is 0 everywhere; the treated arm differs.
     let md = std::fs::read_to_string(out.join("endpoints.md")).unwrap();
     let diff = md
-        .split("Relative difference")
+        .split("Difference from")
         .nth(1)
         .expect("difference table");
     let tumour = diff
@@ -80,6 +80,14 @@ fn compare_of_the_same_preset_twice_shows_zero_differences() {
         "{tumour}"
     );
     assert_eq!(cells[3], "0", "{tumour}");
+    // An endpoint that is a percentage differs in percentage points.
+    let change = diff
+        .lines()
+        .find(|l| l.starts_with("| tumour change (%)"))
+        .unwrap();
+    let cells: Vec<&str> = change.split('|').map(str::trim).collect();
+    assert!(cells[2].ends_with(" pp"), "{change}");
+    assert_eq!(cells[3], "0", "{change}");
     for line in diff
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| endpoint"))
@@ -92,10 +100,7 @@ fn compare_of_the_same_preset_twice_shows_zero_differences() {
             .trim();
         assert!(last == "0" || last == "n/a", "repeat differs: {line}");
     }
-    assert!(
-        text.contains("largest relative endpoint difference"),
-        "{text}"
-    );
+    assert!(text.contains("largest endpoint difference"), "{text}");
     // Endpoints CSV: one line per run, drug exposure only where dosed.
     let csv = std::fs::read_to_string(out.join("endpoints.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();

@@ -196,7 +196,7 @@ fn finish_report(runs: &[RunData], out: &Path, title: &str) -> anyhow::Result<()
     println!("{}", w.markdown);
     if runs.len() > 1 {
         println!(
-            "largest relative endpoint difference from `{}`: {}",
+            "largest endpoint difference from `{}` (relative; percentage points / 100 for endpoints in %): {}",
             runs[0].label,
             if w.max_difference == 0.0 {
                 "0 (identical)".to_string()

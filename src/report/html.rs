@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Endpoint, RunData, fmt_difference, fmt_value};
+use super::{DIFFERENCE_NOTE, Endpoint, RunData, fmt_value};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -76,8 +76,9 @@ pub fn page(title: &str, runs: &[RunData], eps: &[Endpoint], plots: &[(String, S
     if runs.len() > 1 {
         writeln!(
             w,
-            "<p>Relative difference from <b>{}</b>:</p>\n<table>\n<tr><th>endpoint</th>",
-            esc(&runs[0].label)
+            "<p>Difference from <b>{}</b> ({}):</p>\n<table>\n<tr><th>endpoint</th>",
+            esc(&runs[0].label),
+            DIFFERENCE_NOTE
         )
         .expect("string write");
         for r in &runs[1..] {
@@ -86,8 +87,8 @@ pub fn page(title: &str, runs: &[RunData], eps: &[Endpoint], plots: &[(String, S
         writeln!(w, "</tr>").expect("string write");
         for e in eps {
             write!(w, "<tr><td>{}</td>", esc(&e.title)).expect("string write");
-            for v in &e.values[1..] {
-                let cell = fmt_difference(*v, e.values[0]);
+            for i in 1..e.values.len() {
+                let cell = e.fmt_difference(i);
                 write!(w, "<td class=\"num\">{cell}</td>").expect("string write");
             }
             writeln!(w, "</tr>").expect("string write");

@@ -145,6 +145,52 @@ pub struct Endpoint {
     pub values: Vec<f64>,
 }
 
+impl Endpoint {
+    /// Whether the endpoint is itself a percentage (key `*_pct`): runs then differ in
+    /// percentage points, not by a relative difference of percentages.
+    pub fn is_percent(&self) -> bool {
+        self.key.ends_with("_pct")
+    }
+
+    /// Run `i`'s difference from run 0 as the tables print it: "0" when equal; in
+    /// percentage points (`pp`) for a percentage endpoint, else a signed relative
+    /// percentage; "n/a" where it is undefined.
+    pub fn fmt_difference(&self, i: usize) -> String {
+        let (v, reference) = (self.values[i], self.values[0]);
+        if !self.is_percent() {
+            return fmt_difference(v, reference);
+        }
+        let d = v - reference;
+        if v == reference {
+            "0".into()
+        } else if !d.is_finite() {
+            "n/a".into()
+        } else {
+            format!("{d:+.3} pp")
+        }
+    }
+
+    /// Run `i`'s difference from run 0 as a fraction: relative, or for a percentage
+    /// endpoint its percentage points / 100; 0 when equal or when either is missing
+    /// (NaN), +inf when only one is defined.
+    fn difference(&self, i: usize) -> f64 {
+        let (v, r) = (self.values[i], self.values[0]);
+        if v.is_nan() || r.is_nan() || v == r {
+            return 0.0;
+        }
+        let d = if self.is_percent() {
+            (v - r) / 100.0
+        } else {
+            relative_difference(v, r)
+        };
+        if d.is_finite() {
+            d.abs()
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
 /// The endpoints of every run: tumour burden at start and end, its change and the time to
 /// doubling or halving; bone volume change and final BV/TV; CD8 infiltration (CD8 volume
 /// and CD8 per tumour volume); plasma OPN; per drug the exposure (AUC) in plasma and in
@@ -260,6 +306,10 @@ pub fn relative_difference(v: f64, reference: f64) -> f64 {
     }
 }
 
+/// What the difference tables hold.
+pub const DIFFERENCE_NOTE: &str =
+    "relative, in %; endpoints that are themselves percentages in percentage points, pp";
+
 /// A relative difference as the tables print it: "0" when equal, else a signed percentage.
 pub fn fmt_difference(v: f64, reference: f64) -> String {
     let d = relative_difference(v, reference);
@@ -323,7 +373,7 @@ pub fn markdown(runs: &[RunData], eps: &[Endpoint]) -> String {
     }
     if runs.len() > 1 {
         s.push_str(&format!(
-            "\nRelative difference from `{}`:\n\n| endpoint |",
+            "\nDifference from `{}` ({DIFFERENCE_NOTE}):\n\n| endpoint |",
             runs[0].label
         ));
         for r in &runs[1..] {
@@ -334,8 +384,8 @@ pub fn markdown(runs: &[RunData], eps: &[Endpoint]) -> String {
         s.push('\n');
         for e in eps {
             s.push_str(&format!("| {} |", e.title));
-            for v in &e.values[1..] {
-                s.push_str(&format!(" {} |", fmt_difference(*v, e.values[0])));
+            for i in 1..e.values.len() {
+                s.push_str(&format!(" {} |", e.fmt_difference(i)));
             }
             s.push('\n');
         }
@@ -343,22 +393,13 @@ pub fn markdown(runs: &[RunData], eps: &[Endpoint]) -> String {
     s
 }
 
-/// The largest relative difference of any endpoint of any run from the first run, over
-/// the endpoints both have (0 when every run matches the first exactly; +inf when one is
-/// "not reached" and the other a time).
+/// The largest difference of any endpoint of any run from the first run, over the
+/// endpoints both have, as a fraction (relative; percentage points / 100 for percentage
+/// endpoints): 0 when every run matches the first exactly; +inf when one is "not reached"
+/// and the other a time.
 pub fn max_difference(eps: &[Endpoint]) -> f64 {
     eps.iter()
-        .flat_map(|e| {
-            let r = e.values[0];
-            e.values[1..].iter().map(move |&v| {
-                if v.is_nan() || r.is_nan() || v == r {
-                    0.0
-                } else {
-                    let d = relative_difference(v, r);
-                    if d.is_nan() { f64::INFINITY } else { d.abs() }
-                }
-            })
-        })
+        .flat_map(|e| (1..e.values.len()).map(move |i| e.difference(i)))
         .fold(0.0, f64::max)
 }
 
@@ -442,7 +483,7 @@ pub fn series(runs: &[RunData]) -> Vec<Quantity> {
 pub struct Written {
     /// Files written.
     pub files: Vec<PathBuf>,
-    /// The largest relative endpoint difference from the first run.
+    /// The largest endpoint difference from the first run ([`max_difference`]).
     pub max_difference: f64,
     /// The Markdown table.
     pub markdown: String,
@@ -517,5 +558,18 @@ mod tests {
             values: vec![1.0, 1.0, 1.1],
         }];
         assert!((max_difference(&eps) - 0.1).abs() < 1e-12);
+        // A percentage endpoint differs in percentage points: -100.281 % against -50 %
+        // is -50.281 pp, not a relative difference of percentages.
+        let pct = Endpoint {
+            key: "tumour_change_pct".into(),
+            title: "tumour change (%)".into(),
+            values: vec![-50.0, -100.281, -50.0, f64::NAN],
+        };
+        assert!(pct.is_percent() && !eps[0].is_percent());
+        assert_eq!(pct.fmt_difference(1), "-50.281 pp");
+        assert_eq!(pct.fmt_difference(2), "0");
+        assert_eq!(pct.fmt_difference(3), "n/a");
+        assert_eq!(eps[0].fmt_difference(2), "+10.000%");
+        assert!((max_difference(&[pct]) - 0.50281).abs() < 1e-12);
     }
 }
