@@ -514,7 +514,7 @@ pub fn write(runs: &[RunData], out: &Path, title: &str) -> Result<Written> {
         let svg = p.svg();
         let plots = out.join("plots");
         put(plots.join(format!("{}.svg", q.stem)), svg.as_bytes())?;
-        put(plots.join(format!("{}.png", q.stem)), &p.png())?;
+        put(plots.join(format!("{}.png", q.stem)), &p.png()?)?;
         svgs.push((q.title, svg));
     }
     put(

@@ -1,10 +1,9 @@
-//! Line plots of time series, drawn once through [`Canvas`] into SVG (vector, real text)
-//! or a raster (PNG, 5x7 bitmap font).
+//! Line plots of time series, drawn once through [`Canvas`] into SVG; the PNG beside it is
+//! that SVG rasterised (`super::raster`).
 
 use std::fmt::Write;
 
 use super::RunData;
-use super::raster::Raster;
 
 /// An sRGB colour.
 pub type Rgb = [u8; 3];
@@ -131,11 +130,9 @@ impl Plot {
         )
     }
 
-    /// The plot as a PNG file.
-    pub fn png(&self) -> Vec<u8> {
-        let mut r = Raster::new(W as usize, H as usize);
-        self.draw(&mut r);
-        r.png()
+    /// The plot as a PNG file: its SVG rasterised, real text included.
+    pub fn png(&self) -> crate::Result<Vec<u8>> {
+        super::raster::svg_to_png(&self.svg())
     }
 
     /// Draws the plot.
@@ -243,7 +240,8 @@ impl Plot {
                 break;
             }
             c.polyline(&[(RIGHT + 16.0, y), (RIGHT + 40.0, y)], s.color, 3.0);
-            let label: String = s.label.chars().take(26).collect();
+            // 44 characters of 12 px text fit between the legend line and the canvas edge.
+            let label: String = s.label.chars().take(44).collect();
             c.text(RIGHT + 46.0, y + 4.0, &label, 12.0, Anchor::Start, INK);
         }
         if !self.marks.is_empty() {
@@ -358,6 +356,77 @@ impl Canvas for Svg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Decoded RGBA pixels of a plot's PNG.
+    fn pixels(p: &Plot) -> Vec<[u8; 4]> {
+        let png = p.png().unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (W as u32, H as u32));
+        buf.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
+    }
+
+    /// The PNG is the SVG's picture: the lower-case run names in the legend and the mm³ of
+    /// the axis label are drawn as text where the SVG puts them. Renaming one run changes
+    /// pixels only in its legend row.
+    #[test]
+    fn the_png_shows_the_svg_text_where_the_svg_puts_it() {
+        let series = |label: &str, color| Series {
+            label: label.into(),
+            x: vec![0.0, 1.0, 2.0],
+            y: vec![1.0, 2.0, 3.0],
+            color,
+        };
+        let mut plot = Plot {
+            title: "Tumour burden".into(),
+            x_label: "time (days)".into(),
+            y_label: "tumour volume (mm³)".into(),
+            series: vec![
+                series("breast-osteolytic", PALETTE[0]),
+                series("breast-icb-denosumab", PALETTE[1]),
+            ],
+            marks: Vec::new(),
+            log_y: false,
+        };
+        let a = pixels(&plot);
+        let dark = |px: &[[u8; 4]], x0: f64, y0: f64, x1: f64, y1: f64| {
+            let mut n = 0;
+            for y in y0 as usize..y1 as usize {
+                for x in x0 as usize..x1 as usize {
+                    n += usize::from(px[y * W as usize + x][..3].iter().all(|&c| c < 120));
+                }
+            }
+            n
+        };
+        // Legend rows at TOP + 10 + 22 i, text from RIGHT + 46.
+        let row = |i: f64| (RIGHT + 46.0, TOP + 2.0 + 22.0 * i, W, TOP + 18.0 + 22.0 * i);
+        let (x0, y0, x1, y1) = row(0.0);
+        assert!(dark(&a, x0, y0, x1, y1) > 100, "first legend name drawn");
+        let (x0, y0, x1, y1) = row(1.0);
+        assert!(dark(&a, x0, y0, x1, y1) > 100, "second legend name drawn");
+        assert!(
+            dark(&a, LEFT, TOP - 24.0, LEFT + 200.0, TOP - 4.0) > 100,
+            "y label drawn"
+        );
+        plot.series[1].label = "breast-icb-denosumab-renamed".into();
+        let b = pixels(&plot);
+        for (k, (p, q)) in a.iter().zip(&b).enumerate() {
+            if p != q {
+                let (x, y) = ((k % W as usize) as f64, (k / W as usize) as f64);
+                assert!(
+                    x >= x0 && y >= y0 && y < y1,
+                    "({x}, {y}) changed outside the row"
+                );
+            }
+        }
+        assert_ne!(a, b);
+        // The mm³ label is not the ASCII one.
+        plot.y_label = "tumour volume (mm3)".into();
+        assert_ne!(pixels(&plot), b);
+    }
 
     #[test]
     fn ticks_are_round_and_cover_the_range() {
