@@ -610,9 +610,21 @@ fn write_dose_log(
     out: &Path,
     log: &[osteoniche::pharma::dosing::DoseRecord],
 ) -> osteoniche::Result<()> {
-    let mut text = String::from(
-        "time_h,time_days,origin,drug,route,mg,nmol,infusion_h,point_x_um,point_y_um,point_z_um,volume_nl\n",
-    );
+    use osteoniche::io::table::record;
+    let mut text = record([
+        "time_h",
+        "time_days",
+        "origin",
+        "drug",
+        "route",
+        "mg",
+        "nmol",
+        "infusion_h",
+        "point_x_um",
+        "point_y_um",
+        "point_z_um",
+        "volume_nl",
+    ]);
     for r in log {
         let d = &r.dose;
         let opt = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
@@ -620,21 +632,20 @@ fn write_dose_log(
             .point_um
             .map(|p| p.map(|x| x.to_string()))
             .unwrap_or_default();
-        text.push_str(&format!(
-            "{},{},{},{},{},{:e},{:e},{},{},{},{},{}\n",
-            r.time_h,
-            r.time_h / 24.0,
-            r.origin,
-            d.drug,
-            d.route,
-            r.mg,
-            r.nmol,
+        text.push_str(&record([
+            r.time_h.to_string(),
+            (r.time_h / 24.0).to_string(),
+            r.origin.to_string(),
+            d.drug.to_string(),
+            d.route.to_string(),
+            format!("{:e}", r.mg),
+            format!("{:e}", r.nmol),
             opt(d.duration_h),
-            p[0],
-            p[1],
-            p[2],
-            opt(d.volume_nl)
-        ));
+            p[0].clone(),
+            p[1].clone(),
+            p[2].clone(),
+            opt(d.volume_nl),
+        ]));
     }
     write_atomic(&out.join("doses.csv"), text.as_bytes())
 }

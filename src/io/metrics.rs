@@ -1,5 +1,6 @@
 //! metrics.csv: one row per sample time, per field its integral, mean, minimum and maximum,
-//! then any named scalars (the model's systemic pools).
+//! then any named scalars (the model's systemic pools). The header goes through the CSV
+//! writer (`super::table`); the rows are numbers, which never need quoting.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -22,14 +23,15 @@ impl MetricsTable {
     /// A table for the given fields and scalars; written to `path` on
     /// [`MetricsTable::flush`].
     pub fn new(path: &Path, grid: &Grid, names: &[&str], scalars: &[&str]) -> Self {
-        let mut header = String::from("step,time_min,time_days");
+        let mut cells: Vec<String> = ["step", "time_min", "time_days"].map(String::from).into();
         for n in names {
-            write!(header, ",{n}_integral,{n}_mean,{n}_min,{n}_max").expect("string write");
+            for stat in ["integral", "mean", "min", "max"] {
+                cells.push(format!("{n}_{stat}"));
+            }
         }
-        for n in scalars {
-            write!(header, ",{n}").expect("string write");
-        }
-        header.push('\n');
+        cells.extend(scalars.iter().map(|n| n.to_string()));
+        // Through the CSV writer, so a name that needs quoting gets it; the rows are numbers.
+        let header = super::table::record(&cells);
         MetricsTable {
             path: path.to_path_buf(),
             header,

@@ -5,4 +5,5 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod metrics;
 pub mod pvd;
+pub mod table;
 pub mod vti;

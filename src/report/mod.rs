@@ -48,20 +48,17 @@ impl RunData {
         let doses_path = dir.join("doses.csv");
         let mut doses = Vec::new();
         if let Ok(text) = std::fs::read_to_string(&doses_path) {
-            let mut lines = text.lines();
-            let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
+            let (header, rows) = crate::io::table::read(&text, &doses_path)?;
             let col = |name| header.iter().position(|h| *h == name);
             if let (Some(t), Some(d)) = (col("time_days"), col("drug")) {
-                for (i, line) in lines.enumerate() {
-                    let cells: Vec<&str> = line.split(',').collect();
+                for (line, cells) in rows {
                     let time = cells.get(t).and_then(|v| v.parse::<f64>().ok());
                     match (time, cells.get(d)) {
                         (Some(time), Some(drug)) => doses.push((time, drug.to_string())),
                         _ => {
                             return Err(Error::Invalid(format!(
-                                "{}:{}: not a dose line",
-                                doses_path.display(),
-                                i + 2
+                                "{}:{line}: not a dose line",
+                                doses_path.display()
                             )));
                         }
                     }
@@ -102,32 +99,12 @@ impl RunData {
 
 /// Parses a numeric CSV with a header line into columns.
 fn parse_csv(text: &str, path: &Path) -> Result<BTreeMap<String, Vec<f64>>> {
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .ok_or_else(|| Error::Invalid(format!("{}: empty file", path.display())))?
-        .split(',')
-        .map(String::from)
-        .collect();
+    let (header, rows) = crate::io::table::read(text, path)?;
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); header.len()];
-    for (i, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells.len() != header.len() {
-            return Err(Error::Invalid(format!(
-                "{}:{}: {} values, the header names {}",
-                path.display(),
-                i + 2,
-                cells.len(),
-                header.len()
-            )));
-        }
-        for (c, v) in cols.iter_mut().zip(cells) {
+    for (line, cells) in rows {
+        for (c, v) in cols.iter_mut().zip(cells.iter()) {
             c.push(v.trim().parse().map_err(|_| {
-                Error::Invalid(format!(
-                    "{}:{}: `{v}` is not a number",
-                    path.display(),
-                    i + 2
-                ))
+                Error::Invalid(format!("{}:{line}: `{v}` is not a number", path.display()))
             })?);
         }
     }
@@ -326,32 +303,19 @@ pub fn fmt_difference(v: f64, reference: f64) -> String {
 
 /// endpoints.csv: one line per run, one column per endpoint (full precision).
 pub fn csv(runs: &[RunData], eps: &[Endpoint]) -> String {
-    let mut s = String::from("run,folder");
-    for e in eps {
-        s.push(',');
-        s.push_str(&e.key);
-    }
-    s.push('\n');
+    use crate::io::table::record;
+    let mut s = record(
+        ["run", "folder"]
+            .into_iter()
+            .chain(eps.iter().map(|e| e.key.as_str())),
+    );
     for (i, r) in runs.iter().enumerate() {
-        s.push_str(&format!(
-            "{},{}",
-            csv_cell(&r.label),
-            csv_cell(&r.dir.display().to_string())
-        ));
-        for e in eps {
-            s.push_str(&format!(",{}", e.values[i]));
-        }
-        s.push('\n');
+        let cells = [r.label.clone(), r.dir.display().to_string()]
+            .into_iter()
+            .chain(eps.iter().map(|e| e.values[i].to_string()));
+        s.push_str(&record(cells));
     }
     s
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// endpoints.md: the endpoints side by side (one column per run), then each run's
@@ -542,6 +506,40 @@ mod tests {
             Some(f64::INFINITY)
         );
         assert_eq!(crossing(&days, &[0.0, 1.0, 2.0, 3.0], 2.0), None);
+    }
+
+    /// A run folder whose cells hold commas and quotes (a preset named with a comma, a
+    /// dose origin with one) loads, and endpoints.csv gives the label back whole.
+    #[test]
+    fn csv_with_commas_loads_and_round_trips() {
+        use crate::io::table::{read, record};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("summary.json"), "{}").unwrap();
+        std::fs::write(
+            d.join("metrics.csv"),
+            "step,time_min,time_days,tumour_integral\n0,0,0,1e9\n24,1440,1,2e9\n",
+        )
+        .unwrap();
+        let mut doses = record(["time_h", "time_days", "origin", "drug"]);
+        doses.push_str(&record([
+            "12",
+            "0.5",
+            "viewer, local \"spot\"",
+            "zoledronate",
+        ]));
+        std::fs::write(d.join("doses.csv"), doses).unwrap();
+        let run = RunData::load(d, "breast, osteolytic").unwrap();
+        assert_eq!(run.doses, vec![(0.5, "zoledronate".to_string())]);
+        assert_eq!(run.column("tumour_integral"), Some(&[1e9, 2e9][..]));
+        let eps = endpoints(std::slice::from_ref(&run));
+        let text = csv(std::slice::from_ref(&run), &eps);
+        let (header, rows) = read(&text, Path::new("endpoints.csv")).unwrap();
+        assert_eq!(header.len(), 2 + eps.len());
+        assert_eq!(&rows[0].1[0], "breast, osteolytic");
+        std::fs::write(d.join("metrics.csv"), "step,time_min\n0\n").unwrap();
+        let e = RunData::load(d, "x").unwrap_err().to_string();
+        assert!(e.contains("metrics.csv:2"), "{e}");
     }
 
     #[test]
