@@ -45,7 +45,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "negative D",
             with("diffusion = 100.0", "diffusion = -1.0"),
-            vec!["<test>:10", "species[0].diffusion", "-1", ">= 0"],
+            vec!["<test>:10", "species[0].diffusion", "-1", "0..=1e7"],
         ),
         (
             "negative decay",
@@ -240,6 +240,74 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["name", "must not be empty"],
         ),
     ]
+    .into_iter()
+    .chain(implausible())
+    .collect()
+}
+
+/// Twenty species and source values outside their plausible ranges (or not numbers at
+/// all), each refused with the key and the range.
+fn implausible() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    const SOURCE: &str = "[[sources]]\nspecies = \"u\"\nregion = { kind = \"everywhere\" }\n";
+    // (key, the value as written, as the message shows it, the range)
+    let species = |key: &'static str, value: &str, shown: &'static str, range: &'static str| {
+        (
+            key,
+            GOOD.replacen(
+                "diffusion = 100.0",
+                &format!("diffusion = 100.0\n{key} = {value}"),
+                1,
+            ),
+            vec!["<test>:11", key, shown, range, "plausible range"],
+        )
+    };
+    let source = |key: &'static str, value: &str, shown: &'static str, range: &'static str| {
+        (
+            key,
+            format!("{GOOD}{SOURCE}{key} = {value}\n"),
+            vec!["<test>:14", key, shown, range, "plausible range"],
+        )
+    };
+    let mut v = vec![
+        (
+            "diffusion",
+            GOOD.replacen("diffusion = 100.0", "diffusion = 1e300", 1),
+            vec![
+                "<test>:10",
+                "species[0].diffusion",
+                "1e300",
+                "0..=1e7",
+                "plausible range",
+            ],
+        ),
+        (
+            "diffusion",
+            GOOD.replacen("diffusion = 100.0", "diffusion = 2e7", 1),
+            vec!["<test>:10", "species[0].diffusion", "0..=1e7"],
+        ),
+    ];
+    v.extend([
+        species("decay", "1e300", "1e300", "0..=1e4"),
+        species("decay", "20000.0", "20000", "0..=1e4"),
+        species("decay", "-1e-9", "-1e-9", "0..=1e4"),
+        species("growth", "1e300", "1e300", "0..=10"),
+        species("growth", "11.0", "11", "0..=10"),
+        species("growth", "-0.1", "-0.1", "0..=10"),
+        species("capacity", "0.0", "0", "> 0, <= 1e12"),
+        species("capacity", "-1.0", "-1", "> 0, <= 1e12"),
+        species("capacity", "1e13", "1e13", "> 0, <= 1e12"),
+        species("capacity", "1e300", "1e300", "> 0, <= 1e12"),
+        source("supply_rate", "1e300", "1e300", "0..=1e4"),
+        source("supply_rate", "2e4", "20000", "0..=1e4"),
+        source("supply_rate", "-1.0", "-1", "0..=1e4"),
+        source("uptake_rate", "1e300", "1e300", "0..=1e4"),
+        source("uptake_rate", "10001.0", "10001", "0..=1e4"),
+        source("uptake_rate", "-3.0", "-3", "0..=1e4"),
+        source("target", "1e300", "1e300", "0..=1e12"),
+        source("target", "-2.0", "-2", "0..=1e12"),
+    ]);
+    assert_eq!(v.len(), 20);
+    v
 }
 
 #[test]

@@ -9,6 +9,53 @@ struct Checker<'a, 'b> {
     loc: &'a Locator<'b>,
 }
 
+/// Plausible ranges of the species and source rates: bounds far outside any tissue
+/// biology (assumptions, documented in docs/preset-format.md), so that a typo or a slipped
+/// exponent (`decay = 1e300`) is refused instead of run. (key, lowest, highest, what the
+/// reference and the error say.)
+pub const PLAUSIBLE: &[(&str, f64, f64, &str)] = &[
+    // 100 times oxygen's diffusivity in water (~1.2e5 µm²/min).
+    ("species[].diffusion", 0.0, 1e7, "0..=1e7"),
+    // A half-life of 4 ms, far below any step.
+    ("species[].decay", 0.0, 1e4, "0..=1e4"),
+    // A doubling every 4 s; the fastest bacteria double in ~10 min.
+    ("species[].growth", 0.0, 10.0, "0..=10"),
+    ("species[].capacity", 0.0, 1e12, "> 0, <= 1e12"),
+    ("sources[].supply_rate", 0.0, 1e4, "0..=1e4"),
+    ("sources[].target", 0.0, 1e12, "0..=1e12"),
+    ("sources[].uptake_rate", 0.0, 1e4, "0..=1e4"),
+];
+
+impl Checker<'_, '_> {
+    /// `v` within the [`PLAUSIBLE`] range of `name` (capacity: above 0).
+    fn plausible(&self, path: &[Seg], name: &str, v: f64) -> Result<()> {
+        let &(_, lo, hi, text) = PLAUSIBLE
+            .iter()
+            .find(|r| r.0 == name)
+            .expect("a key of the plausible table");
+        self.finite(path, v)?;
+        let below = if name.ends_with("capacity") {
+            v <= lo
+        } else {
+            v < lo
+        };
+        if below || v > hi {
+            // Huge and tiny values as the preset writes them (1e300, not 301 digits).
+            let shown = if v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
+                format!("{v:e}")
+            } else {
+                v.to_string()
+            };
+            return Err(self.fail(
+                path,
+                shown,
+                &format!("must be {text} (its plausible range; docs/preset-format.md)"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
@@ -140,9 +187,9 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>, model: Option<&ModelDa
     for (i, src) in file.sources.iter().enumerate() {
         let p = |k: &str| vec![key("sources"), Seg::Index(i), key(k)];
         check_species_name(&c, &p("species"), &src.species, &names)?;
-        c.non_negative(&p("supply_rate"), src.supply_rate)?;
-        c.non_negative(&p("target"), src.target)?;
-        c.non_negative(&p("uptake_rate"), src.uptake_rate)?;
+        c.plausible(&p("supply_rate"), "sources[].supply_rate", src.supply_rate)?;
+        c.plausible(&p("target"), "sources[].target", src.target)?;
+        c.plausible(&p("uptake_rate"), "sources[].uptake_rate", src.uptake_rate)?;
         let r = |k: &str| vec![key("sources"), Seg::Index(i), key("region"), key(k)];
         match &src.region {
             RegionSpec::Everywhere => {}
@@ -530,8 +577,8 @@ fn check_species(
                 ));
             }
         }
-        c.non_negative(&p("diffusion"), s.diffusion)?;
-        c.non_negative(&p("decay"), s.decay)?;
+        c.plausible(&p("diffusion"), "species[].diffusion", s.diffusion)?;
+        c.plausible(&p("decay"), "species[].decay", s.decay)?;
         c.within(
             &p("bone_permeability"),
             s.bone_permeability,
@@ -539,8 +586,8 @@ fn check_species(
             1.0,
             "must be within 0..=1",
         )?;
-        c.non_negative(&p("growth"), s.growth)?;
-        c.positive(&p("capacity"), s.capacity)?;
+        c.plausible(&p("growth"), "species[].growth", s.growth)?;
+        c.plausible(&p("capacity"), "species[].capacity", s.capacity)?;
         if s.solver == crate::model::Solver::Implicit && !(s.kind.can_move() && s.diffusion > 0.0) {
             return Err(c.fail(
                 &p("solver"),
@@ -691,4 +738,20 @@ pub(super) fn check_pharmacology(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The key reference (and so docs/preset-format.md) states each plausible range as the
+    /// error does.
+    #[test]
+    fn the_reference_states_every_plausible_range() {
+        for &(path, _, _, text) in super::PLAUSIBLE {
+            let doc = super::super::reference::KEYS
+                .iter()
+                .find(|k| k.path == path)
+                .unwrap_or_else(|| panic!("{path} in the key reference"));
+            assert_eq!(doc.allowed, text, "{path}");
+        }
+    }
 }
