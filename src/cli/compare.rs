@@ -62,9 +62,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
             .collect::<osteoniche::Result<Vec<_>>>()?;
         let out = match &args.out {
             Some(o) => o.clone(),
-            None => super::run::fresh_out_dir("compare"),
+            None => super::outputs::fresh_out_dir("compare"),
         };
-        super::run::prepare_out_dir(&out, args.overwrite)?;
+        super::outputs::prepare_out_dir(&out, args.overwrite)?;
         return finish_report(&runs, &out, "osteoniche comparison");
     }
     let presets = args
@@ -97,9 +97,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     }
     let out = match &args.out {
         Some(o) => o.clone(),
-        None => super::run::fresh_out_dir("compare"),
+        None => super::outputs::fresh_out_dir("compare"),
     };
-    super::run::prepare_out_dir(&out, args.overwrite)?;
+    super::outputs::prepare_out_dir(&out, args.overwrite)?;
     // Labels: preset names, made unique.
     let mut labels: Vec<String> = Vec::new();
     for p in &presets {
@@ -299,7 +299,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     with_days(&base_preset, args.days)?;
     let out = match &args.out {
         Some(o) => o.clone(),
-        None => super::run::fresh_out_dir(&format!("sweep-{}", base_preset.file.name)),
+        None => super::outputs::fresh_out_dir(&format!("sweep-{}", base_preset.file.name)),
     };
     let out = std::path::absolute(&out)?;
     let vdir = out.join("variants");
@@ -323,7 +323,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         })?;
         texts.push((path, text));
     }
-    super::run::prepare_out_dir(&out, args.overwrite)?;
+    super::outputs::prepare_out_dir(&out, args.overwrite)?;
     std::fs::create_dir_all(&vdir).with_context(|| format!("creating {}", vdir.display()))?;
     for (path, text) in &texts {
         write_atomic(path, text.as_bytes())?;

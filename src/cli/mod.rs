@@ -4,6 +4,7 @@
 mod bench;
 mod compare;
 mod lattice;
+mod outputs;
 mod run;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //!
 //! Every refusal names the file, line and key, says what was found and what is allowed.
 
+mod doses;
 pub mod duration;
 pub mod locate;
 pub mod model_file;
@@ -428,7 +429,7 @@ impl Preset {
             drugs,
             spec.body_weight_kg,
             grid,
-            validate::scheduled_doses(&self.file),
+            doses::scheduled_doses(&self.file),
         ))
     }
 }
