@@ -3,7 +3,6 @@
 //! minimises and takes a screenshot that must show the lattice and the overlay.
 #![cfg(feature = "viewer")]
 
-use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
@@ -31,38 +30,19 @@ fn have_xvfb(test: &str) -> bool {
     ok
 }
 
-/// An RGB PNG as written by the viewer (8-bit RGB, filter 0 on every row).
+/// An RGB PNG as written by the viewer (8-bit RGB), read by the `png` crate.
 fn read_png(path: &Path) -> (usize, usize, Vec<u8>) {
-    let b = std::fs::read(path).unwrap();
-    assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n");
-    let (mut at, mut w, mut h, mut idat) = (8, 0, 0, Vec::new());
-    while at < b.len() {
-        let len = u32::from_be_bytes(b[at..at + 4].try_into().unwrap()) as usize;
-        let kind = &b[at + 4..at + 8];
-        let data = &b[at + 8..at + 8 + len];
-        if kind == b"IHDR" {
-            w = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
-            h = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
-            assert_eq!(&data[8..10], &[8, 2], "8-bit RGB");
-        }
-        if kind == b"IDAT" {
-            idat.extend_from_slice(data);
-        }
-        at += 12 + len;
-    }
-    let mut raw = Vec::new();
-    flate2::read::ZlibDecoder::new(&idat[..])
-        .read_to_end(&mut raw)
-        .unwrap();
-    assert_eq!(raw.len(), h * (1 + 3 * w));
-    let rgb = raw
-        .chunks_exact(1 + 3 * w)
-        .flat_map(|row| {
-            assert_eq!(row[0], 0);
-            row[1..].to_vec()
-        })
-        .collect();
-    (w, h, rgb)
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut rgb).unwrap();
+    assert_eq!(
+        (info.color_type, info.bit_depth),
+        (png::ColorType::Rgb, png::BitDepth::Eight),
+        "8-bit RGB"
+    );
+    rgb.truncate(info.buffer_size());
+    (info.width as usize, info.height as usize, rgb)
 }
 
 /// Metrics CSV columns by name.
@@ -145,7 +125,12 @@ quit
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{test}:\n{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains("viewer: "), "{err}");
+    // The session's summary is a result: stdout (stderr holds only warnings and errors).
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("viewer: "),
+        "stdout: {summary}\nstderr: {err}"
+    );
 
     // The screenshot shows the overlay (panel grey with text) and the lattice (ivory bone
     // and colour-mapped slices), in many colours.
