@@ -3,7 +3,7 @@
 //! has them), encoded by the `png` crate. One drawing path per figure: the SVG; the PNG is
 //! a picture of it. Viewer screenshots go through the same encoder.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use resvg::tiny_skia::{Pixmap, Transform};
 use resvg::usvg;
@@ -16,14 +16,24 @@ static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// Its family name, which the SVG's generic `sans-serif` resolves to.
 const FAMILY: &str = "DejaVu Sans";
 
+/// The embedded font, parsed once per process and shared by every plot.
+fn fonts() -> Arc<usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = usvg::fontdb::Database::new();
+            db.load_font_data(FONT.to_vec());
+            db.set_sans_serif_family(FAMILY);
+            Arc::new(db)
+        })
+        .clone()
+}
+
 /// `svg` (a complete document) as a PNG of its own size.
 pub fn svg_to_png(svg: &str) -> Result<Vec<u8>> {
-    let mut fonts = usvg::fontdb::Database::new();
-    fonts.load_font_data(FONT.to_vec());
-    fonts.set_sans_serif_family(FAMILY);
     let options = usvg::Options {
         font_family: FAMILY.into(),
-        fontdb: Arc::new(fonts),
+        fontdb: fonts(),
         ..Default::default()
     };
     let tree = usvg::Tree::from_str(svg, &options)

@@ -12,37 +12,63 @@ struct Checker<'a, 'b> {
     loc: &'a Locator<'b>,
 }
 
+/// A plausible range: `key` (as the key reference names it) within `lo..=hi`, or above
+/// `lo` when `lo_open`; `text` is what the reference and the error say.
+pub struct Plausible {
+    /// Key path, e.g. `species[].decay`.
+    pub key: &'static str,
+    /// Lowest value.
+    pub lo: f64,
+    /// Whether `lo` itself is refused.
+    pub lo_open: bool,
+    /// Highest value.
+    pub hi: f64,
+    /// The range as written in the reference and the errors.
+    pub text: &'static str,
+}
+
+const fn range(
+    key: &'static str,
+    lo: f64,
+    lo_open: bool,
+    hi: f64,
+    text: &'static str,
+) -> Plausible {
+    Plausible {
+        key,
+        lo,
+        lo_open,
+        hi,
+        text,
+    }
+}
+
 /// Plausible ranges of the species and source rates: bounds far outside any tissue
 /// biology (assumptions, documented in docs/preset-format.md), so that a typo or a slipped
-/// exponent (`decay = 1e300`) is refused instead of run. (key, lowest, highest, what the
-/// reference and the error say.)
-pub const PLAUSIBLE: &[(&str, f64, f64, &str)] = &[
+/// exponent (`decay = 1e300`) is refused instead of run.
+pub const PLAUSIBLE: &[Plausible] = &[
     // 100 times oxygen's diffusivity in water (~1.2e5 µm²/min).
-    ("species[].diffusion", 0.0, 1e7, "0..=1e7"),
+    range("species[].diffusion", 0.0, false, 1e7, "0..=1e7"),
     // A half-life of 4 ms, far below any step.
-    ("species[].decay", 0.0, 1e4, "0..=1e4"),
+    range("species[].decay", 0.0, false, 1e4, "0..=1e4"),
     // A doubling every 4 s; the fastest bacteria double in ~10 min.
-    ("species[].growth", 0.0, 10.0, "0..=10"),
-    ("species[].capacity", 0.0, 1e12, "> 0, <= 1e12"),
-    ("sources[].supply_rate", 0.0, 1e4, "0..=1e4"),
-    ("sources[].target", 0.0, 1e12, "0..=1e12"),
-    ("sources[].uptake_rate", 0.0, 1e4, "0..=1e4"),
+    range("species[].growth", 0.0, false, 10.0, "0..=10"),
+    range("species[].capacity", 0.0, true, 1e12, "> 0, <= 1e12"),
+    range("sources[].supply_rate", 0.0, false, 1e4, "0..=1e4"),
+    range("sources[].target", 0.0, false, 1e12, "0..=1e12"),
+    range("sources[].uptake_rate", 0.0, false, 1e4, "0..=1e4"),
 ];
 
 impl Checker<'_, '_> {
-    /// `v` within the [`PLAUSIBLE`] range of `name` (capacity: above 0).
+    /// `v` within the [`PLAUSIBLE`] range of `name`.
     fn plausible(&self, path: &[Seg], name: &str, v: f64) -> Result<()> {
-        let &(_, lo, hi, text) = PLAUSIBLE
+        let r = PLAUSIBLE
             .iter()
-            .find(|r| r.0 == name)
+            .find(|r| r.key == name)
             .expect("a key of the plausible table");
         self.finite(path, v)?;
-        let below = if name.ends_with("capacity") {
-            v <= lo
-        } else {
-            v < lo
-        };
-        if below || v > hi {
+        let below = if r.lo_open { v <= r.lo } else { v < r.lo };
+        if below || v > r.hi {
             // Huge and tiny values as the preset writes them (1e300, not 301 digits).
             let shown = if v != 0.0 && !(1e-4..1e6).contains(&v.abs()) {
                 format!("{v:e}")
@@ -52,7 +78,10 @@ impl Checker<'_, '_> {
             return Err(self.fail(
                 path,
                 shown,
-                &format!("must be {text} (its plausible range; docs/preset-format.md)"),
+                &format!(
+                    "must be {} (its plausible range; docs/preset-format.md)",
+                    r.text
+                ),
             ));
         }
         Ok(())
@@ -576,12 +605,12 @@ mod tests {
     /// error does.
     #[test]
     fn the_reference_states_every_plausible_range() {
-        for &(path, _, _, text) in super::PLAUSIBLE {
+        for r in super::PLAUSIBLE {
             let doc = super::super::reference::KEYS
                 .iter()
-                .find(|k| k.path == path)
-                .unwrap_or_else(|| panic!("{path} in the key reference"));
-            assert_eq!(doc.allowed, text, "{path}");
+                .find(|k| k.path == r.key)
+                .unwrap_or_else(|| panic!("{} in the key reference", r.key));
+            assert_eq!(doc.allowed, r.text, "{}", r.key);
         }
     }
 }
