@@ -2,6 +2,7 @@
 //! [`crate::render`] under an egui overlay ([`ui`]), the simulation on its own thread
 //! ([`session`]). A thin shell: everything it shows or does goes through the library.
 
+pub mod plots;
 pub mod script;
 pub mod session;
 pub mod ui;

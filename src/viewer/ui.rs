@@ -6,7 +6,6 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use egui::{Color32, RichText};
-use egui_plot::{Line, Plot, VLine};
 
 use super::session::{Command, RunInfo, Sample};
 use crate::pharma::Route;
@@ -14,12 +13,6 @@ use crate::pharma::dosing::{Amount, DoseRecord, DoseRequest, Scheduled};
 use crate::render::camera::OrbitCamera;
 use crate::render::colormap::{Colormap, Transfer};
 use crate::render::volume::{ViewSettings, extent};
-
-/// One plot of the strip: id, title, the sampled quantity, its colour.
-type SinglePlot = (&'static str, &'static str, fn(&Sample) -> f64, [u8; 3]);
-
-/// Height of the plot strip, points.
-const PLOTS_HEIGHT: f32 = 190.0;
 
 /// What the overlay asks the shell to do.
 #[derive(Debug)]
@@ -250,9 +243,13 @@ impl State {
                 });
             });
         egui::Panel::bottom("plots")
-            .exact_size(PLOTS_HEIGHT)
+            .exact_size(super::plots::STRIP_HEIGHT)
             .resizable(false)
-            .show(ui, |ui| self.plots(ui));
+            .show(ui, |ui| {
+                if let Some(info) = &self.info {
+                    super::plots::strip(ui, &info.drugs, &self.samples, &self.doses);
+                }
+            });
         egui::CentralPanel::no_frame().show(ui, |ui| {
             let rect = ui.max_rect();
             self.viewport_points = rect;
@@ -645,92 +642,5 @@ impl State {
             format!("day {:.2}", self.day()),
             egui::Align2::LEFT_TOP,
         );
-    }
-
-    fn plots(&self, ui: &mut egui::Ui) {
-        let Some(info) = &self.info else { return };
-        let day = |s: &Sample| s.day;
-        let series = |f: &dyn Fn(&Sample) -> f64| -> Vec<[f64; 2]> {
-            self.samples
-                .iter()
-                .map(|s| [day(s), f(s)])
-                .filter(|p| p[1].is_finite())
-                .collect()
-        };
-        let dose_lines = |plot: &mut egui_plot::PlotUi<'_>| {
-            for d in &self.doses {
-                plot.vline(
-                    VLine::new(format!("dose {}", d.dose.drug), d.time_h / 24.0)
-                        .color(Color32::from_gray(150))
-                        .width(1.0),
-                );
-            }
-        };
-        let width = (ui.available_width() / 5.0 - 8.0).max(120.0);
-        let height = PLOTS_HEIGHT - 12.0;
-        ui.horizontal(|ui| {
-            let single =
-                |ui: &mut egui::Ui, id: &str, title: &str, pts: Vec<[f64; 2]>, color: Color32| {
-                    ui.vertical(|ui| {
-                        ui.label(RichText::new(title).small());
-                        Plot::new(id)
-                            .width(width)
-                            .height(height - 24.0)
-                            .allow_scroll(false)
-                            .show(ui, |plot| {
-                                plot.line(Line::new(title.to_string(), pts).color(color));
-                                dose_lines(plot);
-                            });
-                    });
-                };
-            let panels: [SinglePlot; 4] = [
-                ("tumour", "tumour (mm³)", |s| s.tumour_mm3, [213, 94, 0]),
-                ("bvtv", "BV/TV", |s| s.bv_tv, [230, 220, 190]),
-                ("cd8", "CD8 (mm³)", |s| s.cd8_mm3, [0, 158, 115]),
-                ("opn", "plasma OPN (nM)", |s| s.opn_nm, [86, 180, 233]),
-            ];
-            for (id, title, f, [r, g, b]) in panels {
-                single(ui, id, title, series(&f), Color32::from_rgb(r, g, b));
-            }
-            ui.vertical(|ui| {
-                ui.horizontal(|ui| {
-                    ui.label(RichText::new("nM, plasma solid, tissue dotted:").small());
-                    for (k, d) in info.drugs.iter().enumerate() {
-                        let c = crate::report::plot::PALETTE[k % 8];
-                        ui.label(
-                            RichText::new(&d.name)
-                                .small()
-                                .color(Color32::from_rgb(c[0], c[1], c[2])),
-                        );
-                    }
-                });
-                Plot::new("drugs")
-                    .width(width)
-                    .height(height - 24.0)
-                    .allow_scroll(false)
-                    .show(ui, |plot| {
-                        for (k, d) in info.drugs.iter().enumerate() {
-                            let c = crate::report::plot::PALETTE[k % 8];
-                            let color = Color32::from_rgb(c[0], c[1], c[2]);
-                            let pick = |f: fn(&(f64, f64)) -> f64| {
-                                self.samples
-                                    .iter()
-                                    .filter_map(|s| s.drugs.get(k).map(|v| [s.day, f(v)]))
-                                    .filter(|p| p[1].is_finite())
-                                    .collect::<Vec<_>>()
-                            };
-                            plot.line(
-                                Line::new(format!("{} plasma", d.name), pick(|v| v.0)).color(color),
-                            );
-                            plot.line(
-                                Line::new(format!("{} tissue", d.name), pick(|v| v.1))
-                                    .color(color)
-                                    .style(egui_plot::LineStyle::dotted_dense()),
-                            );
-                        }
-                        dose_lines(plot);
-                    });
-            });
-        });
     }
 }
