@@ -7,14 +7,13 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use osteoniche::io::checkpoint::{Checkpoint, CheckpointHeader};
+use osteoniche::io::checkpoint::Checkpoint;
 use osteoniche::io::pvd::Collection;
 
 use super::outputs::{fresh_out_dir, prepare_out_dir, snapshot, write_dose_log};
 use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable};
-use osteoniche::preset::Embedded;
-use osteoniche::preset::{Preset, Scenario, SimDuration};
-use osteoniche::sim::{BackendChoice, FieldStats, Simulation};
+use osteoniche::preset::{Preset, SimDuration};
+use osteoniche::sim::{BackendChoice, FieldStats, Simulation, restart};
 
 #[derive(Args)]
 pub struct RunArgs {
@@ -196,67 +195,14 @@ pub fn run_preset(preset: Preset, opts: RunOptions) -> anyhow::Result<PathBuf> {
 
 pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
     let ck = Checkpoint::read(&args.checkpoint)?;
+    let (preset, sim) = restart::restore(&ck, &args.checkpoint, args.backend)?;
     let h = &ck.header;
-    let embedded = Embedded {
-        model: h.model.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
-        library: h.library.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
-    };
-    let preset =
-        Preset::parse_embedded(&h.preset_toml, &h.preset_origin, embedded).with_context(|| {
-            format!(
-                "{}: the preset inside the checkpoint",
-                args.checkpoint.display()
-            )
-        })?;
-    let scenario = preset.scenario(h.resolution, Some(h.seed))?;
-    let names: Vec<String> = scenario.species.owned_names();
-    if scenario.grid.dims() != h.grid || names != h.fields {
-        bail!(
-            "{}: mismatched checkpoint: it holds {:?} on a {:?} grid but its preset makes {:?} on {:?}",
-            args.checkpoint.display(),
-            h.fields,
-            h.grid,
-            names,
-            scenario.grid.dims()
-        );
-    }
-    if h.step > scenario.steps {
-        bail!(
-            "{}: step {} is past the run's end ({} steps)",
-            args.checkpoint.display(),
-            h.step,
-            scenario.steps
-        );
-    }
-    let backend = args.backend.unwrap_or(match h.backend.as_str() {
-        "gpu" => BackendChoice::Gpu,
-        _ => BackendChoice::Cpu,
-    });
     let out = args
         .out
         .clone()
         .or_else(|| args.checkpoint.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| PathBuf::from("."));
     prepare_out_dir(&out, true)?;
-    let mut sim = Simulation::new(scenario, backend)?;
-    sim.backend_mut().write_fields(&ck.data)?;
-    sim.backend_mut().set_step_index(h.step);
-    match (h.systemic, sim.systemic()) {
-        (Some(state), Some(_)) => sim.set_systemic(state)?,
-        (None, Some(_)) => bail!(
-            "{}: the checkpoint has no systemic pools but its preset has a model",
-            args.checkpoint.display()
-        ),
-        _ => {}
-    }
-    match (&h.pharma, sim.pharmacology()) {
-        (Some(state), Some(_)) => sim.set_pharma_state(state.clone())?,
-        (None, Some(_)) => bail!(
-            "{}: the checkpoint has no drug state but its preset doses drugs",
-            args.checkpoint.display()
-        ),
-        _ => {}
-    }
     println!(
         "resuming at step {} (day {:.3}) from {}",
         h.step,
@@ -517,34 +463,12 @@ fn checkpoint(
     job: &Job,
     metrics: &MetricsTable,
 ) -> anyhow::Result<Checkpoint> {
-    let sc = sim.scenario().clone();
-    Ok(Checkpoint {
-        header: CheckpointHeader {
-            writer: env!("CARGO_PKG_VERSION").into(),
-            preset_toml: job.preset.to_toml(),
-            preset_origin: job.preset.origin.clone(),
-            resolution: job.resolution,
-            seed: sc.seed,
-            step: sim.step_index(),
-            grid: sc.grid.dims(),
-            fields: sc.species.owned_names(),
-            backend: sim.backend_info().kind,
-            metrics_csv: metrics.to_csv(),
-            model: job
-                .preset
-                .model
-                .as_ref()
-                .map(|m| (m.text.clone(), m.origin.clone())),
-            systemic: sim.systemic(),
-            library: job
-                .preset
-                .library
-                .as_ref()
-                .map(|l| (l.text.clone(), l.origin.clone())),
-            pharma: sim.pharmacology().map(|p| p.state.clone()),
-        },
-        data: sim.fields()?,
-    })
+    Ok(restart::checkpoint(
+        sim,
+        &job.preset,
+        job.resolution,
+        metrics.to_csv(),
+    )?)
 }
 
 /// An output file could not be written (full disk, vanished folder): keep the state in an
@@ -602,41 +526,21 @@ fn guard(sim: &mut Simulation, job: &Job) -> anyhow::Result<Vec<FieldStats>> {
 /// Fails on NaN or infinity with the field, the first bad voxel, the step and its
 /// parameters, and where the last good checkpoint is; warns on negative values.
 fn check(sim: &mut Simulation, stats: &[FieldStats], job: &Job) -> anyhow::Result<()> {
-    let sc: Scenario = sim.scenario().clone();
-    let names = sc.species.owned_names();
-    for (f, (name, s)) in names.iter().zip(stats).enumerate() {
-        if s.nonfinite > 0 {
-            let n = sc.grid.len();
-            let field = sim.fields()?;
-            let (v, value) = field[f * n..(f + 1) * n]
-                .iter()
-                .enumerate()
-                .find(|(_, x)| !x.is_finite())
-                .map(|(v, x)| (v, *x))
-                .unwrap_or((0, f32::NAN));
-            let [i, j, k] = sc.grid.coords(v);
-            let ck = job.out.join(CHECKPOINT);
-            let resume = if ck.exists() {
-                format!(
-                    "the last good checkpoint is {} (osteoniche resume {})",
-                    ck.display(),
-                    ck.display()
-                )
-            } else {
-                "no checkpoint was written (use --checkpoint-every)".into()
-            };
-            bail!(
-                "numerical fault: field `{name}` has {} non-finite values at step {} (day {:.3}); first at voxel ({i}, {j}, {k}) = {value}; \
-                 dt {} min, D {} µm²/min, decay {}/min, scheme theta {}; metrics so far are written; {resume}",
-                s.nonfinite,
-                sim.step_index(),
-                sim.time_min() / 1440.0,
-                sc.dt_min,
-                sc.species.get(f).diffusion_um2_min,
-                sc.species.get(f).decay_per_min,
-                sc.theta
-            );
-        }
+    if let Some(fault) = sim.numerical_fault(stats)? {
+        let ck = job.out.join(CHECKPOINT);
+        let resume = if ck.exists() {
+            format!(
+                "the last good checkpoint is {} (osteoniche resume {})",
+                ck.display(),
+                ck.display()
+            )
+        } else {
+            "no checkpoint was written (use --checkpoint-every)".into()
+        };
+        bail!("{fault}; metrics so far are written; {resume}");
+    }
+    let names = sim.scenario().species.owned_names();
+    for (name, s) in names.iter().zip(stats) {
         if s.negative > 0 {
             log::warn!(
                 "field `{name}` has {} negative values (min {:e}) at step {}",

@@ -4,6 +4,7 @@
 pub mod counters;
 pub mod params;
 pub mod profile;
+pub mod restart;
 pub mod setup;
 pub mod synthetic;
 
@@ -85,7 +86,7 @@ impl FieldStats {
 }
 
 /// A compute backend holding the fields of one run.
-pub trait Backend {
+pub trait Backend: Send {
     /// What it runs on.
     fn info(&self) -> BackendInfo;
     /// Replaces every field (field-major, `f * voxels + voxel`).
@@ -549,6 +550,38 @@ impl Simulation {
         self.systemic = Some(state);
         self.pool_sums = None;
         Ok(())
+    }
+
+    /// The numerical guard: for the first field of `stats` (from [`Simulation::stats`])
+    /// with NaN or infinite values, a message with the field, the count, the step, the first
+    /// bad voxel and the step's parameters; `None` when every value is finite.
+    pub fn numerical_fault(&mut self, stats: &[FieldStats]) -> Result<Option<String>> {
+        let Some(f) = stats.iter().position(|s| s.nonfinite > 0) else {
+            return Ok(None);
+        };
+        let sc = self.scenario().clone();
+        let n = sc.grid.len();
+        let field = self.fields()?;
+        let (v, value) = field[f * n..(f + 1) * n]
+            .iter()
+            .enumerate()
+            .find(|(_, x)| !x.is_finite())
+            .map(|(v, x)| (v, *x))
+            .unwrap_or((0, f32::NAN));
+        let [i, j, k] = sc.grid.coords(v);
+        let sp = sc.species.get(f);
+        Ok(Some(format!(
+            "numerical fault: field `{}` has {} non-finite values at step {} (day {:.3}); first at voxel ({i}, {j}, {k}) = {value}; \
+             dt {} min, D {} µm²/min, decay {}/min, scheme theta {}",
+            sc.species.names()[f],
+            stats[f].nonfinite,
+            self.step_index(),
+            self.time_min() / 1440.0,
+            sc.dt_min,
+            sp.diffusion_um2_min,
+            sp.decay_per_min,
+            sc.theta
+        )))
     }
 
     /// Per-field statistics.
