@@ -56,6 +56,7 @@ __all__ = [
     "Simulation",
     "Run",
     "load_run",
+    "load_runs",
     "Error",
     "PresetError",
     "InvalidError",
@@ -294,6 +295,12 @@ class Run:
         try:
             self.summary: Dict[str, Any] = json.loads(summary.read_text())
         except FileNotFoundError:
+            arms = _arms(self.folder)
+            if arms:
+                raise InvalidError(
+                    f"{self.folder}: a compare or sweep folder holding the runs "
+                    f"{', '.join(arms)}; load them with load_runs()"
+                ) from None
             raise InvalidError(
                 f"{self.folder}: no finished run here (no summary.json); a run writes it when it ends"
             ) from None
@@ -353,5 +360,28 @@ class Run:
 
 
 def load_run(folder: PathLike) -> Run:
-    """A finished run folder from ``osteoniche run``, ``compare`` or ``sweep``."""
+    """A finished run folder: one of ``osteoniche run``, or one arm of ``compare`` or
+    ``sweep`` (``<out>/runs/<label>``)."""
     return Run(folder)
+
+
+def _arms(folder: Path) -> Dict[str, Path]:
+    runs = folder / "runs"
+    if not runs.is_dir():
+        return {}
+    return {p.name: p for p in sorted(runs.iterdir()) if (p / "summary.json").exists()}
+
+
+def load_runs(folder: PathLike) -> Dict[str, Run]:
+    """Every finished run of a ``compare`` or ``sweep`` output folder, by its folder name
+    under ``runs/`` (the arm's label, or the sweep variant's id), in name order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileError(f"{folder}: no such folder")
+    arms = _arms(folder)
+    if not arms:
+        raise InvalidError(
+            f"{folder}: no finished runs under {folder / 'runs'} (a compare or sweep folder "
+            "holds them there; for one run's folder use load_run())"
+        )
+    return {name: Run(path) for name, path in arms.items()}
