@@ -4,9 +4,8 @@
 mod common;
 
 use osteoniche::grid::Grid;
-use osteoniche::pharma::dosing::{
-    Amount, DoseRequest, DrugInUse, Pharmacology, Scheduled, drug_species,
-};
+use osteoniche::pharma::dose::{Amount, DoseRequest, Scheduled};
+use osteoniche::pharma::dosing::{DrugInUse, Pharmacology, drug_species};
 use osteoniche::pharma::tissue::{self, PoolInputs};
 use osteoniche::pharma::{DrugLibrary, Route, Target};
 use osteoniche::preset::{Preset, Scenario};

@@ -16,7 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use osteoniche::io::checkpoint::Checkpoint;
 use osteoniche::io::metrics::MetricsTable;
 use osteoniche::pharma::Route;
-use osteoniche::pharma::dosing::{Amount, DoseRequest, Scheduled};
+use osteoniche::pharma::dose::{Amount, DoseRequest, Scheduled};
 use osteoniche::preset::{Preset, SimDuration};
 use osteoniche::sim::{BackendChoice, Simulation, restart};
 use pyo3::prelude::*;

@@ -28,7 +28,7 @@ pub fn snapshot(
 /// doses.csv: every dose given so far (time, origin, drug, route, amount).
 pub fn write_dose_log(
     out: &Path,
-    log: &[osteoniche::pharma::dosing::DoseRecord],
+    log: &[osteoniche::pharma::dose::DoseRecord],
 ) -> osteoniche::Result<()> {
     use osteoniche::io::table::record;
     let mut text = record([

@@ -1,6 +1,7 @@
 //! Pharmacology (MODEL.md section 4): the drug library, systemic pharmacokinetics, drugs
 //! in tissue (exchange, bone binding, carriers, pharmacodynamics), doses and schedules.
 
+pub mod dose;
 pub mod dosing;
 pub mod library;
 pub mod pk;

@@ -4,7 +4,7 @@
 use super::schema::{DoseSpec, PresetFile};
 
 /// The doses of a schedule as the simulation takes them (time in minutes, in order).
-pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dosing::Scheduled> {
+pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dose::Scheduled> {
     let mut out = Vec::new();
     for d in &file.dose {
         let Some(dose) = dose_request(d) else {
@@ -12,7 +12,7 @@ pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dosing::Schedule
         };
         let every = d.every.map_or(0.0, |e| e.minutes());
         for k in 0..d.count {
-            out.push(crate::pharma::dosing::Scheduled {
+            out.push(crate::pharma::dose::Scheduled {
                 time_min: d.start.minutes() + k as f64 * every,
                 dose: dose.clone(),
             });
@@ -23,14 +23,14 @@ pub fn scheduled_doses(file: &PresetFile) -> Vec<crate::pharma::dosing::Schedule
 }
 
 /// One dose of a `[[dose]]` entry (`None` without an amount, which the checks refuse).
-pub(super) fn dose_request(d: &DoseSpec) -> Option<crate::pharma::dosing::DoseRequest> {
-    use crate::pharma::dosing::Amount;
+pub(super) fn dose_request(d: &DoseSpec) -> Option<crate::pharma::dose::DoseRequest> {
+    use crate::pharma::dose::Amount;
     let amount = match (d.mg_per_kg, d.mg) {
         (Some(x), _) => Amount::MgPerKg(x),
         (None, Some(x)) => Amount::Mg(x),
         (None, None) => return None,
     };
-    Some(crate::pharma::dosing::DoseRequest {
+    Some(crate::pharma::dose::DoseRequest {
         drug: d.drug.clone(),
         route: d.route,
         amount,

@@ -12,7 +12,7 @@ use egui::{Color32, RichText};
 use egui_plot::{AxisHints, GridInput, GridMark, Line, Plot, PlotUi, VLine};
 
 use super::session::{DrugChoice, Sample};
-use crate::pharma::dosing::DoseRecord;
+use crate::pharma::dose::DoseRecord;
 use crate::report::plot::PALETTE;
 
 /// Height of the plot strip, points.
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn the_strip_at_the_default_size_shows_days_values_and_units_without_overlaps() {
         use crate::pharma::Route;
-        use crate::pharma::dosing::{Amount, DoseRequest};
+        use crate::pharma::dose::{Amount, DoseRequest};
         use crate::viewer::session::RunInfo;
         use crate::viewer::ui::State;
 

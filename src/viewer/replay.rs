@@ -7,7 +7,7 @@ use super::App;
 use super::script::Action;
 use super::session::Command;
 use crate::error::Error;
-use crate::pharma::dosing::{Amount, DoseRequest};
+use crate::pharma::dose::{Amount, DoseRequest};
 use crate::render::colormap::Colormap;
 
 /// What the script waits for before its next action.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::io::metrics::MetricsTable;
 use crate::io::vti::write_vti;
 use crate::pharma::Route;
-use crate::pharma::dosing::{DoseRecord, DoseRequest, Scheduled};
+use crate::pharma::dose::{DoseRecord, DoseRequest, Scheduled};
 use crate::preset::Preset;
 use crate::report::UM3_PER_MM3;
 use crate::sim::{BackendChoice, Simulation};

@@ -9,7 +9,7 @@ use egui::{Color32, RichText};
 
 use super::session::{Command, RunInfo, Sample};
 use crate::pharma::Route;
-use crate::pharma::dosing::{Amount, DoseRecord, DoseRequest, Scheduled};
+use crate::pharma::dose::{Amount, DoseRecord, DoseRequest, Scheduled};
 use crate::render::camera::OrbitCamera;
 use crate::render::colormap::{Colormap, Transfer};
 use crate::render::volume::{ViewSettings, extent};
