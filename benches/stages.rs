@@ -8,9 +8,10 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use osteoniche::launch::BackendChoice;
 use osteoniche::preset::Preset;
+use osteoniche::sim::Simulation;
 use osteoniche::sim::profile::{Stage, traffic};
-use osteoniche::sim::{BackendChoice, Simulation};
 
 /// Grid edge of the benched preset (small: the GPU here is lavapipe).
 const N: usize = 32;

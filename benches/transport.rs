@@ -3,9 +3,10 @@
 //! second, as `osteoniche bench` reports it. `biofvm` is BioFVM's own benchmark problem.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use osteoniche::launch::{BackendChoice, make_backend};
 use osteoniche::sim::setup::Setup;
 use osteoniche::sim::synthetic::{Case, scenario};
-use osteoniche::sim::{BackendChoice, Simulation, Stages, make_backend};
+use osteoniche::sim::{Simulation, Stages};
 
 fn steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("step");

@@ -5,7 +5,7 @@
 //! [`sim::Simulation`] on the GPU (wgpu) or CPU (rayon) backend, step it, read metrics.
 //!
 //! ```no_run
-//! use osteoniche::{preset::Preset, sim::{BackendChoice, Simulation}};
+//! use osteoniche::{launch::BackendChoice, preset::Preset, sim::Simulation};
 //! let preset = Preset::load("presets/breast-osteolytic.toml".as_ref())?;
 //! let mut sim = Simulation::new(preset.scenario(None, None)?, BackendChoice::Cpu)?;
 //! sim.advance(10)?;
@@ -27,6 +27,7 @@ pub mod grid;
 pub mod io;
 pub mod lanes;
 pub mod lattice;
+pub mod launch;
 pub mod model;
 pub mod pharma;
 pub mod preset;

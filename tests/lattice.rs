@@ -470,7 +470,7 @@ initial = { kind = "lattice", of = "bone" }
         .scenario(None, None)
         .unwrap();
     let mut sim =
-        osteoniche::sim::Simulation::new(sc, osteoniche::sim::BackendChoice::Cpu).unwrap();
+        osteoniche::sim::Simulation::new(sc, osteoniche::launch::BackendChoice::Cpu).unwrap();
     let bone = sim.field("bone").unwrap();
     close(
         "BV/TV from the scan",
@@ -483,7 +483,7 @@ initial = { kind = "lattice", of = "bone" }
         .unwrap()
         .scenario(None, None)
         .unwrap();
-    match osteoniche::sim::Simulation::new(sc, osteoniche::sim::BackendChoice::Cpu) {
+    match osteoniche::sim::Simulation::new(sc, osteoniche::launch::BackendChoice::Cpu) {
         Ok(_) => panic!("a missing scan was accepted"),
         Err(e) => assert!(e.to_string().contains("missing.nrrd"), "{e}"),
     }

@@ -356,7 +356,8 @@ fn shipped_presets_are_valid() {
 
 #[test]
 fn grids_too_large_for_the_host_are_refused_before_allocating() {
-    use osteoniche::sim::{BackendChoice, Simulation};
+    use osteoniche::launch::BackendChoice;
+    use osteoniche::sim::Simulation;
     let refuse = |size: &str| {
         let text = GOOD.replace("size = [8, 8, 8]", size);
         let sc = Preset::parse(&text, "<test>")

@@ -9,8 +9,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use osteoniche::io::checkpoint::Checkpoint;
+use osteoniche::launch::BackendChoice;
 use osteoniche::preset::Preset;
-use osteoniche::sim::{BackendChoice, Simulation};
+use osteoniche::sim::Simulation;
 
 const LONG: &str = r#"name = "long"
 seed = 3

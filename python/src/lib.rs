@@ -15,10 +15,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use osteoniche::io::checkpoint::Checkpoint;
 use osteoniche::io::metrics::MetricsTable;
+use osteoniche::launch::{BackendChoice, restart};
 use osteoniche::pharma::Route;
 use osteoniche::pharma::dose::{Amount, DoseRequest, Scheduled};
 use osteoniche::preset::{Preset, SimDuration};
-use osteoniche::sim::{BackendChoice, Simulation, restart};
+use osteoniche::sim::Simulation;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyList, PyType};
 

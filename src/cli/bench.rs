@@ -8,11 +8,12 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use osteoniche::io::atomic::write_atomic;
+use osteoniche::launch::{BackendChoice, make_backend};
 use osteoniche::preset::Preset;
 use osteoniche::sim::profile::{Stage, StageTimes, throughput, traffic};
 use osteoniche::sim::setup::Setup;
 use osteoniche::sim::synthetic::{self, Case};
-use osteoniche::sim::{BackendChoice, BackendInfo, Simulation, Stages, make_backend};
+use osteoniche::sim::{BackendInfo, Simulation, Stages};
 use serde::Serialize;
 
 #[derive(Args)]

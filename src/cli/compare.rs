@@ -8,9 +8,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar};
 use osteoniche::io::atomic::write_atomic;
+use osteoniche::launch::BackendChoice;
 use osteoniche::preset::{Preset, SimDuration};
 use osteoniche::report::{self, RunData};
-use osteoniche::sim::BackendChoice;
 use osteoniche::sweep::{self, Manifest, RunSettings, SlurmOptions};
 
 use super::run::{RunOptions, run_preset, with_days};

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use osteoniche::sim::BackendChoice;
+use osteoniche::launch::BackendChoice;
 
 #[derive(Parser)]
 #[command(

@@ -12,8 +12,9 @@ use osteoniche::io::pvd::Collection;
 
 use super::outputs::{fresh_out_dir, prepare_out_dir, snapshot, write_dose_log};
 use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable};
+use osteoniche::launch::{BackendChoice, restart};
 use osteoniche::preset::{Preset, SimDuration};
-use osteoniche::sim::{BackendChoice, FieldStats, Simulation, restart};
+use osteoniche::sim::{FieldStats, Simulation};
 
 #[derive(Args)]
 pub struct RunArgs {

@@ -18,9 +18,9 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop};
 use winit::window::{Window, WindowId};
 
 use crate::error::{Error, Result};
+use crate::launch::BackendChoice;
 use crate::preset::Preset;
 use crate::render::volume::{ScaledView, VolumeRenderer, read_rgba};
-use crate::sim::BackendChoice;
 use replay::{Script, Wait};
 use session::{Command, Session, Update};
 use ui::{Intent, State};

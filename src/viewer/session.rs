@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use crate::io::metrics::MetricsTable;
 use crate::io::vti::write_vti;
+use crate::launch::BackendChoice;
 use crate::pharma::Route;
 use crate::pharma::dose::{DoseRecord, DoseRequest, Scheduled};
 use crate::preset::Preset;
 use crate::report::UM3_PER_MM3;
-use crate::sim::{BackendChoice, Simulation};
+use crate::sim::Simulation;
 
 /// What the UI asks of the session.
 #[derive(Debug)]

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use super::{BackendChoice, Simulation};
+use super::BackendChoice;
 use crate::error::{Error, Result};
 use crate::io::checkpoint::{Checkpoint, CheckpointHeader};
 use crate::preset::{Embedded, Preset};
+use crate::sim::Simulation;
 
 /// The state of `sim` (run from `preset` at `resolution`) as a checkpoint; `metrics_csv` is
 /// the metrics table so far, which a resumed run continues.
