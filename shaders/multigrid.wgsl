@@ -345,9 +345,8 @@ fn prolong(
     mx[s * lvl.total + lvl.off + v] += sum;
 }
 
-// Sweep pairs of the coarsest solve. Keep in sync with COARSE_SWEEPS in
-// src/cpu/multigrid.rs.
-const COARSE_SWEEPS: u32 = 4u;
+// COARSE_SWEEPS (sweep pairs of the coarsest solve) comes from the generated prelude
+// (numerics.rs), as the CPU's multigrid uses it.
 
 // The coarsest level solved by symmetric red-black sweeps from zero, one workgroup per
 // slot (the level has at most 64 voxels, so WG invocations cover it).

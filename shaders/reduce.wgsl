@@ -19,8 +19,7 @@ struct Partial {
 // The fields of the chunk to reduce (indices within the chunk), one per workgroup row.
 @group(0) @binding(3) var<storage, read> list: array<u32>;
 
-const REDUCE_THREADS: u32 = 256u;
-const REDUCE_BLOCK: u32 = 1024u;
+// REDUCE_THREADS and REDUCE_BLOCK come from the generated prelude (numerics.rs).
 const BIG: f32 = 3.0e38;
 
 var<workgroup> w_sum: array<f32, REDUCE_THREADS>;

@@ -29,6 +29,7 @@ pub mod lanes;
 pub mod lattice;
 pub mod launch;
 pub mod model;
+pub mod numerics;
 pub mod pharma;
 pub mod preset;
 pub mod render;

@@ -98,7 +98,7 @@ struct SolveState {
 @group(0) @binding(21) var<storage, read_write> rhs: array<f32>;
 // Bindings 22.. are the field chunks, declared with load()/store() in the generated prelude.
 
-const WG: u32 = 256u;
+// WG (invocations per workgroup, numerics::DOT_BLOCK) comes from the generated prelude.
 var<workgroup> red: array<vec4<f32>, WG>;
 var<workgroup> wg_done: u32;
 

@@ -12,15 +12,8 @@ use super::multigrid::{Coefficients, Multigrid, apply_dot};
 use super::transport::{harmonic, local_factor};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS};
 use crate::sim::params::{FieldTransport, SourceRegion, StepUniform};
-
-/// Voxels per partial sum (the GPU's workgroup).
-pub const DOT_BLOCK: usize = 256;
-/// Relative residual at which the solve stops, unless the preset sets
-/// `time.implicit_tolerance`.
-pub const TOLERANCE: f64 = 1e-5;
-/// Iterations after which a solve that has not converged is an error.
-pub const MAX_ITERATIONS: usize = 1000;
 
 /// Work vectors of one solve (reused between steps).
 #[derive(Default)]

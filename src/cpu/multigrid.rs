@@ -6,7 +6,7 @@
 //! level's sweeps are `coarse_solve` in the shader.
 //!
 //! - Grids: each coarse level halves every axis longer than one voxel, rounding up (a
-//!   coarse cell of an odd axis may have one child), down to at most [`COARSEST`] voxels
+//!   coarse cell of an odd axis may have one child), down to at most [`COARSEST`](crate::numerics::COARSEST) voxels
 //!   on every axis.
 //! - Coarse operators by rediscretisation, not Galerkin products: a coarse cell's mass
 //!   (`1 + dt Lambda`, the decay, uptake and the react step's loss) is the sum of its
@@ -35,10 +35,7 @@
 
 use rayon::prelude::*;
 
-/// A level is not coarsened further once no axis is longer than this many voxels.
-pub const COARSEST: usize = 4;
-/// Symmetric red-black sweep pairs that solve the coarsest level.
-pub const COARSE_SWEEPS: usize = 4;
+use crate::numerics::{COARSE_SWEEPS, coarse_dims, coarsens};
 
 /// The operator of one level.
 #[derive(Default, Clone)]
@@ -118,16 +115,6 @@ impl Coefficients {
             out[i + 1] -= kx[i] * xc[i];
         }
     }
-}
-
-/// Dimensions of the level below `dims`.
-pub fn coarse_dims(dims: [usize; 3]) -> [usize; 3] {
-    dims.map(|n| n.div_ceil(2))
-}
-
-/// True when `dims` is coarsened further.
-pub fn coarsens(dims: [usize; 3]) -> bool {
-    dims.iter().any(|&n| n > COARSEST)
 }
 
 /// Fine children of coarse cell `c` along an axis of `nf` fine voxels: first child, count.

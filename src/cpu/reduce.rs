@@ -4,10 +4,8 @@
 
 use rayon::prelude::*;
 
+use crate::numerics::REDUCE_BLOCK;
 use crate::sim::FieldStats;
-
-/// Voxels per partial sum (the GPU reduces the same blocks).
-pub const REDUCE_BLOCK: usize = 1024;
 
 /// Statistics of each field.
 pub fn reduce(fields: &[f32], n_vox: usize) -> Vec<FieldStats> {

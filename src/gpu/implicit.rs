@@ -24,13 +24,13 @@ use super::multigrid::{
     record_vcycle, voxels,
 };
 use super::{GpuContext, compute_pass, map_read};
-use crate::cpu::implicit::MAX_ITERATIONS;
 use crate::error::{Error, Result};
+use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS};
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
 
-/// Invocations per workgroup (keep in sync with `WG` in `shaders/shared/solve.wgsl`).
-const WG: u32 = 256;
+/// Invocations per workgroup of the solve kernels (`WG` in their generated prelude).
+const WG: u32 = DOT_BLOCK as u32;
 
 /// What one slot solves. Keep in sync with `SlotParams` in `shaders/shared/solve.wgsl`.
 #[repr(C)]

@@ -170,6 +170,7 @@ impl FieldLayout {
         s.push_str(&crate::model::parameters::wgsl_constants());
         s.push_str(&crate::pharma::tissue::wgsl_constants());
         s.push_str(&format!("const MODEL_ON: bool = {model};\n"));
+        s.push_str(&crate::numerics::wgsl_constants());
         s.push_str(&format!(
             "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NZ: u32 = {}u;\nconst NV: u32 = {}u;\n\
              const MAX_LINE: u32 = {}u;\nconst FIELDS_PER_CHUNK: u32 = {}u;\n",

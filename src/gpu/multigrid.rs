@@ -5,7 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::cpu::multigrid::{coarse_dims, coarsens};
+use crate::numerics::{coarse_dims, coarsens};
 
 /// One level as a dispatch sees it. Keep in sync with `Level` in
 /// `shaders/shared/solve.wgsl`.

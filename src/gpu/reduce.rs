@@ -7,9 +7,9 @@ use wgpu::util::DeviceExt;
 
 use super::kernel::{Slot, bind, layout, pipelines};
 use super::layout::FieldLayout;
-use crate::cpu::reduce::REDUCE_BLOCK;
 use crate::error::Result;
 use crate::model::SpeciesList;
+use crate::numerics::REDUCE_BLOCK;
 use crate::sim::FieldStats;
 
 /// One workgroup's result. Keep in sync with `Partial` in `shaders/reduce.wgsl`.

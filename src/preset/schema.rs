@@ -189,7 +189,7 @@ pub struct TimeSpec {
 }
 
 fn default_tolerance() -> f64 {
-    crate::cpu::implicit::TOLERANCE
+    crate::numerics::TOLERANCE
 }
 
 fn default_scheme() -> Scheme {

@@ -166,7 +166,7 @@ fn build(
             dt: SimDuration::from_minutes(DT_MIN),
             duration: SimDuration::from_minutes(1.0),
             scheme: Scheme::BackwardEuler,
-            implicit_tolerance: crate::cpu::implicit::TOLERANCE,
+            implicit_tolerance: crate::numerics::TOLERANCE,
         },
         output: OutputSpec::default(),
         switches: Switches::default(),
