@@ -1,7 +1,8 @@
 // The bone-surface indicator s = min(1, 2 |grad b|) (central differences in voxel units,
 // mirrored at the walls): 1 on both sides of a sharp bone-marrow interface, 0 deep in bone
 // or marrow; 1 everywhere in the well-mixed mode. Runs after every reaction step, since
-// remodelling moves the surface. CPU mirror: src/cpu/surface.rs.
+// remodelling moves the surface. CPU mirror: src/lattice/surface.rs (the lattice builder uses
+// the same indicator).
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> model: array<f32>;

@@ -19,6 +19,7 @@
     reason = "errors are rare and carry file, line and key context; boxing them would save nothing measurable"
 )]
 
+pub mod atomic;
 pub mod claims;
 pub mod cpu;
 pub mod error;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use osteoniche::io::atomic::write_atomic;
+use osteoniche::atomic::write_atomic;
 use osteoniche::launch::{BackendChoice, make_backend};
 use osteoniche::preset::Preset;
 use osteoniche::sim::profile::{Stage, StageTimes, throughput, traffic};

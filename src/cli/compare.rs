@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar};
-use osteoniche::io::atomic::write_atomic;
+use osteoniche::atomic::write_atomic;
 use osteoniche::launch::BackendChoice;
 use osteoniche::preset::{Preset, SimDuration};
 use osteoniche::report::{self, RunData};

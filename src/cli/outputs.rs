@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use osteoniche::io::atomic::write_atomic;
+use osteoniche::atomic::write_atomic;
 use osteoniche::io::pvd::Collection;
 use osteoniche::io::vti::write_vti;
 use osteoniche::sim::Simulation;

@@ -11,7 +11,8 @@ use osteoniche::io::checkpoint::Checkpoint;
 use osteoniche::io::pvd::Collection;
 
 use super::outputs::{fresh_out_dir, prepare_out_dir, snapshot, write_dose_log};
-use osteoniche::io::{atomic::write_atomic, metrics::MetricsTable};
+use osteoniche::atomic::write_atomic;
+use osteoniche::io::metrics::MetricsTable;
 use osteoniche::launch::{BackendChoice, restart};
 use osteoniche::preset::{Preset, SimDuration};
 use osteoniche::sim::{FieldStats, Simulation};

@@ -1,5 +1,6 @@
 //! The CPU backend: native Rust with rayon, one mirror per GPU kernel with the same name
-//! (`transport`, `sources`, `react`, `reduce`). It is a product path (on machines without a
+//! (`transport`, `sources`, `react`, `reduce`, `implicit`, `multigrid`, `motility`); the
+//! `surface` kernel's mirror is `lattice::surface`, which the lattice builder shares. It is a product path (on machines without a
 //! hardware GPU it beats software Vulkan) and the oracle the GPU is tested against.
 
 pub mod implicit;
@@ -8,7 +9,6 @@ pub mod multigrid;
 pub mod react;
 pub mod reduce;
 pub mod sources;
-pub mod surface;
 pub mod transport;
 
 use crate::error::{Error, Result};
@@ -143,7 +143,7 @@ impl CpuBackend {
         {
             let well_mixed = m.params.well_mixed();
             let (b, s) = (m.index.bone, m.index.surface);
-            surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
+            crate::lattice::surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
             lap(&mut clock, Stage::Bone);
         }
         self.half_sources(stages, &mut clock);

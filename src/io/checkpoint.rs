@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::atomic::write_atomic_with;
+use crate::atomic::write_atomic_with;
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"OSTNCKPT";

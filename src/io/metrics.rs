@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::atomic::write_atomic;
+use crate::atomic::write_atomic;
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::sim::FieldStats;

@@ -1,7 +1,6 @@
 //! Output files: metrics CSV, VTK ImageData snapshots and their ParaView collection, run
 //! summary; all written atomically.
 
-pub mod atomic;
 pub mod checkpoint;
 pub mod metrics;
 pub mod pvd;

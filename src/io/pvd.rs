@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::atomic::write_atomic_with;
+use crate::atomic::write_atomic_with;
 use crate::error::{Error, Result};
 
 /// A `.pvd` file and the snapshots it lists.

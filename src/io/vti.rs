@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::atomic::write_atomic_with;
+use crate::atomic::write_atomic_with;
 use crate::error::Result;
 use crate::grid::Grid;
 

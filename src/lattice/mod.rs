@@ -6,6 +6,7 @@ pub mod generate;
 pub mod import;
 pub mod morphometry;
 pub mod nrrd;
+pub mod surface;
 
 use std::path::Path;
 
@@ -159,7 +160,7 @@ impl Lattice {
         self.bone.iter().map(|&b| b as f64).sum::<f64>() / self.bone.len().max(1) as f64
     }
 
-    /// Bone-surface indicator `min(1, 2 |grad b|)` (see `cpu::surface`): 1 on both sides of
+    /// Bone-surface indicator `min(1, 2 |grad b|)` (see [`surface`]): 1 on both sides of
     /// a sharp bone-marrow interface, zero inside solid bone and in open marrow. The same
     /// indicator the model's `surface` kernel recomputes every step.
     pub fn surface(&self) -> Vec<f32> {
@@ -168,7 +169,7 @@ impl Lattice {
             .into_par_iter()
             .map(|v| {
                 let [x, y, z] = g.coords(v);
-                crate::cpu::surface::indicator(&self.bone, &g, x, y, z)
+                surface::indicator(&self.bone, &g, x, y, z)
             })
             .collect()
     }

@@ -322,7 +322,7 @@ pub fn parse_nrrd(bytes: &[u8], path: &Path) -> Result<Volume> {
 /// Writes a volume as NRRD (float samples, little-endian, gzip or raw).
 pub fn write_nrrd(path: &Path, v: &Volume, gzip: bool) -> Result<()> {
     use std::io::Write;
-    crate::io::atomic::write_atomic_with(path, |w| {
+    crate::atomic::write_atomic_with(path, |w| {
         writeln!(w, "NRRD0004")?;
         writeln!(w, "# written by osteoniche")?;
         writeln!(w, "type: {}", SampleType::F32.nrrd_name())?;

@@ -8,8 +8,8 @@ pub mod raster;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::atomic::write_atomic;
 use crate::error::{Error, Result};
-use crate::io::atomic::write_atomic;
 
 /// µm^3 per mm^3.
 pub const UM3_PER_MM3: f64 = 1e9;

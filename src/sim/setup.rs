@@ -372,7 +372,7 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     }
     if let Some(m) = &sc.model {
         let ix = ModelIndex::new(&sc.species).expect("validated model fields");
-        crate::cpu::surface::surface(&mut out, &grid, ix.bone, ix.surface, m.well_mixed());
+        crate::lattice::surface::surface(&mut out, &grid, ix.bone, ix.surface, m.well_mixed());
     }
     out
 }

@@ -483,7 +483,7 @@ impl App {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        crate::io::atomic::write_atomic(path, &png)?;
+        crate::atomic::write_atomic(path, &png)?;
         self.state.say(format!("wrote {}", path.display()));
         Ok(())
     }

@@ -1,5 +1,7 @@
-//! Files are written to a temporary sibling and renamed into place, so a reader never sees
-//! a half-written file and a failed write leaves the previous version intact.
+//! Atomic file writes, below every layer that writes files (lattice exports, io, report,
+//! the front ends). Files are written to a temporary sibling and renamed into place, so a
+//! reader never sees a half-written file and a failed write leaves the previous version
+//! intact.
 
 use std::io::Write;
 use std::path::Path;

@@ -1,7 +1,8 @@
-//! CPU mirror of `shaders/surface.wgsl`: the bone-surface indicator
-//! `s = min(1, 2 |grad b|)` (central differences in voxel units, mirrored at the walls), 1
-//! on both sides of a sharp bone-marrow interface and 0 deep in bone or marrow. Recomputed
-//! after every reaction step, since remodelling moves the surface.
+//! The bone-surface indicator `s = min(1, 2 |grad b|)` (central differences in voxel units,
+//! mirrored at the walls), 1 on both sides of a sharp bone-marrow interface and 0 deep in
+//! bone or marrow: part of the lattice's geometry, and the CPU mirror of the `surface`
+//! kernel (`shaders/surface.wgsl`), which the CPU backend runs after every reaction step
+//! since remodelling moves the surface.
 
 use rayon::prelude::*;
 
