@@ -1,6 +1,6 @@
 //! The simulation grid: a box of cubic voxels, cell-centred, x fastest in memory.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A regular grid of `nx * ny * nz` cubic voxels of edge `dx_um`.
 ///
@@ -94,5 +94,28 @@ impl Grid {
     /// Longest line of the grid (the tridiagonal system size bound).
     pub fn max_line(&self) -> usize {
         self.nx.max(self.ny).max(self.nz)
+    }
+}
+
+/// An axis of the grid (a lattice's preferred axis, a cosine initial condition's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Axis {
+    /// x
+    X,
+    /// y
+    Y,
+    /// z
+    Z,
+}
+
+impl Axis {
+    /// 0, 1 or 2.
+    pub fn index(self) -> usize {
+        match self {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+        }
     }
 }

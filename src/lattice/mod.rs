@@ -6,6 +6,7 @@ pub mod generate;
 pub mod import;
 pub mod morphometry;
 pub mod nrrd;
+pub mod spec;
 pub mod surface;
 
 use std::path::Path;
@@ -14,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::preset::LatticeSpec;
+use spec::LatticeSpec;
 
 /// Bone fraction per voxel, in grid order, and optionally a vessel density.
 #[derive(Debug, Clone, PartialEq)]
