@@ -29,6 +29,7 @@ pub mod io;
 pub mod lanes;
 pub mod lattice;
 pub mod launch;
+pub mod locate;
 pub mod model;
 pub mod numerics;
 pub mod pharma;

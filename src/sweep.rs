@@ -58,7 +58,7 @@ pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
             .map(|d| d.name)
             .collect();
         names.extend(base.keys().map(String::as_str));
-        let hint = crate::preset::nearest(key, &names)
+        let hint = crate::locate::nearest(key, &names)
             .map(|k| format!(" (did you mean `{k}`?)"))
             .unwrap_or_default();
         return Err(bad(format!(
@@ -106,7 +106,7 @@ fn check_path(base: &toml::Table, path: &[String]) -> std::result::Result<(), St
                 None if i == 1 && path[0] == "model" => return Ok(()),
                 None => {
                     let keys: Vec<&str> = t.keys().map(String::as_str).collect();
-                    let hint = crate::preset::nearest(seg, &keys)
+                    let hint = crate::locate::nearest(seg, &keys)
                         .map(|k| format!(" (did you mean `{k}`?)"))
                         .unwrap_or_default();
                     return Err(format!("the preset has no `{shown}`{hint}"));

@@ -4,7 +4,6 @@
 
 mod doses;
 pub mod duration;
-pub mod locate;
 pub mod model_file;
 pub mod reference;
 pub mod schema;
@@ -18,8 +17,8 @@ pub use schema::*;
 
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::locate::{Locator, nearest};
 use crate::model::{Species, SpeciesKind, SpeciesList};
-use locate::Locator;
 
 /// A preset that parsed and passed every check, with the name of the file it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +57,10 @@ fn data_file(
         return Ok(path);
     }
     Err(Error::Value {
-        location: locator.locate(&[locate::Seg::Key(table.into()), locate::Seg::Key(key.into())]),
+        location: locator.locate(&[
+            crate::locate::Seg::Key(table.into()),
+            crate::locate::Seg::Key(key.into()),
+        ]),
         key: format!("{table}.{key}"),
         value: format!("\"{rel}\""),
         allowed: format!(
@@ -117,7 +119,7 @@ fn resolve_extends(text: &str, origin: &str, depth: usize) -> Result<String> {
     let Some(ext) = table.remove("extends") else {
         return Ok(text.to_string());
     };
-    let at = locator.locate(&[locate::Seg::Key("extends".into())]);
+    let at = locator.locate(&[crate::locate::Seg::Key("extends".into())]);
     let fail = |value: String, allowed: String| Error::Value {
         location: at.clone(),
         key: "extends".into(),
@@ -500,29 +502,4 @@ fn explain_toml_error(message: &str) -> String {
         }
     }
     message.to_string()
-}
-
-/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::locate::{Locator, Seg, path_string};
 use super::schema::SpeciesSpec;
 use crate::error::{Error, Result};
+use crate::locate::{Locator, Seg, path_string};
 use crate::model::parameters::{self, PARAMS};
 
 /// A whole model file.
@@ -53,7 +53,7 @@ pub struct ModelData {
 /// What to say of a name that is not a registered parameter (with the nearest one).
 pub fn unknown_parameter(name: &str) -> String {
     let names: Vec<&str> = PARAMS.iter().map(|d| d.name).collect();
-    match super::nearest(name, &names) {
+    match crate::locate::nearest(name, &names) {
         Some(n) => format!("not a parameter of the model; did you mean `{n}`?"),
         None => "not a parameter of the model (see docs/model.md)".to_string(),
     }

@@ -340,7 +340,7 @@ pub(super) fn check_section(
     for name in section.keys() {
         if !all.iter().any(|k| k.name == name) {
             let names: Vec<&str> = all.iter().map(|k| k.name).collect();
-            let hint = crate::preset::nearest(name, &names)
+            let hint = crate::locate::nearest(name, &names)
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
             return Err((

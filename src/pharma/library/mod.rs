@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::pk::Compartments;
 use crate::error::{Error, Result};
+use crate::locate::{Locator, Seg, path_string};
 use crate::preset::ParamEntry;
-use crate::preset::locate::{Locator, Seg, path_string};
 
 mod keys;
 mod route;
@@ -441,7 +441,7 @@ impl DrugLibrary {
     pub fn get(&self, name: &str) -> std::result::Result<&Drug, String> {
         self.drugs.get(name).ok_or_else(|| {
             let names: Vec<&str> = self.drugs.keys().map(|s| s.as_str()).collect();
-            let hint = crate::preset::nearest(name, &names)
+            let hint = crate::locate::nearest(name, &names)
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
             format!(

@@ -1,9 +1,9 @@
 //! Range checks on a parsed preset, each reported at the key's line.
 
-use super::locate::{Locator, Seg, path_string};
 use super::model_file::ModelData;
 use super::schema::*;
 use crate::error::{Error, Result};
+use crate::locate::{Locator, Seg, path_string};
 
 mod lattice;
 use lattice::check_lattice;
@@ -249,7 +249,7 @@ fn check_species_name(c: &Checker<'_, '_>, path: &[Seg], name: &str, names: &[&s
     if names.contains(&name) {
         return Ok(());
     }
-    let hint = match super::nearest(name, names) {
+    let hint = match crate::locate::nearest(name, names) {
         Some(n) => format!(
             "no such species; did you mean \"{n}\"? (known: {})",
             names.join(", ")

@@ -1,5 +1,7 @@
 //! Finds the line and column of a key in a TOML document, so that a value that parses but
-//! is out of range can be reported where the user wrote it.
+//! is out of range can be reported where the user wrote it; and the nearest known key to a
+//! misspelt one. Beside `error.rs`, below every file format that reports locations
+//! (presets, model files, drug libraries, sweeps).
 
 use toml::de::{DeArray, DeTable, DeValue};
 
@@ -98,4 +100,29 @@ impl<'a> Locator<'a> {
         }
         self.at_offset(best)
     }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
