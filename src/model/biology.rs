@@ -11,7 +11,7 @@ use super::SpeciesKind;
 use super::SpeciesList;
 use super::parameters::{Slot, p, switch_index};
 use crate::lanes::{Real, sat};
-use crate::pharma::library::Target;
+use crate::model::therapy::Target;
 
 /// The fields the model needs, with their kinds (MODEL.md section 2).
 pub const MODEL_FIELDS: &[(&str, SpeciesKind, &str)] = &[

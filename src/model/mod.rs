@@ -7,6 +7,7 @@ pub mod reactions;
 pub mod reference;
 pub mod species;
 pub mod systemic;
+pub mod therapy;
 
 pub use biology::{ModelIndex, ModelParams};
 pub use reactions::{ReactionParams, SpeciesRates};

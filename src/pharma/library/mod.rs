@@ -15,11 +15,12 @@ use crate::preset::ParamEntry;
 mod keys;
 mod route;
 
+pub use crate::model::therapy::Target;
 pub use keys::key_reference;
 use keys::{
     BONE_KEYS, CARRIER_KEYS, PK_KEYS, TARGET_KEYS, TISSUE_KEYS, check_entry, check_section,
 };
-pub use route::{Route, Target};
+pub use route::Route;
 
 /// A library file as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
