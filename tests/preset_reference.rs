@@ -229,7 +229,7 @@ fn model_docs_embed_the_generated_reference() {
         .unwrap_or_else(|e| panic!("{e}"));
     let doc = std::fs::read_to_string("docs/model.md").expect("docs/model.md");
     assert!(
-        doc.contains(&osteoniche::model::reference::markdown(&model.file)),
+        doc.contains(&model.file.reference_markdown()),
         "docs/model.md is out of date: regenerate its reference with \
          `osteoniche reference --model presets/model/bone-metastasis.toml`"
     );

@@ -162,7 +162,7 @@ pub fn main() -> ExitCode {
         Command::Reference {
             model: Some(path), ..
         } => osteoniche::preset::ModelData::load(&path)
-            .map(|m| print!("{}", osteoniche::model::reference::markdown(&m.file)))
+            .map(|m| print!("{}", m.file.reference_markdown()))
             .map_err(anyhow::Error::from),
         Command::Reference {
             drugs: Some(path), ..

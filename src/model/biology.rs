@@ -433,27 +433,32 @@ pub struct ModelParams {
 }
 
 impl ModelParams {
-    /// Values of `file` with the preset's `[model]` changes applied; systemic pools start
-    /// at their healthy values.
-    pub fn new(file: &crate::preset::ModelFile, spec: &crate::preset::ModelSpec) -> Self {
+    /// The values of a model file's `parameters` with a preset's `[model]` changes
+    /// applied (`set` values, `mechanisms` switches, `well_mixed`); systemic pools start at
+    /// their healthy values.
+    pub fn new(
+        parameters: &std::collections::BTreeMap<String, super::parameters::ParamEntry>,
+        set: &std::collections::BTreeMap<String, f64>,
+        mechanisms: &std::collections::BTreeMap<String, bool>,
+        well_mixed: bool,
+    ) -> Self {
         use super::parameters::{ARRAY_LEN, MECHANISMS, PARAMS};
         let mut values = vec![0f32; ARRAY_LEN];
         for (i, d) in PARAMS.iter().enumerate() {
-            let v = spec
-                .set
+            let v = set
                 .get(d.name)
                 .copied()
-                .unwrap_or_else(|| file.parameters[d.name].value);
+                .unwrap_or_else(|| parameters[d.name].value);
             values[i] = v as f32;
         }
         for (k, (id, _)) in MECHANISMS.iter().enumerate() {
-            let on = spec.mechanisms.get(*id).copied().unwrap_or(true);
+            let on = mechanisms.get(*id).copied().unwrap_or(true);
             values[switch_index(k + 1)] = if on { 1.0 } else { 0.0 };
         }
         let (x1, x2) = komarova_steady_state(&values);
         values[Slot::XBar1.index()] = x1 as f32;
         values[Slot::XBar2.index()] = x2 as f32;
-        values[Slot::WellMixed.index()] = if spec.well_mixed { 1.0 } else { 0.0 };
+        values[Slot::WellMixed.index()] = if well_mixed { 1.0 } else { 0.0 };
         super::systemic::Systemic::healthy().write(&mut values);
         ModelParams { values }
     }

@@ -9,6 +9,21 @@
 //! systemic pools the host updates every step ([`Slot`]). `shaders/shared/biology.wgsl`
 //! names them through the generated constants `P_<NAME>`, `S_M<k>` and the slot constants.
 
+use serde::{Deserialize, Serialize};
+
+/// A number as model files and drug libraries write it:
+/// `name = { value = ..., unit = "...", source = "..." }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamEntry {
+    /// The value, in `unit`.
+    pub value: f64,
+    /// Must equal the registered unit.
+    pub unit: String,
+    /// Paper with table or figure, or "assumption" with the reason for the value.
+    pub source: String,
+}
+
 /// One registered parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParamDef {

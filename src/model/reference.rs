@@ -4,7 +4,9 @@
 //! code, data and docs cannot drift.
 
 use super::parameters::{MECHANISMS, PARAMS};
-use crate::preset::ModelFile;
+use std::collections::BTreeMap;
+
+use super::parameters::ParamEntry;
 
 /// Notation used in the equations.
 pub const NOTATION: &str = "Notation: `S(x, K) = x / (x + K)`; `b` bone fraction, `s` bone-surface indicator, `V` vessel density; \
@@ -136,17 +138,19 @@ pub const EQUATIONS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The reference in Markdown, with the values and sources of `file`.
-pub fn markdown(file: &ModelFile) -> String {
+/// The reference in Markdown, with each field's transport source (`species_sources`, by
+/// field name) and the parameters' values and sources of a model file.
+pub fn markdown(
+    species_sources: &BTreeMap<String, String>,
+    parameters: &BTreeMap<String, ParamEntry>,
+) -> String {
     let mut s = String::from(
         "### Fields\n\n| field | kind | what | transport source |\n|---|---|---|---|\n",
     );
     for (name, kind, what) in super::biology::MODEL_FIELDS {
-        let source = file
-            .species
-            .iter()
-            .find(|sp| sp.name == *name)
-            .map(|sp| sp.source.as_str())
+        let source = species_sources
+            .get(*name)
+            .map(String::as_str)
             .unwrap_or("missing");
         s.push_str(&format!(
             "| `{name}` | {} | {what} | {source} |\n",
@@ -174,8 +178,7 @@ pub fn markdown(file: &ModelFile) -> String {
         }
         s.push_str("| parameter | value | unit | meaning | source |\n|---|---|---|---|---|\n");
         for d in params {
-            let (value, source) = file
-                .parameters
+            let (value, source) = parameters
                 .get(d.name)
                 .map(|e| (format!("{}", e.value), e.source.as_str()))
                 .unwrap_or(("missing".into(), ""));

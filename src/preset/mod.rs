@@ -334,7 +334,12 @@ impl Preset {
                 }
                 specs.push(s);
             }
-            let params = crate::model::ModelParams::new(&data.file, spec);
+            let params = crate::model::ModelParams::new(
+                &data.file.parameters,
+                &spec.set,
+                &spec.mechanisms,
+                spec.well_mixed,
+            );
             let (x1, x2) = crate::model::biology::komarova_steady_state(&params.values);
             if !(x1.is_finite() && x2.is_finite() && x1 > 0.0 && x2 > 0.0) {
                 return Err(Error::Invalid(format!(

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::schema::SpeciesSpec;
 use crate::error::{Error, Result};
 use crate::locate::{Locator, Seg, path_string};
+pub use crate::model::parameters::ParamEntry;
 use crate::model::parameters::{self, PARAMS};
 
 /// A whole model file.
@@ -27,16 +28,16 @@ pub struct ModelFile {
     pub parameters: BTreeMap<String, ParamEntry>,
 }
 
-/// `name = { value = ..., unit = "...", source = "..." }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParamEntry {
-    /// The value, in `unit`.
-    pub value: f64,
-    /// Must equal the registered unit.
-    pub unit: String,
-    /// Paper with table or figure, or "assumption" with the reason for the value.
-    pub source: String,
+impl ModelFile {
+    /// The model reference (docs/model.md) with this file's values and sources.
+    pub fn reference_markdown(&self) -> String {
+        let sources: BTreeMap<String, String> = self
+            .species
+            .iter()
+            .map(|s| (s.name.clone(), s.source.clone()))
+            .collect();
+        crate::model::reference::markdown(&sources, &self.parameters)
+    }
 }
 
 /// A loaded model file with its text (kept so a checkpoint can carry it).

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::preset::ParamEntry;
+use crate::model::parameters::ParamEntry;
 
 /// A key of a library section: name, unit, lower bound (inclusive unless `open`), upper
 /// bound, whether it must be present, and what it means.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::pk::Compartments;
 use crate::error::{Error, Result};
 use crate::locate::{Locator, Seg, path_string};
-use crate::preset::ParamEntry;
+use crate::model::parameters::ParamEntry;
 
 mod keys;
 mod route;
