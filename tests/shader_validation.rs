@@ -1,7 +1,11 @@
 //! Every WGSL kernel, assembled with its generated prelude, parses and validates with naga
-//! (no GPU needed), for single- and multi-chunk layouts, with and without a bone field.
+//! (no GPU needed), for single- and multi-chunk layouts, with and without a bone field; its
+//! bindings, reflected from the shader, are the ones the host binds, and a shader edited to
+//! disagree with the host is refused.
 
 use osteoniche::gpu::FieldLayout;
+use osteoniche::gpu::bindings;
+use osteoniche::gpu::kernel::Slot;
 use osteoniche::gpu::layout::{KERNELS, MODEL_KERNELS};
 use osteoniche::grid::Grid;
 use osteoniche::model::{Species, SpeciesKind, SpeciesList};
@@ -67,6 +71,101 @@ fn validate(source: &str, what: &str) {
     .unwrap_or_else(|e| panic!("{what}: validation error: {e:?}"));
 }
 
+/// The shader's reflected bindings are the host's, one per chunk after the fixed ones
+/// where the kernel binds every chunk.
+fn host_agrees(kernel: &str, src: &str, chunks: usize, what: &str) {
+    let slots = bindings::slots(kernel, src, chunks).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let fixed = bindings::host(kernel).unwrap().len();
+    let want = if bindings::binds_all_chunks(kernel) {
+        fixed + chunks
+    } else {
+        fixed
+    };
+    assert_eq!(slots.len(), want, "{what}");
+    assert_eq!(
+        slots[0],
+        Slot::Uniform,
+        "{what}: binding 0 is the step uniform"
+    );
+}
+
+/// The transport kernel's source for a small layout, to edit.
+fn transport_source() -> String {
+    let sp = species(3, true);
+    let limits = wgpu::Limits::default();
+    let layout = FieldLayout::new(Grid::new(8, 8, 8, 20.0), sp.len(), &limits).unwrap();
+    layout.shader_source("transport", &sp).unwrap()
+}
+
+#[test]
+fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
+    let good = transport_source();
+    assert!(bindings::slots("transport", &good, 1).is_ok());
+    let edit = |from: &str, to: &str| {
+        assert!(good.contains(from), "the shader declares `{from}`");
+        good.replace(from, to)
+    };
+    // A renamed binding (renamed where it is used too, so the shader itself is valid): the
+    // host would bind its bone buffer to a variable of another name.
+    let renamed = edit(
+        "@group(0) @binding(2) var<storage, read> bone:",
+        "@group(0) @binding(2) var<storage, read> bone_mask:",
+    )
+    .replace(" bone[", " bone_mask[")
+    .replace("(bone[", "(bone_mask[");
+    validate(&renamed, "the renamed scratch copy");
+    let e = bindings::slots("transport", &renamed, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("disagree from binding 2"), "{e}");
+    assert!(
+        e.contains("[step, fields, bone_mask, chunk]") && e.contains("[step, fields, bone, chunk]"),
+        "{e}"
+    );
+    // Two bindings swapped.
+    let swapped = edit(
+        "@binding(1) var<storage, read> fields",
+        "@binding(9) var<storage, read> fields",
+    )
+    .replace(
+        "@binding(2) var<storage, read> bone",
+        "@binding(1) var<storage, read> bone",
+    )
+    .replace(
+        "@binding(9) var<storage, read> fields",
+        "@binding(2) var<storage, read> fields",
+    );
+    let e = bindings::slots("transport", &swapped, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("disagree from binding 1"), "{e}");
+    // A gap in the indices.
+    let gap = edit(
+        "@binding(3) var<storage, read_write> chunk",
+        "@binding(4) var<storage, read_write> chunk",
+    );
+    let e = bindings::slots("transport", &gap, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("without a gap") && e.contains("`chunk` is at 4"),
+        "{e}"
+    );
+    // The kind of a binding is the shader's: made writable there, the layout follows.
+    let writable = edit(
+        "@group(0) @binding(2) var<storage, read> bone:",
+        "@group(0) @binding(2) var<storage, read_write> bone:",
+    );
+    assert_eq!(
+        bindings::slots("transport", &writable, 1).unwrap()[2],
+        Slot::ReadWrite
+    );
+    assert_eq!(
+        bindings::slots("transport", &good, 1).unwrap()[2],
+        Slot::Read
+    );
+}
+
 #[test]
 fn every_kernel_validates_for_several_layouts() {
     let cases = [
@@ -92,10 +191,9 @@ fn every_kernel_validates_for_several_layouts() {
                 continue;
             }
             let src = layout.shader_source(kernel, &sp).expect("source");
-            validate(
-                &src,
-                &format!("{kernel} ({} fields, {} chunks)", sp.len(), layout.chunks()),
-            );
+            let what = format!("{kernel} ({} fields, {} chunks)", sp.len(), layout.chunks());
+            validate(&src, &what);
+            host_agrees(kernel, &src, layout.chunks(), &what);
         }
         if limit.is_some() {
             assert!(
@@ -122,10 +220,9 @@ fn every_kernel_validates_with_the_model() {
         for (kernel, _) in KERNELS {
             let src = layout.shader_source(kernel, &sp).expect("source");
             assert!(src.contains("const MODEL_ON: bool = true;"));
-            validate(
-                &src,
-                &format!("{kernel} with the model, {} chunks", layout.chunks()),
-            );
+            let what = format!("{kernel} with the model, {} chunks", layout.chunks());
+            validate(&src, &what);
+            host_agrees(kernel, &src, layout.chunks(), &what);
         }
     }
 }

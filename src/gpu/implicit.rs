@@ -17,8 +17,8 @@ use std::cell::Cell;
 use bytemuck::{Pod, Zeroable};
 use wgpu::util::DeviceExt;
 
-use super::kernel::{Slot, bind, layout, pipelines, split_groups};
-use super::layout::{FieldLayout, IMPLICIT_FIRST_CHUNK_BINDING};
+use super::kernel::{bind, layout, pipelines, split_groups};
+use super::layout::FieldLayout;
 use super::multigrid::{
     Dispatch, LevelGroups, LevelUniform, MG_ENTRIES, level_dims, record_coarse_operators,
     record_vcycle, voxels,
@@ -155,26 +155,18 @@ impl Implicit {
                 ctx.limits.max_storage_buffers_per_shader_stage
             )));
         }
-        let mut slots = vec![Slot::Uniform, Slot::Uniform];
-        slots.extend([Slot::Read; 5]);
-        slots.extend([Slot::ReadWrite; 15]);
-        assert_eq!(slots.len() as u32, IMPLICIT_FIRST_CHUNK_BINDING);
-        slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
+        // Both kernels declare the bindings of shaders/shared/solve.wgsl: one layout.
+        let cg_source = fl.shader_source("implicit", &setup.species)?;
+        let mg_source = fl.shader_source("multigrid", &setup.species)?;
+        let slots = super::bindings::slots("implicit", &cg_source, chunks.len())?;
+        if super::bindings::slots("multigrid", &mg_source, chunks.len())? != slots {
+            return Err(Error::Gpu(
+                "kernels `implicit` and `multigrid` must declare the same bindings (shaders/shared/solve.wgsl)".into(),
+            ));
+        }
         let bgl = layout(device, "osteoniche.implicit", &slots);
-        let cg = pipelines(
-            device,
-            "implicit",
-            &fl.shader_source("implicit", &setup.species)?,
-            &bgl,
-            CG_ENTRIES,
-        )?;
-        let mg = pipelines(
-            device,
-            "multigrid",
-            &fl.shader_source("multigrid", &setup.species)?,
-            &bgl,
-            MG_ENTRIES,
-        )?;
+        let cg = pipelines(device, "implicit", &cg_source, &bgl, CG_ENTRIES)?;
+        let mg = pipelines(device, "multigrid", &mg_source, &bgl, MG_ENTRIES)?;
         // A region no field owns stands in when there are none (empty bindings are invalid).
         let mut regions = setup.implicit_regions.clone();
         if regions.is_empty() {

@@ -1,10 +1,11 @@
-//! What every kernel struct shares: explicit bind group layouts and pipeline creation with
-//! shader errors turned into [`Error::Gpu`].
+//! What every kernel struct shares: bind group layouts from the slots reflected from the
+//! shader ([`super::bindings`]), bind groups, and pipeline creation with shader errors
+//! turned into [`Error::Gpu`].
 
 use crate::error::{Error, Result};
 
 /// How a binding is used.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
     /// `var<uniform>`.
     Uniform,
@@ -14,7 +15,8 @@ pub enum Slot {
     ReadWrite,
 }
 
-/// A bind group layout with bindings `0..slots.len()` of the given kinds.
+/// A bind group layout with bindings `0..slots.len()` of the given kinds (as
+/// [`super::bindings::slots`] reflects them from the kernel's shader).
 pub fn layout(device: &wgpu::Device, label: &str, slots: &[Slot]) -> wgpu::BindGroupLayout {
     let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
         .iter()

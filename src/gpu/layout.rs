@@ -45,30 +45,21 @@ const NO_BIOLOGY: &str = "fn biology(u: ptr<function, array<f32, NF>>, \
 /// Kernels that need the model's fields (built only when the model is on).
 pub const MODEL_KERNELS: &[&str] = &["surface", "motility"];
 
-/// First binding of the field chunks in a per-voxel kernel, or `None` for kernels that
-/// bind one chunk at a time.
-pub fn first_chunk_binding(kernel: &str) -> Option<u32> {
-    match kernel {
-        "sources" | "surface" => Some(2),
-        "motility" => Some(3),
-        "react" => Some(4),
-        "implicit" | "multigrid" => Some(IMPLICIT_FIRST_CHUNK_BINDING),
-        _ => None,
-    }
-}
-
 /// Region weights, for the kernels that apply supply and uptake.
 const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
 
 /// The bindings the implicit solve and its multigrid preconditioner share.
 const SOLVE: &str = include_str!("../../shaders/shared/solve.wgsl");
 
-/// First binding index of the field chunks in the implicit and multigrid kernels (after
-/// the bindings of `shaders/shared/solve.wgsl`).
-pub const IMPLICIT_FIRST_CHUNK_BINDING: u32 = 22;
-
-/// Most bindings a per-voxel kernel takes before its field chunks.
-pub const FIRST_CHUNK_BINDING: u32 = 4;
+/// Most bindings a per-voxel kernel takes before its field chunks (the host's binding
+/// lists, [`super::bindings::host`]).
+fn most_bindings_before_chunks() -> u32 {
+    ["sources", "react", "surface", "motility"]
+        .iter()
+        .filter_map(|k| super::bindings::first_chunk(k))
+        .max()
+        .unwrap_or(0)
+}
 
 /// Placement of the fields in buffers.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +113,7 @@ impl FieldLayout {
             fields,
             fields_per_chunk: fields_per_chunk.min(fields.max(1)),
         };
-        let needed = layout.chunks() as u32 + FIRST_CHUNK_BINDING;
+        let needed = layout.chunks() as u32 + most_bindings_before_chunks();
         if needed > limits.max_storage_buffers_per_shader_stage + 1 {
             return Err(Error::Resources(format!(
                 "{fields} fields of {} voxels need {} storage buffers per kernel; this adapter allows {}; \
@@ -143,7 +134,8 @@ impl FieldLayout {
     /// Storage buffers the implicit and multigrid kernels bind (every binding of
     /// `shaders/shared/solve.wgsl` but the two uniforms, and the chunks).
     pub fn implicit_storage_buffers(&self) -> u32 {
-        IMPLICIT_FIRST_CHUNK_BINDING - 2 + self.chunks() as u32
+        super::bindings::first_chunk("implicit").expect("the solve binds its chunks") - 2
+            + self.chunks() as u32
     }
 
     /// Fields held by chunk `c`.
@@ -194,7 +186,7 @@ impl FieldLayout {
             s.push_str(SOLVE);
             s.push('\n');
         }
-        if let Some(first) = first_chunk_binding(kernel) {
+        if let Some(first) = super::bindings::first_chunk(kernel) {
             s.push_str(&self.chunk_accessors(first));
         }
         if kernel == "react" {

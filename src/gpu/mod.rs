@@ -2,6 +2,7 @@
 //! kernel here. Pipelines are compiled once per run (the grid and species list are baked
 //! into the generated prelude); a step is the list of dispatches in [`GpuBackend::encode_step`].
 
+pub mod bindings;
 pub mod context;
 pub mod implicit;
 pub mod kernel;
@@ -203,7 +204,7 @@ impl GpuBackend {
                 &fl,
                 &setup.species,
                 &half_step,
-                &[(&regions, false)],
+                &[&regions],
                 &chunks,
             )?)
         };
@@ -213,11 +214,7 @@ impl GpuBackend {
             &fl,
             &setup.species,
             &step_uniforms[0],
-            &[
-                (&rates, false),
-                (&model_params, false),
-                (&implicit_rates, true),
-            ],
+            &[&rates, &model_params, &implicit_rates],
             &chunks,
         )?;
         let (surface, motility) = match &setup.model {
@@ -229,7 +226,7 @@ impl GpuBackend {
                     &fl,
                     &setup.species,
                     &step_uniforms[0],
-                    &[(&model_params, false)],
+                    &[&model_params],
                     &chunks,
                 )?;
                 let motility = if m.chemotaxis.is_empty() {

@@ -3,7 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::kernel::{Slot, bind, layout, pipelines, split_groups};
+use super::kernel::{bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use crate::error::Result;
 use crate::model::SpeciesList;
@@ -30,10 +30,9 @@ impl Motility {
         pairs: &[Chemotaxis],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let mut slots = vec![Slot::Uniform, Slot::Uniform, Slot::ReadWrite];
-        slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
-        let bgl = layout(device, "osteoniche.motility", &slots);
         let source = fl.shader_source("motility", species)?;
+        let slots = super::bindings::slots("motility", &source, chunks.len())?;
+        let bgl = layout(device, "osteoniche.motility", &slots);
         let pipeline = pipelines(device, "motility", &source, &bgl, &["motility"])?.remove(0);
         let scratch = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.motility.scratch"),

@@ -5,7 +5,7 @@ use bytemuck::{Pod, Zeroable};
 
 use wgpu::util::DeviceExt;
 
-use super::kernel::{Slot, bind, layout, pipelines};
+use super::kernel::{bind, layout, pipelines};
 use super::layout::FieldLayout;
 use crate::error::Result;
 use crate::model::SpeciesList;
@@ -61,12 +61,9 @@ impl Reduce {
         step_uniforms: &[wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let bgl = layout(
-            device,
-            "osteoniche.reduce",
-            &[Slot::Uniform, Slot::Read, Slot::ReadWrite, Slot::Read],
-        );
         let source = fl.shader_source("reduce", species)?;
+        let slots = super::bindings::slots("reduce", &source, chunks.len())?;
+        let bgl = layout(device, "osteoniche.reduce", &slots);
         let pipeline = pipelines(device, "reduce", &source, &bgl, &["reduce"])?.remove(0);
         let blocks = (fl.grid.len() as u32).div_ceil(REDUCE_BLOCK as u32);
         let partials = device.create_buffer(&wgpu::BufferDescriptor {

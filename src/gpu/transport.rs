@@ -1,6 +1,6 @@
 //! Kernel `transport` (`shaders/transport.wgsl`): the per-axis implicit sweeps.
 
-use super::kernel::{Slot, bind, layout, pipelines};
+use super::kernel::{bind, layout, pipelines};
 use super::layout::FieldLayout;
 use crate::error::Result;
 use crate::model::SpeciesList;
@@ -33,12 +33,9 @@ impl Transport {
         bone: &wgpu::Buffer,
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let bgl = layout(
-            device,
-            "osteoniche.transport",
-            &[Slot::Uniform, Slot::Read, Slot::Read, Slot::ReadWrite],
-        );
         let source = fl.shader_source("transport", species)?;
+        let slots = super::bindings::slots("transport", &source, chunks.len())?;
+        let bgl = layout(device, "osteoniche.transport", &slots);
         let sweeps = pipelines(
             device,
             "transport",

@@ -2,7 +2,7 @@
 //! bind a step uniform, read-only parameter arrays and every field chunk. They share this
 //! one struct; each keeps its name.
 
-use super::kernel::{Slot, bind, layout, pipelines, split_groups};
+use super::kernel::{bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use crate::error::{Error, Result};
 use crate::model::SpeciesList;
@@ -18,37 +18,31 @@ pub struct Voxelwise {
 }
 
 impl Voxelwise {
-    /// Builds kernel `name` with its parameter arrays `params` (bindings 1..; `true` marks
-    /// one the kernel writes).
+    /// Builds kernel `name` with its parameter arrays `params` (bindings 1.., in the order
+    /// of [`super::bindings::host`]; whether each is read or written comes from the shader).
     pub fn new(
         device: &wgpu::Device,
         name: &str,
         fl: &FieldLayout,
         species: &SpeciesList,
         step_uniform: &wgpu::Buffer,
-        params: &[(&wgpu::Buffer, bool)],
+        params: &[&wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let first = super::layout::first_chunk_binding(name);
+        let first = super::bindings::first_chunk(name);
         if first != Some(1 + params.len() as u32) {
             return Err(Error::Gpu(format!(
                 "kernel `{name}` binds its chunks at {first:?}, not after {} parameter arrays",
                 params.len()
             )));
         }
-        let mut slots = vec![Slot::Uniform];
-        slots.extend(
-            params
-                .iter()
-                .map(|&(_, w)| if w { Slot::ReadWrite } else { Slot::Read }),
-        );
-        slots.extend(chunks.iter().map(|_| Slot::ReadWrite));
+        let source = fl.shader_source(name, species)?;
+        let slots = super::bindings::slots(name, &source, chunks.len())?;
         let label = format!("osteoniche.{name}");
         let bgl = layout(device, &label, &slots);
-        let source = fl.shader_source(name, species)?;
         let pipeline = pipelines(device, name, &source, &bgl, &[name])?.remove(0);
         let mut buffers = vec![step_uniform];
-        buffers.extend(params.iter().map(|&(b, _)| b));
+        buffers.extend(params.iter().copied());
         buffers.extend(chunks.iter());
         let group = bind(device, &label, &bgl, &buffers);
         Ok(Voxelwise {
