@@ -626,3 +626,74 @@ fn carrier_release_follows_acidity_and_uptake_follows_tumour() {
         "alendronate anchors at bone surface"
     );
 }
+
+/// A local dose into `sim` at a point inside the mass-balance scenario's domain: every field
+/// but the dosed one keeps its bits, and the dosed one changes only inside the injection
+/// sphere (the voxel centres within its radius), by the amount the record says.
+fn local_dose_changes_only_its_sphere(mut sim: Simulation, backend: &str) {
+    sim.advance(3).unwrap();
+    let before = sim.fields().unwrap();
+    let point = [600.0, 1900.0, 1280.0];
+    let volume_nl = 600.0; // a sphere of radius 523 µm: several 320 µm voxels
+    let rec = sim
+        .dose(&DoseRequest {
+            drug: "docetaxel".into(),
+            route: Route::Local,
+            amount: Amount::Mg(0.0001),
+            duration_h: None,
+            point_um: Some(point),
+            volume_nl: Some(volume_nl),
+        })
+        .unwrap();
+    let after = sim.fields().unwrap();
+    let sc = sim.scenario().clone();
+    let n = sc.grid.len();
+    let p = sim.pharmacology().unwrap();
+    let d = &p.drugs[p.position("docetaxel").unwrap()];
+    let dosed = d.fields.carrier.unwrap_or(d.fields.free);
+    let radius = (3.0 * volume_nl * 1e6 / (4.0 * std::f64::consts::PI)).cbrt();
+    let mut changed = 0;
+    let mut added = 0.0;
+    for f in 0..sc.species.len() {
+        for v in 0..n {
+            let (a, b) = (before[f * n + v], after[f * n + v]);
+            if f != dosed {
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "{backend}: field {f} voxel {v} changed"
+                );
+                continue;
+            }
+            let c = sc.grid.center_of(v);
+            let inside = (0..3).map(|k| (c[k] - point[k]).powi(2)).sum::<f64>() <= radius * radius;
+            if a.to_bits() != b.to_bits() {
+                assert!(inside, "{backend}: voxel {v} outside the sphere changed");
+                changed += 1;
+                added += (b as f64 - a as f64) * sc.grid.voxel_volume_um3() * 1e-15;
+            }
+        }
+    }
+    assert!(
+        changed > 1,
+        "{backend}: the sphere holds several voxels ({changed})"
+    );
+    assert!(
+        (added - rec.nmol).abs() <= 1e-6 * rec.nmol,
+        "{backend}: {added} vs {}",
+        rec.nmol
+    );
+}
+
+#[test]
+fn a_local_dose_touches_only_its_field_inside_its_sphere_on_the_cpu() {
+    local_dose_changes_only_its_sphere(common::cpu_sim(&parse(MASS_BALANCE)), "cpu");
+}
+
+#[test]
+fn a_local_dose_touches_only_its_field_inside_its_sphere_on_the_gpu() {
+    let Some(ctx) = common::gpu_context("a_local_dose_touches_only_its_field_on_the_gpu") else {
+        return;
+    };
+    local_dose_changes_only_its_sphere(common::gpu_sim(&ctx, &parse(MASS_BALANCE)), "gpu");
+}

@@ -247,6 +247,13 @@ impl Backend for CpuBackend {
         Ok(self.fields[f * n..(f + 1) * n].to_vec())
     }
 
+    fn write_field_range(&mut self, f: usize, first: usize, values: &[f32]) -> Result<()> {
+        let n = self.setup.grid.len();
+        crate::sim::check_range(f, first, values.len(), self.setup.species.len(), n)?;
+        self.fields[f * n + first..f * n + first + values.len()].copy_from_slice(values);
+        Ok(())
+    }
+
     fn field_count(&self) -> usize {
         self.setup.species.len()
     }

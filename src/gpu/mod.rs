@@ -507,6 +507,25 @@ impl Backend for GpuBackend {
         Ok(bytemuck::cast_slice(&data).to_vec())
     }
 
+    fn write_field_range(&mut self, f: usize, first: usize, values: &[f32]) -> Result<()> {
+        crate::sim::check_range(
+            f,
+            first,
+            values.len(),
+            self.layout.fields,
+            self.setup.grid.len(),
+        )?;
+        self.settle()?;
+        let (chunk, offset) = self.locate(f);
+        self.ctx.queue.write_buffer(
+            &self.chunks[chunk],
+            offset + 4 * first as u64,
+            bytemuck::cast_slice(values),
+        );
+        self.ctx.queue.submit([]);
+        self.wait()
+    }
+
     fn field_count(&self) -> usize {
         self.layout.fields
     }

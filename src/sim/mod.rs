@@ -112,6 +112,9 @@ pub trait Backend: Send {
         let n = all.len() / self.field_count();
         Ok(all[f * n..(f + 1) * n].to_vec())
     }
+    /// Replaces voxels `first..first + values.len()` of field `f` and nothing else (a local
+    /// dose: one range write on the GPU, not a round trip of every field).
+    fn write_field_range(&mut self, f: usize, first: usize, values: &[f32]) -> Result<()>;
     /// Number of fields held.
     fn field_count(&self) -> usize;
     /// Sums over voxels of the given fields (what the systemic pools need every step).
@@ -410,9 +413,14 @@ impl Simulation {
         );
         let grid = self.setup.grid;
         let n = grid.len();
-        let mut all = self.backend.read_fields()?;
-        let bone = self.setup.model.as_ref().map(|m| m.index.bone);
-        let marrow = |v: usize| bone.map_or(1.0, |b| (1.0 - all[b * n + v] as f64).max(0.0));
+        // Only the bone fraction (where the marrow is) and the dosed field are read, and only
+        // the voxels that receive drug are written back.
+        let bone = match self.setup.model.as_ref() {
+            Some(m) => Some(self.backend.read_field(m.index.bone)?),
+            None => None,
+        };
+        let mut target = self.backend.read_field(field)?;
+        let marrow = |v: usize| bone.as_ref().map_or(1.0, |b| (1.0 - b[v] as f64).max(0.0));
         let radius = (3.0 * volume_nl * 1e6 / (4.0 * std::f64::consts::PI)).cbrt();
         let dist2 = |v: usize| {
             let c = grid.center_of(v);
@@ -440,13 +448,16 @@ impl Simulation {
         let total: f64 = weights.iter().map(|w| w.1).sum();
         let voxel_l = grid.voxel_volume_um3() * 1e-15;
         let mut given = 0.0;
+        let (mut lo, mut hi) = (n, 0);
         for (v, w) in weights {
-            let x = &mut all[field * n + v];
+            let x = &mut target[v];
             let before = *x;
             *x = (before as f64 + nmol * w / total / voxel_l) as f32;
             given += (*x as f64 - before as f64) * voxel_l;
+            (lo, hi) = (lo.min(v), hi.max(v));
         }
-        self.backend.write_fields(&all)?;
+        self.backend
+            .write_field_range(field, lo, &target[lo..=hi])?;
         Ok(given)
     }
 
@@ -560,4 +571,15 @@ impl Simulation {
         }
         (names, values)
     }
+}
+
+/// Refuses a write of `len` voxels from `first` into field `f` that is not inside one of
+/// `fields` fields of `voxels` voxels (the backends' `write_field_range`).
+pub fn check_range(f: usize, first: usize, len: usize, fields: usize, voxels: usize) -> Result<()> {
+    if f >= fields || first.checked_add(len).is_none_or(|end| end > voxels) {
+        return Err(Error::Invalid(format!(
+            "a write of {len} voxels from voxel {first} into field {f}: the simulation holds {fields} fields of {voxels} voxels"
+        )));
+    }
+    Ok(())
 }
