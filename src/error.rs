@@ -52,9 +52,40 @@ pub enum Error {
     /// A grid or field set that does not fit the device or the host.
     #[error("{0}")]
     Resources(String),
-    /// The GPU could not be used (no adapter, device creation, shader or pipeline failure).
+    /// The GPU could not be used (no adapter, shader or pipeline failure).
     #[error("GPU: {0}")]
     Gpu(String),
+    /// A wgpu call failed (opening the device, waiting for the queue, mapping a readback);
+    /// the wgpu error is kept as the source.
+    #[error("GPU: {context}: {source}")]
+    Device {
+        /// What osteoniche was doing.
+        context: String,
+        /// The wgpu error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The device was lost, or raised an error outside any operation, during the run; the
+    /// run cannot go on on it.
+    #[error(
+        "GPU: {what}; the run cannot continue on this device: rerun with --backend cpu, or resume from the last checkpoint"
+    )]
+    DeviceLost {
+        /// What the driver said.
+        what: String,
+    },
+    /// An implicit solve did not reach its tolerance.
+    #[error(
+        "implicit solve of field `{field}` did not converge in {iterations} iterations (relative residual {residual:.2e})"
+    )]
+    NotConverged {
+        /// The field.
+        field: String,
+        /// Iterations taken.
+        iterations: usize,
+        /// Relative residual |r| / |b| reached.
+        residual: f64,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -78,5 +109,38 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_error_keeps_its_source_and_a_solve_says_its_figures() {
+        let io = std::io::Error::other("queue timeout");
+        let e = Error::Device {
+            context: "waiting for the GPU failed".into(),
+            source: Box::new(io),
+        };
+        assert_eq!(
+            e.to_string(),
+            "GPU: waiting for the GPU failed: queue timeout"
+        );
+        let source = std::error::Error::source(&e).expect("kept");
+        assert_eq!(source.to_string(), "queue timeout");
+        let e = Error::NotConverged {
+            field: "tgf".into(),
+            iterations: 1000,
+            residual: 3.5e-4,
+        };
+        assert_eq!(
+            e.to_string(),
+            "implicit solve of field `tgf` did not converge in 1000 iterations (relative residual 3.50e-4)"
+        );
+        let lost = Error::DeviceLost {
+            what: "the device was lost (Destroyed): gone".into(),
+        };
+        assert!(lost.to_string().contains("rerun with --backend cpu"));
     }
 }

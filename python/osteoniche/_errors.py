@@ -35,4 +35,5 @@ class BackendError(Error, RuntimeError):
 
 
 class NumericalError(Error, RuntimeError):
-    """A field turned NaN or infinite; the message names the field, step and voxel."""
+    """A field turned NaN or infinite (the message names the field, step and voxel), or an
+    implicit solve did not converge (the field, iterations and residual)."""

@@ -43,7 +43,8 @@ fn to_py(e: osteoniche::Error) -> PyErr {
         E::Invalid(_) => "InvalidError",
         E::Io { .. } => "FileError",
         E::Resources(_) => "ResourceError",
-        E::Gpu(_) => "BackendError",
+        E::Gpu(_) | E::Device { .. } | E::DeviceLost { .. } => "BackendError",
+        E::NotConverged { .. } => "NumericalError",
     };
     Python::attach(|py| raise(py, class, e.to_string()))
 }

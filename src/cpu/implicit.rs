@@ -221,6 +221,8 @@ pub fn solve(
     tolerance: f64,
     work: &mut Work,
 ) -> Result<usize> {
+    // A solve that does not converge is `Error::NotConverged` with the field's index as its
+    // name; the backend, which knows the names, says which field it was.
     let n = grid.len();
     assemble(
         fields, f, bone_field, grid, step, ft, decay, regions, reaction, work,
@@ -240,10 +242,11 @@ pub fn solve(
     let mut rz = blocked_sum(n, |v| work.r[v] * work.z[v]);
     while rr.sqrt() > tolerance * bnorm {
         if it == MAX_ITERATIONS {
-            return Err(Error::Invalid(format!(
-                "implicit solve of field {f} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
-                rr.sqrt() / bnorm
-            )));
+            return Err(Error::NotConverged {
+                field: f.to_string(),
+                iterations: MAX_ITERATIONS,
+                residual: rr.sqrt() / bnorm,
+            });
         }
         // q = M p with the partial sums of p.q, line by line (one pass).
         let pq = apply_dot(&work.mg.fine, &work.p, &mut work.q);

@@ -173,7 +173,19 @@ impl CpuBackend {
                 reaction,
                 s.implicit_tolerance,
                 &mut self.implicit_work,
-            )?;
+            )
+            .map_err(|e| match e {
+                Error::NotConverged {
+                    iterations,
+                    residual,
+                    ..
+                } => Error::NotConverged {
+                    field: s.species.get(f).name.clone(),
+                    iterations,
+                    residual,
+                },
+                e => e,
+            })?;
             log::debug!("implicit solve of field {f}: {it} iterations");
             self.counters.implicit_solves += 1;
             self.counters.implicit_iterations += it as u64;

@@ -150,7 +150,10 @@ impl GpuContext {
             memory_hints: wgpu::MemoryHints::Performance,
             ..Default::default()
         }))
-        .map_err(|e| Error::Gpu(format!("could not open `{}`: {e}", info.name)))?;
+        .map_err(|e| Error::Device {
+            context: format!("could not open `{}`", info.name),
+            source: Box::new(e),
+        })?;
         let fault: Arc<Mutex<Option<String>>> = Arc::default();
         let record = |fault: &Arc<Mutex<Option<String>>>, what: String| {
             log::error!("GPU: {what}");
@@ -181,9 +184,7 @@ impl GpuContext {
     /// Fails with the first asynchronous fault, if one happened.
     pub fn check_fault(&self) -> Result<()> {
         match self.fault.lock().ok().and_then(|f| f.clone()) {
-            Some(what) => Err(Error::Gpu(format!(
-                "{what}; the run cannot continue on this device: rerun with --backend cpu, or resume from the last checkpoint"
-            ))),
+            Some(what) => Err(Error::DeviceLost { what }),
             None => Ok(()),
         }
     }
@@ -220,7 +221,10 @@ impl GpuContext {
         self.check_fault()?;
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU failed: {e}")))?;
+            .map_err(|e| Error::Device {
+                context: "waiting for the GPU failed".into(),
+                source: Box::new(e),
+            })?;
         self.check_fault()
     }
 
@@ -255,19 +259,26 @@ pub(crate) fn map_read_all(ctx: &GpuContext, buffers: &[&wgpu::Buffer]) -> Resul
     ctx.count_wait();
     ctx.device
         .poll(wgpu::PollType::wait_indefinitely())
-        .map_err(|e| Error::Gpu(format!("waiting for a readback failed: {e}")))?;
+        .map_err(|e| Error::Device {
+            context: "waiting for a readback failed".into(),
+            source: Box::new(e),
+        })?;
     for _ in buffers {
         rx.recv()
             .map_err(|_| Error::Gpu("the readback was dropped".into()))?
             .1
-            .map_err(|e| Error::Gpu(format!("mapping a readback failed: {e}")))?;
+            .map_err(|e| Error::Device {
+                context: "mapping a readback failed".into(),
+                source: Box::new(e),
+            })?;
     }
     let mut out = Vec::with_capacity(buffers.len());
     for buffer in buffers {
         let data = {
-            let view = buffer
-                .get_mapped_range(..)
-                .map_err(|e| Error::Gpu(format!("reading a mapped buffer failed: {e}")))?;
+            let view = buffer.get_mapped_range(..).map_err(|e| Error::Device {
+                context: "reading a mapped buffer failed".into(),
+                source: Box::new(e),
+            })?;
             view.to_vec()
         };
         buffer.unmap();

@@ -129,6 +129,8 @@ pub struct Implicit {
     batches: Vec<Batch>,
     /// Iterations recorded per solve.
     budget: Cell<u32>,
+    /// Field names, by index (for errors).
+    names: Vec<String>,
 }
 
 impl Implicit {
@@ -335,6 +337,7 @@ impl Implicit {
             )));
         }
         Ok(Implicit {
+            names: setup.species.owned_names(),
             cg,
             mg,
             batches,
@@ -417,10 +420,11 @@ impl Implicit {
                     )));
                 }
                 if st.done == 2 {
-                    return Err(Error::Invalid(format!(
-                        "implicit solve of field {f} did not converge in {MAX_ITERATIONS} iterations (relative residual {:.2e})",
-                        (st.rr / st.bb).sqrt()
-                    )));
+                    return Err(Error::NotConverged {
+                        field: self.names[f].clone(),
+                        iterations: MAX_ITERATIONS,
+                        residual: (st.rr / st.bb).sqrt() as f64,
+                    });
                 }
             }
             let used = states.iter().map(|s| s.iterations).max().unwrap_or(0);
