@@ -273,8 +273,10 @@ fn a_lost_device_is_reported() {
     let mut gpu = gpu_sim(&ctx, &sc);
     gpu.advance(1).unwrap();
     ctx.device.destroy();
-    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gpu.advance(1)));
-    let e = step
+    let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        gpu.advance(1).map_err(Box::new)
+    }));
+    let e = *step
         .expect("no panic")
         .expect_err("a destroyed device cannot step");
     // Typed, so a caller can tell a lost device from a refused input.
