@@ -187,10 +187,29 @@ struct PySimulation {
 
 impl PySimulation {
     fn lock(&self) -> PyResult<MutexGuard<'_, Live>> {
-        self.live
-            .lock()
-            .map_err(|_| invalid("this simulation failed in another thread".into()))
+        self.live.lock().map_err(|_| poisoned())
     }
+
+    /// Runs `f` on the simulation with the GIL released. Nothing inside touches Python:
+    /// the library's error comes back as it is and becomes an exception after the GIL is
+    /// held again and the lock is dropped (a thread waiting for this simulation while it
+    /// holds the GIL cannot deadlock with the error path).
+    fn detached<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut Live) -> osteoniche::Result<T> + Send,
+    ) -> PyResult<osteoniche::Result<T>> {
+        py.detach(|| match self.live.lock() {
+            Ok(mut live) => Some(f(&mut live)),
+            Err(_) => None,
+        })
+        .ok_or_else(poisoned)
+    }
+}
+
+/// The lock of a simulation whose stepping panicked in another thread.
+fn poisoned() -> PyErr {
+    invalid("this simulation failed in another thread".into())
 }
 
 /// The route named `route` (`iv-bolus`, `iv-infusion`, `subcutaneous`, `oral`,
@@ -276,15 +295,15 @@ impl PySimulation {
     ) -> PyResult<PySimulation> {
         let choice: Option<BackendChoice> =
             backend.map(|b| b.parse().map_err(invalid)).transpose()?;
-        let live = py.detach(move || -> PyResult<Live> {
-            let ck = Checkpoint::read(&path).map_err(checkpoint_error)?;
-            let (preset, sim) = restart::restore(&ck, &path, choice).map_err(checkpoint_error)?;
-            let mut live = Live::new(sim, preset, ck.header.resolution);
-            live.metrics
-                .restore(&ck.header.metrics_csv)
-                .map_err(checkpoint_error)?;
-            Ok(live)
-        })?;
+        let live = py
+            .detach(move || -> osteoniche::Result<Live> {
+                let ck = Checkpoint::read(&path)?;
+                let (preset, sim) = restart::restore(&ck, &path, choice)?;
+                let mut live = Live::new(sim, preset, ck.header.resolution);
+                live.metrics.restore(&ck.header.metrics_csv)?;
+                Ok(live)
+            })
+            .map_err(checkpoint_error)?;
         Ok(PySimulation {
             live: Mutex::new(live),
         })
@@ -292,7 +311,8 @@ impl PySimulation {
 
     /// Takes `n` steps with the GIL released.
     fn step(&self, py: Python<'_>, n: u64) -> PyResult<()> {
-        py.detach(|| self.lock()?.advance(n).map_err(step_error))
+        self.detached(py, |live| live.advance(n))?
+            .map_err(step_error)
     }
 
     /// Steps for `days` simulated days (rounded to whole steps, at least one).
@@ -337,13 +357,17 @@ impl PySimulation {
 
     /// One field's values (x fastest) as little-endian float32 bytes.
     fn field_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyByteArray>> {
-        let values = py.detach(|| self.lock()?.sim.field(name).map_err(to_py))?;
+        let values = self
+            .detached(py, |live| live.sim.field(name))?
+            .map_err(to_py)?;
         Ok(PyByteArray::new(py, &le_bytes(&values)))
     }
 
     /// Every field, field-major, as little-endian float32 bytes.
     fn fields_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
-        let values = py.detach(|| self.lock()?.sim.fields().map_err(to_py))?;
+        let values = self
+            .detached(py, |live| live.sim.fields())?
+            .map_err(to_py)?;
         Ok(PyByteArray::new(py, &le_bytes(&values)))
     }
 
@@ -446,14 +470,11 @@ impl PySimulation {
 
     /// Writes a checkpoint `osteoniche resume` (and `Simulation.resume`) continue from.
     fn checkpoint(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        py.detach(|| {
-            let mut guard = self.lock()?;
-            let live = &mut *guard;
+        self.detached(py, |live| {
             let csv = live.metrics.to_csv();
-            let ck = restart::checkpoint(&mut live.sim, &live.preset, live.resolution, csv)
-                .map_err(to_py)?;
-            ck.write(&path).map_err(to_py)
-        })
+            restart::checkpoint(&mut live.sim, &live.preset, live.resolution, csv)?.write(&path)
+        })?
+        .map_err(to_py)
     }
 }
 

@@ -166,3 +166,31 @@ def test_metrics_without_pandas_are_numpy_columns(monkeypatch):
     cols = sim.metrics()
     assert isinstance(cols, dict)
     assert cols["time_days"].dtype == np.float64 and list(cols["time_days"]) == [0.0, 0.5]
+
+
+def test_reading_a_simulation_while_another_thread_steps_it_waits_and_returns():
+    sim = on.Simulation(BASE, resolution=16, backend="cpu")
+    errors = []
+
+    def stepper():
+        try:
+            sim.run(days=1)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    t = threading.Thread(target=stepper)
+    t.start()
+    seen = [sim.time_days for _ in range(20)]
+    shape = sim.field("tumour").shape
+    t.join(timeout=120)
+    assert not t.is_alive() and not errors, errors
+    assert shape == sim.shape
+    assert all(0.0 <= d <= 1.0 for d in seen) and seen == sorted(seen)
+    assert sim.time_days == pytest.approx(1.0)
+    # A refusal raised while another thread holds the simulation does not deadlock.
+    t = threading.Thread(target=lambda: sim.run(days=0.5))
+    t.start()
+    with pytest.raises(on.InvalidError):
+        sim.field("nope")
+    t.join(timeout=120)
+    assert not t.is_alive()
