@@ -49,9 +49,15 @@ pub enum Error {
         /// What is allowed.
         allowed: String,
     },
-    /// A grid or field set that does not fit the device or the host.
-    #[error("{0}")]
-    Resources(String),
+    /// A grid or field set that does not fit the device or the host: the message says what
+    /// and what to do; `limit` carries the two figures compared, where a check compared two.
+    #[error("{message}")]
+    Resources {
+        /// What does not fit, with the figures and the way out.
+        message: String,
+        /// What was needed against what is allowed.
+        limit: Option<Limit>,
+    },
     /// The GPU could not be used (no adapter, shader or pipeline failure).
     #[error("GPU: {0}")]
     Gpu(String),
@@ -97,6 +103,28 @@ pub enum Error {
     /// A request that does not make sense for the current simulation.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// A limit a run exceeded: what it needed against what the host or device allows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// What the run needs.
+    pub needed: u64,
+    /// What is allowed.
+    pub allowed: u64,
+    /// What is counted (bytes in one buffer, storage buffers per kernel, ...).
+    pub unit: &'static str,
+}
+
+impl Limit {
+    /// `needed` against `allowed`, counted in `unit`.
+    pub fn count(needed: u64, allowed: u64, unit: &'static str) -> Limit {
+        Limit {
+            needed,
+            allowed,
+            unit,
+        }
+    }
 }
 
 /// The library's result type.

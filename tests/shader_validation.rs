@@ -277,9 +277,16 @@ fn a_grid_too_large_for_the_adapter_is_refused_with_figures() {
         max_storage_buffer_binding_size: 128 << 20,
         ..Default::default()
     };
-    let err = FieldLayout::new(Grid::cube(512, 20.0), 4, &limits)
-        .unwrap_err()
-        .to_string();
+    let e = FieldLayout::new(Grid::cube(512, 20.0), 4, &limits).unwrap_err();
+    // The figures are typed too, for a caller that picks a grid that fits.
+    match &e {
+        osteoniche::Error::Resources { limit: Some(l), .. } => assert_eq!(
+            (l.needed, l.allowed, l.unit),
+            (512 << 20, 128 << 20, "bytes in one buffer")
+        ),
+        other => panic!("not a typed limit: {other:?}"),
+    }
+    let err = e.to_string();
     assert!(
         err.contains("512 MiB") && err.contains("128 MiB") && err.contains("--resolution"),
         "{err}"

@@ -42,7 +42,7 @@ fn to_py(e: osteoniche::Error) -> PyErr {
         E::Preset { .. } | E::Value { .. } => "PresetError",
         E::Invalid(_) => "InvalidError",
         E::Io { .. } => "FileError",
-        E::Resources(_) => "ResourceError",
+        E::Resources { .. } => "ResourceError",
         E::Gpu(_) | E::Device { .. } | E::DeviceLost { .. } => "BackendError",
         E::NotConverged { .. } => "NumericalError",
     };

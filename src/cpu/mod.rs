@@ -62,14 +62,17 @@ impl CpuBackend {
     pub fn new(setup: &Setup) -> Result<Self> {
         let len = setup.grid.len() * setup.species.len();
         let mut fields = Vec::new();
-        fields.try_reserve_exact(len).map_err(|_| {
-            Error::Resources(format!(
-                "cannot allocate {:.1} GiB of host memory for {} fields of {} voxels",
-                setup.field_bytes() as f64 / (1u64 << 30) as f64,
-                setup.species.len(),
-                setup.grid.len()
-            ))
-        })?;
+        fields
+            .try_reserve_exact(len)
+            .map_err(|_| Error::Resources {
+                message: format!(
+                    "cannot allocate {:.1} GiB of host memory for {} fields of {} voxels",
+                    setup.field_bytes() as f64 / (1u64 << 30) as f64,
+                    setup.species.len(),
+                    setup.grid.len()
+                ),
+                limit: None,
+            })?;
         fields.resize(len, 0.0);
         Ok(CpuBackend {
             setup: setup.clone(),

@@ -24,7 +24,7 @@ use super::multigrid::{
     record_vcycle, voxels,
 };
 use super::{GpuContext, compute_pass, map_read};
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS};
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
@@ -151,11 +151,18 @@ impl Implicit {
     ) -> Result<Self> {
         let device = &ctx.device;
         if fl.implicit_storage_buffers() > ctx.limits.max_storage_buffers_per_shader_stage {
-            return Err(Error::Resources(format!(
-                "the implicit solver needs {} storage buffers per kernel; this adapter allows {}: use solver = \"split\" or --backend cpu",
-                fl.implicit_storage_buffers(),
-                ctx.limits.max_storage_buffers_per_shader_stage
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "the implicit solver needs {} storage buffers per kernel; this adapter allows {}: use solver = \"split\" or --backend cpu",
+                    fl.implicit_storage_buffers(),
+                    ctx.limits.max_storage_buffers_per_shader_stage
+                ),
+                limit: Some(Limit::count(
+                    fl.implicit_storage_buffers() as u64,
+                    ctx.limits.max_storage_buffers_per_shader_stage as u64,
+                    "storage buffers per kernel",
+                )),
+            });
         }
         // Both kernels declare the bindings of shaders/shared/solve.wgsl: one layout.
         let cg_source = fl.shader_source("implicit", &setup.species)?;
@@ -193,11 +200,14 @@ impl Implicit {
         let per_slot = 4 * total as u64;
         let per_batch = (max_binding / per_slot.max(1)).min(setup.implicit.len() as u64) as usize;
         if per_batch == 0 {
-            return Err(Error::Resources(format!(
-                "one implicit field's multigrid levels need {:.0} MiB in one buffer; this adapter binds at most {:.0} MiB: use a coarser --resolution or --backend cpu",
-                per_slot as f64 / 1048576.0,
-                max_binding as f64 / 1048576.0
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "one implicit field's multigrid levels need {:.0} MiB in one buffer; this adapter binds at most {:.0} MiB: use a coarser --resolution or --backend cpu",
+                    per_slot as f64 / 1048576.0,
+                    max_binding as f64 / 1048576.0
+                ),
+                limit: Some(Limit::count(per_slot, max_binding, "bytes in one buffer")),
+            });
         }
         let fine_groups = split_groups((setup.grid.len() as u32).div_ceil(WG));
         let pg = fine_groups.0 * fine_groups.1;
@@ -330,11 +340,14 @@ impl Implicit {
             })
             .collect();
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Resources(format!(
-                "the GPU could not hold the implicit solver's work arrays ({} fields, {} levels): {e}; use a coarser --resolution or --backend cpu",
-                setup.implicit.len(),
-                dims.len()
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "the GPU could not hold the implicit solver's work arrays ({} fields, {} levels): {e}; use a coarser --resolution or --backend cpu",
+                    setup.implicit.len(),
+                    dims.len()
+                ),
+                limit: None,
+            });
         }
         Ok(Implicit {
             names: setup.species.owned_names(),

@@ -6,7 +6,7 @@
 //! (transport, reduce) bind one chunk; per-voxel kernels (sources, react) bind them all and
 //! reach them through the generated `load(f, v)` / `store(f, v, x)`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::grid::Grid;
 use crate::model::SpeciesList;
 
@@ -82,15 +82,22 @@ impl FieldLayout {
         let fields_per_chunk = (max_binding / field_bytes.max(1)) as usize;
         if fields_per_chunk == 0 {
             let fit = ((max_binding / 4) as f64).cbrt() as usize;
-            return Err(Error::Resources(format!(
-                "one field of {}x{}x{} voxels needs {:.0} MiB but this adapter binds at most {:.0} MiB \
+            return Err(Error::Resources {
+                message: format!(
+                    "one field of {}x{}x{} voxels needs {:.0} MiB but this adapter binds at most {:.0} MiB \
                  per buffer; use --resolution {fit} or smaller, or --backend cpu",
-                grid.nx,
-                grid.ny,
-                grid.nz,
-                field_bytes as f64 / 1048576.0,
-                max_binding as f64 / 1048576.0
-            )));
+                    grid.nx,
+                    grid.ny,
+                    grid.nz,
+                    field_bytes as f64 / 1048576.0,
+                    max_binding as f64 / 1048576.0
+                ),
+                limit: Some(Limit::count(
+                    field_bytes,
+                    max_binding,
+                    "bytes in one buffer",
+                )),
+            });
         }
         // One invocation per grid line, 64 per workgroup, along one dispatch dimension.
         let lines = (grid.ny * grid.nz)
@@ -98,15 +105,18 @@ impl FieldLayout {
             .max(grid.nx * grid.ny) as u64;
         let max_groups = limits.max_compute_workgroups_per_dimension as u64;
         if lines.div_ceil(64) > max_groups {
-            return Err(Error::Resources(format!(
-                "a {}x{}x{} grid has {lines} lines per sweep; this adapter dispatches at most {} \
+            return Err(Error::Resources {
+                message: format!(
+                    "a {}x{}x{} grid has {lines} lines per sweep; this adapter dispatches at most {} \
                  (64 x {max_groups}); use --resolution {} or smaller, or --backend cpu",
-                grid.nx,
-                grid.ny,
-                grid.nz,
-                64 * max_groups,
-                ((64 * max_groups) as f64).sqrt() as usize
-            )));
+                    grid.nx,
+                    grid.ny,
+                    grid.nz,
+                    64 * max_groups,
+                    ((64 * max_groups) as f64).sqrt() as usize
+                ),
+                limit: Some(Limit::count(lines, 64 * max_groups, "lines per sweep")),
+            });
         }
         let layout = FieldLayout {
             grid,
@@ -115,13 +125,20 @@ impl FieldLayout {
         };
         let needed = layout.chunks() as u32 + most_bindings_before_chunks();
         if needed > limits.max_storage_buffers_per_shader_stage + 1 {
-            return Err(Error::Resources(format!(
-                "{fields} fields of {} voxels need {} storage buffers per kernel; this adapter allows {}; \
+            return Err(Error::Resources {
+                message: format!(
+                    "{fields} fields of {} voxels need {} storage buffers per kernel; this adapter allows {}; \
                  use a coarser --resolution or --backend cpu",
-                grid.len(),
-                needed - 1,
-                limits.max_storage_buffers_per_shader_stage
-            )));
+                    grid.len(),
+                    needed - 1,
+                    limits.max_storage_buffers_per_shader_stage
+                ),
+                limit: Some(Limit::count(
+                    needed as u64 - 1,
+                    limits.max_storage_buffers_per_shader_stage as u64,
+                    "storage buffers per kernel",
+                )),
+            });
         }
         Ok(layout)
     }

@@ -22,7 +22,7 @@ pub use context::{
 use context::{is_software, map_read, map_read_all};
 pub use layout::FieldLayout;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::sim::params::{Stages, StepUniform, sweep_order};
 use crate::sim::profile::{Stage, StageTimes};
 use crate::sim::setup::Setup;
@@ -94,10 +94,13 @@ impl GpuBackend {
             })
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(Error::Resources(format!(
-                "the GPU could not hold {:.1} GiB of fields: {e}; use a coarser --resolution or --backend cpu",
-                setup.field_bytes() as f64 / (1u64 << 30) as f64
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "the GPU could not hold {:.1} GiB of fields: {e}; use a coarser --resolution or --backend cpu",
+                    setup.field_bytes() as f64 / (1u64 << 30) as f64
+                ),
+                limit: None,
+            });
         }
         let init = |label: &str, contents: &[u8], usage| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -145,14 +148,21 @@ impl GpuBackend {
             .min(ctx.limits.max_buffer_size);
         if 8 * slots * n > max_binding {
             let fit = ((max_binding / (8 * slots)) as f64).cbrt() as usize;
-            return Err(Error::Resources(format!(
-                "the reaction rates of {slots} implicit fields on {}x{}x{} voxels need {:.1} MiB in one buffer, but this adapter binds at most {:.1} MiB; use --resolution {fit} or smaller, or --backend cpu",
-                setup.grid.nx,
-                setup.grid.ny,
-                setup.grid.nz,
-                (8 * slots * n) as f64 / 1048576.0,
-                max_binding as f64 / 1048576.0
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "the reaction rates of {slots} implicit fields on {}x{}x{} voxels need {:.1} MiB in one buffer, but this adapter binds at most {:.1} MiB; use --resolution {fit} or smaller, or --backend cpu",
+                    setup.grid.nx,
+                    setup.grid.ny,
+                    setup.grid.nz,
+                    (8 * slots * n) as f64 / 1048576.0,
+                    max_binding as f64 / 1048576.0
+                ),
+                limit: Some(Limit::count(
+                    8 * slots * n,
+                    max_binding,
+                    "bytes in one buffer",
+                )),
+            });
         }
         let implicit_rates = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.implicit.rates"),

@@ -9,7 +9,7 @@ pub mod restart;
 use serde::Serialize;
 
 use crate::cpu::CpuBackend;
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::preset::Scenario;
 use crate::sim::{Backend, Setup, Simulation};
 
@@ -87,13 +87,16 @@ fn check_host_memory(setup: &Setup) -> Result<()> {
             let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
             let n = setup.grid.max_line();
             let scale = (avail as f64 / total as f64).cbrt();
-            return Err(Error::Resources(format!(
-                "this grid needs about {:.1} GiB of host memory and {:.1} GiB is available; \
+            return Err(Error::Resources {
+                message: format!(
+                    "this grid needs about {:.1} GiB of host memory and {:.1} GiB is available; \
                  try --resolution {}",
-                gib(total),
-                gib(avail),
-                ((n as f64 * scale) as usize).max(1)
-            )));
+                    gib(total),
+                    gib(avail),
+                    ((n as f64 * scale) as usize).max(1)
+                ),
+                limit: Some(Limit::count(total, avail, "bytes of host memory")),
+            });
         }
     }
     Ok(())

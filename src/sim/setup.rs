@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::params::{Chemotaxis, Stages};
 use super::params::{FieldTransport, SourceRegion, StepUniform, shape};
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::grid::Grid;
 use crate::lattice::Lattice;
 use crate::model::parameters::p;
@@ -120,13 +120,20 @@ impl Setup {
         let grid = sc.grid;
         let n = grid.len();
         if n > u32::MAX as usize / sc.species.len().max(1) {
-            return Err(Error::Resources(format!(
-                "{}x{}x{} voxels x {} fields exceeds 2^32 values: use --resolution to coarsen",
-                grid.nx,
-                grid.ny,
-                grid.nz,
-                sc.species.len()
-            )));
+            return Err(Error::Resources {
+                message: format!(
+                    "{}x{}x{} voxels x {} fields exceeds 2^32 values: use --resolution to coarsen",
+                    grid.nx,
+                    grid.ny,
+                    grid.nz,
+                    sc.species.len()
+                ),
+                limit: Some(Limit::count(
+                    (n * sc.species.len()) as u64,
+                    u32::MAX as u64,
+                    "values",
+                )),
+            });
         }
         let step = StepUniform {
             nx: grid.nx as u32,
