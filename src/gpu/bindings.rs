@@ -139,3 +139,100 @@ pub fn slots(kernel: &str, source: &str, chunks: usize) -> Result<Vec<Slot>> {
     check(kernel, &shader, &host_names(kernel, chunks)?)?;
     Ok(shader.into_iter().map(|b| b.slot).collect())
 }
+
+/// The size in bytes of struct `name` as `source` declares it (naga's layout), if it does.
+pub fn struct_size(source: &str, name: &str) -> Option<u32> {
+    let module = naga::front::wgsl::parse_str(source).ok()?;
+    module.types.iter().find_map(|(_, t)| match &t.inner {
+        naga::TypeInner::Struct { span, .. } if t.name.as_deref() == Some(name) => Some(*span),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::layout::FieldLayout;
+    use crate::grid::Grid;
+    use crate::model::{Solver, Species, SpeciesList};
+
+    /// The model's fields, so that every kernel (the model's included) can be assembled.
+    fn model_species() -> SpeciesList {
+        SpeciesList::new(
+            crate::model::biology::MODEL_FIELDS
+                .iter()
+                .map(|(name, kind, _)| Species {
+                    name: name.to_string(),
+                    kind: *kind,
+                    unit: "nM".into(),
+                    diffusion_um2_min: 100.0,
+                    decay_per_min: 0.0,
+                    bone_permeability: 0.0,
+                    growth_per_min: 0.0,
+                    capacity: 1.0,
+                    solver: Solver::Split,
+                })
+                .collect(),
+        )
+    }
+
+    /// Every struct the host uploads has the size its shader declares, by naga's layout of
+    /// the generated source (the compile-time asserts beside the Rust structs pin the Rust
+    /// side only).
+    #[test]
+    fn host_structs_have_the_sizes_their_shaders_declare() {
+        use crate::sim::params::{Chemotaxis, FieldTransport, SourceRegion, StepUniform};
+        use std::mem::size_of;
+        let sp = model_species();
+        let fl =
+            FieldLayout::new(Grid::new(8, 8, 8, 20.0), sp.len(), &wgpu::Limits::default()).unwrap();
+        let cases = [
+            ("transport", "Step", size_of::<StepUniform>()),
+            ("transport", "FieldTransport", size_of::<FieldTransport>()),
+            ("sources", "SourceRegion", size_of::<SourceRegion>()),
+            (
+                "react",
+                "SpeciesRates",
+                size_of::<crate::model::reactions::SpeciesRates>(),
+            ),
+            (
+                "reduce",
+                "Partial",
+                size_of::<crate::gpu::reduce::Partial>(),
+            ),
+            (
+                "implicit",
+                "SlotParams",
+                size_of::<crate::gpu::implicit::SlotParams>(),
+            ),
+            (
+                "implicit",
+                "SolveState",
+                size_of::<crate::gpu::implicit::SolveState>(),
+            ),
+            (
+                "multigrid",
+                "Level",
+                size_of::<crate::gpu::multigrid::LevelUniform>(),
+            ),
+            ("motility", "Chemotaxis", size_of::<Chemotaxis>()),
+        ];
+        for (kernel, name, rust) in cases {
+            let src = fl.shader_source(kernel, &sp).unwrap();
+            let wgsl = struct_size(&src, name)
+                .unwrap_or_else(|| panic!("kernel `{kernel}` declares no struct `{name}`"));
+            assert_eq!(wgsl as usize, rust, "{kernel}: struct {name}");
+        }
+        // The check sees a change: a field added on the shader side only.
+        let src = fl.shader_source("reduce", &sp).unwrap();
+        let grown = src.replacen(
+            "struct Partial {",
+            "struct Partial {\n    extra: vec4<f32>,",
+            1,
+        );
+        assert_eq!(
+            struct_size(&grown, "Partial"),
+            Some(size_of::<crate::gpu::reduce::Partial>() as u32 + 16)
+        );
+    }
+}

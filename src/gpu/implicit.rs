@@ -35,7 +35,7 @@ const WG: u32 = DOT_BLOCK as u32;
 /// What one slot solves. Keep in sync with `SlotParams` in `shaders/shared/solve.wgsl`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
-struct SlotParams {
+pub(crate) struct SlotParams {
     field: u32,
     rate_slot: u32,
     decay: f32,

@@ -1,5 +1,6 @@
 //! Plain-data parameters of one step, shared by both backends and uploaded as-is to the GPU.
-//! Keep in sync with `shaders/shared/params.wgsl` (sizes are asserted at compile time).
+//! Keep in sync with `shaders/shared/params.wgsl`: the sizes are asserted at compile time and
+//! checked against naga's layout of the shaders (`gpu::bindings` tests).
 
 use bytemuck::{Pod, Zeroable};
 
