@@ -104,25 +104,11 @@ struct Live {
 }
 
 impl Live {
-    /// A fresh metrics table for `sim`, in `run`'s columns.
-    fn table(sim: &Simulation) -> MetricsTable {
-        let sc = sim.scenario();
-        let names = sc.species.owned_names();
-        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let scalars = sim.named_scalars().0;
-        let scalar_refs: Vec<&str> = scalars.iter().map(String::as_str).collect();
-        MetricsTable::new(Path::new(""), &sc.grid, &name_refs, &scalar_refs)
-    }
-
     fn new(sim: Simulation, preset: Preset, resolution: Option<usize>) -> Live {
         let sc = sim.scenario();
-        let metrics_every = sc
-            .preset
-            .output
-            .metrics_every
-            .map(|d| ((d.minutes() / sc.dt_min).round() as u64).max(1))
-            .unwrap_or(1);
-        let metrics = Live::table(&sim);
+        let metrics_every = sc.steps_every(sc.preset.output.metrics_every, 1);
+        // Never flushed: Python reads the rows with `metrics_csv`.
+        let metrics = MetricsTable::for_simulation(Path::new(""), &sim);
         Live {
             sim,
             preset,

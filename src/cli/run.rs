@@ -280,20 +280,14 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
     });
     let names: Vec<String> = scenario.species.owned_names();
     let name_refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
-    let every = |d: Option<SimDuration>, default: u64| -> u64 {
-        d.map(|d| ((d.minutes() / scenario.dt_min).round() as u64).max(1))
-            .unwrap_or(default)
-    };
-    let metrics_every = every(scenario.preset.output.metrics_every, 1);
-    let snapshot_every = every(scenario.preset.output.snapshot_every, u64::MAX);
-    let checkpoint_every = every(job.checkpoint_every, u64::MAX);
+    let metrics_every = scenario.steps_every(scenario.preset.output.metrics_every, 1);
+    let snapshot_every = scenario.steps_every(scenario.preset.output.snapshot_every, u64::MAX);
+    let checkpoint_every = scenario.steps_every(job.checkpoint_every, u64::MAX);
     let snap_dir = out.join("snapshots");
     std::fs::create_dir_all(&snap_dir)
         .with_context(|| format!("creating {}", snap_dir.display()))?;
     let mut pvd = Collection::open(&out.join("snapshots.pvd"))?;
-    let scalar_names = sim.named_scalars().0;
-    let scalar_refs: Vec<&str> = scalar_names.iter().map(String::as_str).collect();
-    let mut metrics = MetricsTable::new(&out.join("metrics.csv"), &g, &name_refs, &scalar_refs);
+    let mut metrics = MetricsTable::for_simulation(&out.join("metrics.csv"), &sim);
     if let Some(p) = sim.pharmacology() {
         let end = scenario.steps as f64 * scenario.dt_min;
         let late = p.state.pending.iter().filter(|d| d.time_min >= end).count();

@@ -20,6 +20,16 @@ pub struct MetricsTable {
 }
 
 impl MetricsTable {
+    /// The table of `sim`'s fields and named scalars (the columns `run` writes), to be
+    /// written to `path`.
+    pub fn for_simulation(path: &Path, sim: &crate::sim::Simulation) -> Self {
+        let names = sim.scenario().species.owned_names();
+        let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let scalars = sim.named_scalars().0;
+        let scalar_refs: Vec<&str> = scalars.iter().map(String::as_str).collect();
+        MetricsTable::new(path, &sim.scenario().grid, &name_refs, &scalar_refs)
+    }
+
     /// A table for the given fields and scalars; written to `path` on
     /// [`MetricsTable::flush`].
     pub fn new(path: &Path, grid: &Grid, names: &[&str], scalars: &[&str]) -> Self {

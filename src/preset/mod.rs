@@ -490,6 +490,16 @@ pub struct Scenario {
     pub base_dir: std::path::PathBuf,
 }
 
+impl Scenario {
+    /// Whole steps in an output interval (`[output] metrics_every`, `snapshot_every`, a
+    /// checkpoint interval): at least one; `default` when there is none.
+    pub fn steps_every(&self, interval: Option<SimDuration>, default: u64) -> u64 {
+        interval
+            .map(|d| ((d.minutes() / self.dt_min).round() as u64).max(1))
+            .unwrap_or(default)
+    }
+}
+
 /// Makes serde's messages read as advice: nearest valid key for unknown keys.
 fn explain_toml_error(message: &str) -> String {
     let message = message.trim();
