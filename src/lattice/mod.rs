@@ -2,6 +2,7 @@
 //! procedural (`generate`) or imported from a scan (`import`, `nrrd`), with its
 //! morphometrics (`morphometry`).
 
+pub mod coarsen;
 pub mod generate;
 pub mod import;
 pub mod morphometry;

@@ -377,6 +377,7 @@ impl Preset {
                 .parent()
                 .map(|p| p.to_path_buf())
                 .unwrap_or_default(),
+            lattice: None,
         })
     }
 }
@@ -488,6 +489,9 @@ pub struct Scenario {
     pub preset: PresetFile,
     /// Folder that relative paths in the preset (lattice files) are resolved against.
     pub base_dir: std::path::PathBuf,
+    /// A lattice on `grid` used in place of building the preset's `[lattice]` (a
+    /// resolution study's lattice, coarsened from the finest grid); `None` builds it.
+    pub lattice: Option<std::sync::Arc<crate::lattice::Lattice>>,
 }
 
 impl Scenario {

@@ -307,8 +307,19 @@ impl Setup {
     }
 }
 
-/// The scenario's lattice, if it has one.
+/// The scenario's lattice, if it has one: the one it carries, or built from the preset.
 pub fn lattice(sc: &Scenario) -> Result<Option<Lattice>> {
+    if let Some(l) = &sc.lattice {
+        if l.grid != sc.grid {
+            return Err(Error::Invalid(format!(
+                "{}: the lattice given is on a {:?} grid, the run on {:?}",
+                sc.name,
+                l.grid.dims(),
+                sc.grid.dims()
+            )));
+        }
+        return Ok(Some(l.as_ref().clone()));
+    }
     sc.preset
         .lattice
         .as_ref()
