@@ -68,8 +68,29 @@ pub struct ClaimResult {
     pub better_value: f64,
     /// Each compared preset (or `<better> at day <baseline>`) with its endpoint.
     pub others: Vec<(String, f64)>,
-    /// Whether the ordering holds against every other.
+    /// The smallest relative margin of the ordering over the others: (other - better) /
+    /// |other| when lower is better, (better - other) / |other| when higher is; positive
+    /// where the claim holds (see [`margin`]).
+    pub margin: f64,
+    /// Whether the ordering holds against every other (`margin > 0`).
     pub holds: bool,
+}
+
+/// The relative margin by which `better` beats the closest of `others` in `direction`:
+/// positive when it beats every one (0.25: 25 % below the nearest when lower is better),
+/// negative by the relative amount it misses otherwise. An other of exactly zero counts
+/// by the absolute difference.
+pub fn margin(direction: Direction, better: f64, others: &[(String, f64)]) -> f64 {
+    others
+        .iter()
+        .map(|(_, v)| {
+            let d = match direction {
+                Direction::Lower => v - better,
+                Direction::Higher => better - v,
+            };
+            if *v == 0.0 { d } else { d / v.abs() }
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 impl ClaimsFile {
@@ -103,10 +124,11 @@ fn measure(
     preset: &Path,
     points: &[(f64, String)],
     resolution: Option<usize>,
+    seed: Option<u64>,
     make_sim: &mut dyn FnMut(Scenario) -> Result<Simulation>,
 ) -> Result<BTreeMap<String, f64>> {
     let p = Preset::load(preset)?;
-    let sc = p.scenario(resolution, None)?;
+    let sc = p.scenario(resolution, seed)?;
     let dt_day = sc.dt_min / 1440.0;
     let mut sim = make_sim(sc)?;
     let mut points = points.to_vec();
@@ -158,12 +180,14 @@ pub fn endpoint_value(sim: &mut Simulation, endpoint: &str) -> std::result::Resu
 }
 
 /// Runs every preset the claims name (once each, to the last day any claim reads, on the
-/// simulations `make_sim` builds) and evaluates the claims; fails if any field turns
-/// non-finite or negative at a day it reads. `progress` is told each preset as it starts.
+/// simulations `make_sim` builds, at `resolution` and with `seed` in place of the presets'
+/// own) and evaluates the claims; fails if any field turns non-finite or negative at a day
+/// it reads. `progress` is told each preset as it starts.
 pub fn check(
     file: &ClaimsFile,
     dir: &Path,
     resolution: Option<usize>,
+    seed: Option<u64>,
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimResult>> {
@@ -188,7 +212,7 @@ pub fn check(
         progress(&preset.display().to_string());
         values.insert(
             preset.clone(),
-            measure(preset, points, resolution, &mut make_sim)?,
+            measure(preset, points, resolution, seed, &mut make_sim)?,
         );
     }
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&key(day, e)];
@@ -208,48 +232,271 @@ pub fn check(
                     get(&c.better, b, &c.endpoint),
                 ));
             }
-            let holds = others.iter().all(|(_, v)| match c.direction {
-                Direction::Lower => better_value < *v,
-                Direction::Higher => better_value > *v,
-            });
+            let margin = margin(c.direction, better_value, &others);
             ClaimResult {
                 claim: c.clone(),
                 better_value,
                 others,
-                holds,
+                margin,
+                holds: margin > 0.0,
             }
         })
         .collect())
 }
 
-/// The results as a Markdown table (what `osteoniche claims` prints).
-pub fn markdown(results: &[ClaimResult]) -> String {
-    let mut out = String::from(
-        "| claim | ref | day | endpoint | better | value | compared with | holds |\n\
-         |---|---|---|---|---|---|---|---|\n",
-    );
-    for r in results {
-        let c = &r.claim;
-        let others: Vec<String> = r
-            .others
-            .iter()
-            .map(|(p, v)| format!("{p}: {v:.6e}"))
+/// How a claim fares over the seeds at one resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    /// The ordering holds in every seed.
+    Robust,
+    /// The ordering of the seed means holds, but not in every seed.
+    HoldsOnAverage,
+    /// The ordering of the seed means does not hold.
+    Fails,
+}
+
+impl Rating {
+    /// The words `claims` prints.
+    pub fn words(self) -> &'static str {
+        match self {
+            Rating::Robust => "robust",
+            Rating::HoldsOnAverage => "holds on average",
+            Rating::Fails => "fails",
+        }
+    }
+}
+
+/// One claim over several seeds at one resolution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClaimVerdict {
+    /// The claim.
+    pub claim: Claim,
+    /// Voxels on the longest axis (`None`: each preset's own grid).
+    pub resolution: Option<usize>,
+    /// The seeds (lattice; the initial conditions follow from it), in order (`None`: the
+    /// presets' own).
+    pub seeds: Vec<Option<u64>>,
+    /// The result in each seed, in the order of `seeds`.
+    pub per_seed: Vec<ClaimResult>,
+    /// The better preset's endpoint, mean over the seeds.
+    pub mean_better: f64,
+    /// Each compared endpoint, mean over the seeds.
+    pub mean_others: Vec<(String, f64)>,
+    /// The margin of the means (see [`margin`]).
+    pub mean_margin: f64,
+    /// In how many seeds the ordering holds.
+    pub held_in: usize,
+    /// Robust, holds on average or fails.
+    pub rating: Rating,
+}
+
+impl ClaimVerdict {
+    /// Rates one claim from its results in each seed.
+    pub fn from_seeds(
+        resolution: Option<usize>,
+        seeds: &[Option<u64>],
+        per_seed: Vec<ClaimResult>,
+    ) -> Self {
+        assert!(!per_seed.is_empty() && per_seed.len() == seeds.len());
+        let claim = per_seed[0].claim.clone();
+        let n = per_seed.len() as f64;
+        let mean_better = per_seed.iter().map(|r| r.better_value).sum::<f64>() / n;
+        let mean_others: Vec<(String, f64)> = (0..per_seed[0].others.len())
+            .map(|k| {
+                let name = per_seed[0].others[k].0.clone();
+                (
+                    name,
+                    per_seed.iter().map(|r| r.others[k].1).sum::<f64>() / n,
+                )
+            })
             .collect();
-        let direction = match c.direction {
-            Direction::Lower => "lower is better",
-            Direction::Higher => "higher is better",
+        let mean_margin = margin(claim.direction, mean_better, &mean_others);
+        let held_in = per_seed.iter().filter(|r| r.holds).count();
+        let rating = if held_in == per_seed.len() {
+            Rating::Robust
+        } else if mean_margin > 0.0 {
+            Rating::HoldsOnAverage
+        } else {
+            Rating::Fails
         };
+        ClaimVerdict {
+            claim,
+            resolution,
+            seeds: seeds.to_vec(),
+            per_seed,
+            mean_better,
+            mean_others,
+            mean_margin,
+            held_in,
+            rating,
+        }
+    }
+}
+
+/// Checks every claim at each resolution in each seed ([`check`] once per pair, each
+/// preset run once per pair) and rates each claim per resolution over the seeds: one
+/// verdict per claim and resolution, resolutions in the order given.
+pub fn study(
+    file: &ClaimsFile,
+    dir: &Path,
+    resolutions: &[Option<usize>],
+    seeds: &[Option<u64>],
+    mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<ClaimVerdict>> {
+    if seeds.is_empty() || resolutions.is_empty() {
+        return Err(Error::Invalid(
+            "claims: give at least one seed and one resolution".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for &resolution in resolutions {
+        let mut runs = Vec::new();
+        for &seed in seeds {
+            let at = format!("{}, seed {}", grid_words(resolution), seed_words(seed));
+            runs.push(check(file, dir, resolution, seed, &mut make_sim, |p| {
+                progress(&format!("{at}: {p}"))
+            })?);
+        }
+        for k in 0..file.claim.len() {
+            let per_seed = runs.iter().map(|r| r[k].clone()).collect();
+            out.push(ClaimVerdict::from_seeds(resolution, seeds, per_seed));
+        }
+    }
+    Ok(out)
+}
+
+fn grid_words(resolution: Option<usize>) -> String {
+    resolution.map_or("preset grid".to_string(), |n| format!("{n}^3"))
+}
+
+fn seed_words(seed: Option<u64>) -> String {
+    seed.map_or("preset".to_string(), |s| s.to_string())
+}
+
+/// The verdicts as a Markdown table (what `osteoniche claims` prints): per claim and
+/// resolution the means over the seeds, the margin of the means, the smallest and largest
+/// margin in one seed, in how many seeds it holds, and the rating.
+pub fn verdict_markdown(verdicts: &[ClaimVerdict]) -> String {
+    let mut out = String::from(
+        "| claim | ref | day | endpoint | resolution | seeds | better (mean) | compared with (mean) | margin of the means | margin per seed (min, max) | holds in | rating |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let c = &v.claim;
+        let others: Vec<String> = v
+            .mean_others
+            .iter()
+            .map(|(p, x)| format!("{p}: {x:.4e}"))
+            .collect();
+        let (lo, hi) = v
+            .per_seed
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+                (a.min(r.margin), b.max(r.margin))
+            });
+        let direction = match c.direction {
+            Direction::Lower => "lower",
+            Direction::Higher => "higher",
+        };
+        let seeds: Vec<String> = v.seeds.iter().map(|&s| seed_words(s)).collect();
         out.push_str(&format!(
-            "| {} | {} | {} | {} ({direction}) | {} | {:.6e} | {} | {} |\n",
+            "| {} | {} | {} | {} ({direction} is better) | {} | {} | {}: {:.4e} | {} | {:+.1} % | {:+.1} %, {:+.1} % | {}/{} | {} |\n",
             c.id,
             c.reference,
             c.day,
             c.endpoint,
+            grid_words(v.resolution),
+            seeds.join(","),
             c.better,
-            r.better_value,
+            v.mean_better,
             others.join("; "),
-            if r.holds { "yes" } else { "NO" }
+            100.0 * v.mean_margin,
+            100.0 * lo,
+            100.0 * hi,
+            v.held_in,
+            v.seeds.len(),
+            v.rating.words(),
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(direction: Direction) -> Claim {
+        Claim {
+            id: "c".into(),
+            statement: "s".into(),
+            reference: "[1]".into(),
+            day: 28.0,
+            endpoint: "tumour".into(),
+            direction,
+            better: "a.toml".into(),
+            than: vec!["b.toml".into(), "c.toml".into()],
+            baseline_day: None,
+        }
+    }
+
+    fn result(direction: Direction, better: f64, others: [f64; 2]) -> ClaimResult {
+        let others: Vec<(String, f64)> = vec![("b".into(), others[0]), ("c".into(), others[1])];
+        let m = margin(direction, better, &others);
+        ClaimResult {
+            claim: claim(direction),
+            better_value: better,
+            others,
+            margin: m,
+            holds: m > 0.0,
+        }
+    }
+
+    #[test]
+    fn the_margin_is_the_relative_lead_over_the_closest_other() {
+        let o = |a: f64, b: f64| vec![("b".to_string(), a), ("c".to_string(), b)];
+        // Lower is better: 8 against 10 and 20 leads the closest (10) by 20 %.
+        assert!((margin(Direction::Lower, 8.0, &o(10.0, 20.0)) - 0.2).abs() < 1e-12);
+        // Misses 10 by 10 %.
+        assert!((margin(Direction::Lower, 11.0, &o(10.0, 20.0)) + 0.1).abs() < 1e-12);
+        // Higher is better: 12 against 10 and 4.
+        assert!((margin(Direction::Higher, 12.0, &o(10.0, 4.0)) - 0.2).abs() < 1e-12);
+        // A zero other counts by the absolute difference.
+        assert_eq!(margin(Direction::Higher, 0.5, &o(0.0, 0.1)), 0.5);
+    }
+
+    #[test]
+    fn ratings_tell_robust_from_holds_on_average_from_fails() {
+        let d = Direction::Lower;
+        let seeds = [Some(1), Some(2), Some(3)];
+        let all = vec![
+            result(d, 8.0, [10.0, 12.0]),
+            result(d, 9.0, [10.0, 11.0]),
+            result(d, 7.0, [9.0, 10.0]),
+        ];
+        let v = ClaimVerdict::from_seeds(Some(16), &seeds, all);
+        assert_eq!((v.rating, v.held_in), (Rating::Robust, 3));
+        assert!((v.mean_better - 8.0).abs() < 1e-12);
+        // Fails in one seed, holds for the means: (8 + 11 + 7) / 3 = 8.67 < 9.67.
+        let one_fails = vec![
+            result(d, 8.0, [10.0, 12.0]),
+            result(d, 11.0, [10.0, 11.0]),
+            result(d, 7.0, [9.0, 10.0]),
+        ];
+        let v = ClaimVerdict::from_seeds(Some(16), &seeds, one_fails);
+        assert_eq!((v.rating, v.held_in), (Rating::HoldsOnAverage, 2));
+        assert!(v.mean_margin > 0.0);
+        // Holds in one seed only, and not for the means.
+        let mostly_fails = vec![
+            result(d, 8.0, [10.0, 12.0]),
+            result(d, 12.0, [10.0, 11.0]),
+            result(d, 12.0, [9.0, 10.0]),
+        ];
+        let v = ClaimVerdict::from_seeds(Some(16), &seeds, mostly_fails);
+        assert_eq!((v.rating, v.held_in), (Rating::Fails, 1));
+        let table = verdict_markdown(&[v]);
+        assert!(table.contains("| 1/3 | fails |"), "{table}");
+        assert!(table.contains("16^3"), "{table}");
+    }
 }
