@@ -21,6 +21,7 @@
 
 pub mod atomic;
 pub mod claims;
+pub mod converge;
 pub mod cpu;
 pub mod error;
 pub mod gpu;

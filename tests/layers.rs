@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 8),
     ("launch", 9),
     ("claims", 10),
+    ("converge", 10),
     ("sweep", 10),
     ("viewer", 11),
 ];

@@ -122,6 +122,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         checkpoint_every: args.checkpoint_every,
         quiet: args.quiet,
         bar: None,
+        lattice: None,
     };
     run_preset(preset, opts).map(|_| ())
 }
@@ -146,6 +147,9 @@ pub struct RunOptions {
     pub quiet: bool,
     /// A progress bar the caller made (compare: one per run); messages go above it.
     pub bar: Option<ProgressBar>,
+    /// A lattice on the run's grid in place of the preset's, with how it was made
+    /// (`converge --lattice-from`: coarsened from the finest grid); recorded in summary.json.
+    pub lattice: Option<(std::sync::Arc<osteoniche::lattice::Lattice>, String)>,
 }
 
 /// The preset with `days` applied to its duration.
@@ -170,7 +174,13 @@ pub fn with_days(preset: &Preset, days: Option<f64>) -> anyhow::Result<Preset> {
 /// Runs a preset to its end; returns the output folder.
 pub fn run_preset(preset: Preset, opts: RunOptions) -> anyhow::Result<PathBuf> {
     let preset_run = with_days(&preset, opts.days)?;
-    let scenario = preset_run.scenario(opts.resolution, opts.seed)?;
+    let mut scenario = preset_run.scenario(opts.resolution, opts.seed)?;
+    if let Some((lattice, _)) = &opts.lattice {
+        if opts.checkpoint_every.is_some() {
+            bail!("a run on a given lattice cannot be checkpointed (resume rebuilds the preset's)");
+        }
+        scenario.lattice = Some(lattice.clone());
+    }
     let out = opts
         .out
         .clone()
@@ -190,6 +200,7 @@ pub fn run_preset(preset: Preset, opts: RunOptions) -> anyhow::Result<PathBuf> {
         quiet: opts.quiet,
         resumed_from: None,
         bar: opts.bar,
+        lattice_origin: opts.lattice.map(|(_, how)| how),
     };
     drive(job, sim, None)?;
     Ok(out)
@@ -219,6 +230,7 @@ pub fn resume(args: ResumeArgs) -> anyhow::Result<()> {
         quiet: args.quiet,
         resumed_from: Some(args.checkpoint.clone()),
         bar: None,
+        lattice_origin: None,
     };
     drive(job, sim, Some(&h.metrics_csv))
 }
@@ -233,6 +245,8 @@ struct Job {
     resumed_from: Option<PathBuf>,
     /// A progress bar the caller made; messages go above it, prefixed with the run's name.
     bar: Option<ProgressBar>,
+    /// How a lattice given in place of the preset's was made.
+    lattice_origin: Option<String>,
 }
 
 impl Job {
@@ -276,6 +290,7 @@ fn drive(job: Job, mut sim: Simulation, earlier_metrics: Option<&str>) -> anyhow
             "seed": scenario.seed,
             "morphometrics": m,
             "vessel_fraction": l.vessel_fraction(),
+            "made": job.lattice_origin.as_deref().unwrap_or("built from the preset at this grid"),
         })
     });
     let names: Vec<String> = scenario.species.owned_names();
