@@ -35,13 +35,28 @@ pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
         bad("write KEY=VALUES, e.g. seed=1,2,3 or tumour_growth=0.2:0.6:5".into())
     })?;
     let key = key.trim();
+    let path = key_path(key, base).map_err(bad)?;
+    let mechanism = path.get(1).is_some_and(|p| p == "mechanisms");
+    let values = parse_values(values.trim(), mechanism).map_err(bad)?;
+    if values.is_empty() {
+        return Err(bad("no values".into()));
+    }
+    Ok(Axis {
+        key: key.into(),
+        path,
+        values,
+    })
+}
+
+/// Where a sweep key goes in the preset (see [`parse_vary`]), checked against `base`.
+fn key_path(key: &str, base: &toml::Table) -> std::result::Result<Vec<String>, String> {
     let path: Vec<String> = if key == "seed" {
         vec!["seed".into()]
     } else if crate::model::parameters::find(key).is_some() {
         if !base.contains_key("model") {
-            return Err(bad(format!(
+            return Err(format!(
                 "`{key}` is a model parameter and this preset has no [model]"
-            )));
+            ));
         }
         vec!["model".into(), "set".into(), key.into()]
     } else if key.starts_with('M') && key[1..].parse::<u32>().is_ok() {
@@ -49,7 +64,7 @@ pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
             .iter()
             .any(|(m, _)| *m == key)
         {
-            return Err(bad("mechanisms are named M1..M19".into()));
+            return Err("mechanisms are named M1..M19".into());
         }
         vec!["model".into(), "mechanisms".into(), key.into()]
     } else if !key.contains('.') && !base.contains_key(key) {
@@ -61,23 +76,83 @@ pub fn parse_vary(spec: &str, base: &toml::Table) -> Result<Axis> {
         let hint = crate::locate::nearest(key, &names)
             .map(|k| format!(" (did you mean `{k}`?)"))
             .unwrap_or_default();
-        return Err(bad(format!(
+        return Err(format!(
             "the preset has no `{key}` and it is not a model parameter{hint}"
-        )));
+        ));
     } else {
         key.split('.').map(String::from).collect()
     };
-    check_path(base, &path).map_err(bad)?;
-    let mechanism = path.get(1).is_some_and(|p| p == "mechanisms");
-    let values = parse_values(values.trim(), mechanism).map_err(bad)?;
-    if values.is_empty() {
-        return Err(bad("no values".into()));
+    check_path(base, &path)?;
+    Ok(path)
+}
+
+/// A listed design (`sweep --samples FILE`): a CSV whose header names the keys (as
+/// `--vary` takes them) and whose every row is one variant with one value per key (a
+/// sensitivity analysis's sample matrix). Returns the axes (each with its column as
+/// values) and the variants in row order. `origin` names the file in errors.
+pub fn listed(text: &str, origin: &Path, base: &toml::Table) -> Result<(Vec<Axis>, Vec<Variant>)> {
+    let (header, rows) = crate::io::table::read(text, origin)?;
+    let at = |line: u64, why: String| Error::Invalid(format!("{}:{line}: {why}", origin.display()));
+    if header.is_empty() || header.iter().any(|h| h.trim().is_empty()) {
+        return Err(at(
+            1,
+            "the header names the keys, e.g. seed,tumour_growth".into(),
+        ));
     }
-    Ok(Axis {
-        key: key.into(),
-        path,
-        values,
-    })
+    let mut keys: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    let paths = keys
+        .iter()
+        .map(|k| key_path(k, base).map_err(|why| at(1, format!("`{k}`: {why}"))))
+        .collect::<Result<Vec<_>>>()?;
+    let mut axes: Vec<Axis> = keys
+        .iter()
+        .zip(paths)
+        .map(|(k, path)| Axis {
+            key: k.to_string(),
+            path,
+            values: Vec::new(),
+        })
+        .collect();
+    keys.sort_unstable();
+    if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+        return Err(at(1, format!("`{}` is given twice", w[0])));
+    }
+    if rows.is_empty() {
+        return Err(at(2, "no variants: one row per variant".into()));
+    }
+    if rows.len() > MAX_VARIANTS {
+        return Err(at(
+            MAX_VARIANTS as u64 + 2,
+            format!("more than {MAX_VARIANTS} variants"),
+        ));
+    }
+    let mut variants = Vec::with_capacity(rows.len());
+    for (index, (line, cells)) in rows.into_iter().enumerate() {
+        if cells.len() != axes.len() {
+            return Err(at(
+                line,
+                format!("{} values for {} keys", cells.len(), axes.len()),
+            ));
+        }
+        let mut settings = Vec::with_capacity(axes.len());
+        for (axis, cell) in axes.iter_mut().zip(&cells) {
+            let mechanism = axis.path.get(1).is_some_and(|p| p == "mechanisms");
+            let mut v = parse_values(cell.trim(), mechanism)
+                .map_err(|why| at(line, format!("`{}`: {why}", axis.key)))?;
+            if v.len() != 1 || cell.contains(',') {
+                return Err(at(line, format!("`{}`: one value per cell", axis.key)));
+            }
+            let value = v.remove(0);
+            axis.values.push(value.clone());
+            settings.push((axis.key.clone(), value));
+        }
+        variants.push(Variant {
+            index,
+            id: format!("v{index:04}"),
+            settings,
+        });
+    }
+    Ok((axes, variants))
 }
 
 /// Checks that every table and array on `path` but the last key exists in `base`.

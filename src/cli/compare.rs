@@ -131,6 +131,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
         checkpoint_every: None,
         quiet: false,
         bar: Some(bar),
+        lattice: None,
     };
     run_all(tasks, jobs, settings)?;
     let runs = labels
@@ -141,7 +142,7 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
 }
 
 /// Runs each (preset, folder, label) with up to `jobs` at once, one progress bar each.
-fn run_all(
+pub(super) fn run_all(
     tasks: Vec<(Preset, PathBuf, String)>,
     jobs: usize,
     options: impl Fn(PathBuf, ProgressBar) -> RunOptions + Sync,
@@ -222,10 +223,15 @@ pub struct SweepArgs {
     preset: Option<PathBuf>,
     /// KEY=VALUES (repeatable): `seed=1:8:8`, `tumour_growth=0.2,0.3`, `M14=on,off`,
     /// `dose.0.mg_per_kg=0.1:10:5:log`, `dose.0.every=3 d,7 d`. Every combination runs.
-    #[arg(long = "vary", required_unless_present = "collect")]
+    #[arg(long = "vary", required_unless_present_any = ["collect", "samples"])]
     vary: Vec<String>,
+    /// A listed design instead of a grid: a CSV whose header names the keys (as --vary
+    /// takes them) and whose rows are the variants, one value per key (e.g. the sample
+    /// matrix of `osteoniche sensitivity`).
+    #[arg(long, conflicts_with = "vary")]
+    samples: Option<PathBuf>,
     /// Gather the finished runs of this sweep folder into the report.
-    #[arg(long, conflicts_with_all = ["preset", "vary", "emit"])]
+    #[arg(long, conflicts_with_all = ["preset", "vary", "samples", "emit"])]
     collect: Option<PathBuf>,
     /// With --collect: report the finished variants even if some are missing.
     #[arg(long, requires = "collect")]
@@ -283,12 +289,22 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     // The base as one table; every variant is written whole and checked like any preset.
     let base = osteoniche::preset::resolved_table(&preset_path)?;
     let base_preset = Preset::load(&preset_path)?;
-    let axes = args
-        .vary
-        .iter()
-        .map(|v| sweep::parse_vary(v, &base))
-        .collect::<osteoniche::Result<Vec<_>>>()?;
-    let variants = sweep::variants(&axes)?;
+    let (axes, variants) = match &args.samples {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading --samples {}", file.display()))?;
+            sweep::listed(&text, file, &base)?
+        }
+        None => {
+            let axes = args
+                .vary
+                .iter()
+                .map(|v| sweep::parse_vary(v, &base))
+                .collect::<osteoniche::Result<Vec<_>>>()?;
+            let variants = sweep::variants(&axes)?;
+            (axes, variants)
+        }
+    };
     if let Some(c) = &args.checkpoint_every {
         let d =
             SimDuration::parse(c).map_err(|e| anyhow::anyhow!("--checkpoint-every {c}: {e}"))?;
@@ -398,6 +414,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         checkpoint_every,
         quiet: false,
         bar: Some(bar),
+        lattice: None,
     };
     run_all(tasks, args.jobs, settings)?;
     collect(&out, false)

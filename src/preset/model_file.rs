@@ -29,6 +29,32 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
+    /// Every parameter as JSON for tools (`osteoniche reference --model F --json`): name,
+    /// value, unit, source, group (mechanism `M1`..`M19` or `core`, `cells`, ...), meaning,
+    /// and `assumption` (the source says the value is assumed rather than measured); a
+    /// value in `set` (a preset's `[model.set]`) replaces the file's and is marked
+    /// `set_by_preset`.
+    pub fn parameters_json(&self, set: &BTreeMap<String, f64>) -> serde_json::Value {
+        let list: Vec<serde_json::Value> = self
+            .parameters
+            .iter()
+            .map(|(name, e)| {
+                let def = crate::model::parameters::find(name).map(|(_, d)| d);
+                serde_json::json!({
+                    "name": name,
+                    "value": set.get(name).copied().unwrap_or(e.value),
+                    "set_by_preset": set.contains_key(name),
+                    "unit": e.unit,
+                    "source": e.source,
+                    "group": def.map(|d| d.group),
+                    "meaning": def.map(|d| d.meaning),
+                    "assumption": e.source.to_lowercase().contains("assumption"),
+                })
+            })
+            .collect();
+        serde_json::Value::Array(list)
+    }
+
     /// The model reference (docs/model.md) with this file's values and sources.
     pub fn reference_markdown(&self) -> String {
         let sources: BTreeMap<String, String> = self
