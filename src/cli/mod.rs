@@ -3,9 +3,11 @@
 
 mod bench;
 mod compare;
+mod converge;
 mod lattice;
 mod outputs;
 mod run;
+mod sensitivity;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,13 @@ enum Command {
     /// Run presets on the same grid and seed and report them side by side (tables, plots,
     /// HTML); or --collect finished run folders.
     Compare(compare::CompareArgs),
+    /// Run a preset at several grids and report each endpoint's convergence: values,
+    /// observed order, Richardson-extrapolated value, the grid within a tolerance.
+    Converge(converge::ConvergeArgs),
+    /// Global sensitivity of a preset's endpoints to model parameters (Morris, Sobol' or
+    /// one-at-a-time), sampled and analysed by SALib through the Python package, run by
+    /// `sweep` (locally or as a Slurm array).
+    Sensitivity(sensitivity::SensitivityArgs),
     /// Run a grid of preset variants (--vary KEY=VALUES) locally, or --emit slurm to write a
     /// job-array script; --collect gathers the finished variants into the report.
     Sweep(compare::SweepArgs),
@@ -59,14 +68,30 @@ enum Command {
         /// A drug library: print every drug with every number, unit and source instead.
         #[arg(long)]
         drugs: Option<PathBuf>,
+        /// A preset: print its model's parameters as JSON with the preset's [model.set]
+        /// applied (name, value, unit, source, mechanism or group, meaning, whether the
+        /// source is an assumption), for tools such as `osteoniche sensitivity`.
+        #[arg(long, conflicts_with_all = ["model", "drugs"])]
+        parameters_of: Option<PathBuf>,
     },
     /// Run the presets a claims file names and check each claim's ordering.
     Claims {
         /// Claims file (e.g. presets/therapy/claims.toml).
         file: PathBuf,
-        /// Voxels on the longest axis (coarser runs faster; the claims are orderings).
+        /// Voxels on the longest axis, one size or a list (16,24,32): each claim is
+        /// rated at each (default: each preset's own grid).
+        #[arg(long, value_delimiter = ',')]
+        resolution: Vec<usize>,
+        /// How many seeds (lattice, and the initial conditions that follow from it): seeds
+        /// FIRST .. FIRST+N-1 replace each preset's own; without it, each preset's seed.
         #[arg(long)]
-        resolution: Option<usize>,
+        seeds: Option<u64>,
+        /// The first seed of --seeds.
+        #[arg(long, default_value_t = 1, requires = "seeds")]
+        first_seed: u64,
+        /// Also write every verdict, with the values in each seed, as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
         /// auto, gpu or cpu.
         #[arg(long, default_value = "auto", value_parser = parse_backend)]
         backend: BackendChoice,
@@ -148,13 +173,20 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::bench(args),
         Command::Compare(args) => compare::compare(args),
         Command::Sweep(args) => compare::sweep(args),
+        Command::Converge(args) => converge::converge(args),
+        Command::Sensitivity(args) => sensitivity::sensitivity(args),
         #[cfg(feature = "viewer")]
         Command::View(args) => view(args),
         Command::Lattice(args) => lattice::lattice(args),
         Command::Validate { presets } => validate(&presets),
         Command::Reference {
+            parameters_of: Some(path),
+            ..
+        } => parameters_of(&path),
+        Command::Reference {
             model: None,
             drugs: None,
+            ..
         } => {
             print!("{}", osteoniche::preset::reference::markdown_table());
             Ok(())
@@ -172,8 +204,11 @@ pub fn main() -> ExitCode {
         Command::Claims {
             file,
             resolution,
+            seeds,
+            first_seed,
+            json,
             backend,
-        } => claims(&file, resolution, backend),
+        } => claims(&file, &resolution, seeds, first_seed, json, backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -197,23 +232,49 @@ fn restore_default_sigpipe() {
 
 fn claims(
     file: &std::path::Path,
-    resolution: Option<usize>,
+    resolutions: &[usize],
+    seeds: Option<u64>,
+    first_seed: u64,
+    json: Option<PathBuf>,
     backend: BackendChoice,
 ) -> anyhow::Result<()> {
-    use osteoniche::claims::{ClaimsFile, check};
+    use osteoniche::claims::{ClaimsFile, Rating, study, verdict_markdown};
     let claims = ClaimsFile::load(file)?;
     let dir = file.parent().unwrap_or(std::path::Path::new(""));
-    let results = check(
+    let resolutions: Vec<Option<usize>> = if resolutions.is_empty() {
+        vec![None]
+    } else {
+        resolutions.iter().map(|&n| Some(n)).collect()
+    };
+    let seeds: Vec<Option<u64>> = match seeds {
+        Some(0) => anyhow::bail!("--seeds: give at least 1"),
+        Some(n) => (first_seed..first_seed.saturating_add(n))
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    let verdicts = study(
         &claims,
         dir,
-        resolution,
+        &resolutions,
+        &seeds,
         |sc| osteoniche::sim::Simulation::new(sc, backend),
         |p| progress(&format!("running {p}")),
     )?;
-    print!("{}", osteoniche::claims::markdown(&results));
-    let failed = results.iter().filter(|r| !r.holds).count();
-    if failed > 0 {
-        anyhow::bail!("{failed} of {} claims do not hold", results.len());
+    print!("{}", verdict_markdown(&verdicts));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&verdicts)?;
+        osteoniche::atomic::write_atomic(&path, text.as_bytes())?;
+    }
+    let not_robust = verdicts
+        .iter()
+        .filter(|v| v.rating != Rating::Robust)
+        .count();
+    if not_robust > 0 {
+        anyhow::bail!(
+            "{not_robust} of {} claims are not robust (hold in fewer than every seed)",
+            verdicts.len()
+        );
     }
     Ok(())
 }
@@ -225,6 +286,16 @@ fn progress(msg: &str) {
     if std::io::stderr().is_terminal() {
         eprintln!("{msg}");
     }
+}
+
+fn parameters_of(path: &std::path::Path) -> anyhow::Result<()> {
+    let preset = osteoniche::preset::Preset::load(path)?;
+    let (Some(model), Some(spec)) = (&preset.model, &preset.file.model) else {
+        anyhow::bail!("{}: the preset has no [model]", path.display());
+    };
+    let json = model.file.parameters_json(&spec.set);
+    println!("{}", serde_json::to_string_pretty(&json)?);
+    Ok(())
 }
 
 fn validate(presets: &[PathBuf]) -> anyhow::Result<()> {
