@@ -4,38 +4,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
+
+use common::cli::{bin, fails_with, ok, preset};
 
 use osteoniche::preset::Preset;
 use osteoniche::sim::profile::Stage;
 use osteoniche::sim::setup::Setup;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_osteoniche"))
-}
-
-fn ok(o: &Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "failed:\n{text}");
-    text
-}
-
-fn fails_with(o: &Output, says: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "should fail with `{says}`");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains(says), "expected `{says}` in:\n{err}");
-}
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn preset(rel: &str) -> String {
-    format!("{ROOT}/presets/{rel}")
-}
 
 #[test]
 fn compare_of_the_same_preset_twice_shows_zero_differences() {

@@ -2,35 +2,12 @@
 //! and coarsened lattices), `sweep --samples` (listed designs), `reference --parameters-of`
 //! and the `claims` options; each with its files and its refusals.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_osteoniche"))
-}
-
-fn ok(o: &Output) -> String {
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "failed:\n{text}");
-    text
-}
-
-fn fails_with(o: &Output, says: &str) {
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success(), "should fail with `{says}`");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(err.contains(says), "expected `{says}` in:\n{err}");
-}
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-fn preset(rel: &str) -> String {
-    format!("{ROOT}/presets/{rel}")
-}
+use common::cli::{bin, fails_with, ok, preset};
 
 fn converge(out: &Path, extra: &[&str]) -> Output {
     bin()
@@ -276,4 +253,29 @@ fn claims_options_are_checked() {
             .unwrap(),
         "invalid value 'x'",
     );
+}
+
+#[test]
+fn sensitivity_says_what_python_it_needs() {
+    let o = bin()
+        .args([
+            "sensitivity",
+            &preset("breast-osteolytic.toml"),
+            "--params",
+            "tumour_growth",
+        ])
+        .env("OSTEONICHE_PYTHON", "/nonexistent/python3")
+        .output()
+        .unwrap();
+    fails_with(
+        &o,
+        "set OSTEONICHE_PYTHON to an interpreter with the osteoniche package",
+    );
+    // An interpreter without the package: the install command is named.
+    let o = bin()
+        .args(["sensitivity", "--collect", "x"])
+        .env("OSTEONICHE_PYTHON", "/bin/sh")
+        .output()
+        .unwrap();
+    fails_with(&o, "pip install './python[sensitivity]'");
 }

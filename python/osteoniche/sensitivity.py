@@ -262,20 +262,25 @@ def _ordered_endpoints(eps: List[str]) -> List[str]:
     return main + sorted(e for e in eps if e not in main)
 
 
-def rank_parameters(rows: List[dict], endpoints: Sequence[str]) -> List[str]:
-    """Parameters by their largest effect over `endpoints`, each endpoint's index divided by
-    its largest (so endpoints in different units weigh alike); ties by the sum of those
-    relative effects, then by name."""
-    score: Dict[str, float] = {}
-    total: Dict[str, float] = {}
+def relative_scores(rows: List[dict], endpoints: Sequence[str]) -> Dict[str, tuple]:
+    """Per parameter, its largest and its summed index over `endpoints`, each endpoint's
+    index divided by that endpoint's largest (so endpoints in different units weigh alike)."""
+    score: Dict[str, tuple] = {}
     for ep in endpoints:
         sel = [r for r in rows if r["endpoint"] == ep]
         top = max((r["rank_by"] for r in sel), default=0.0)
         for r in sel:
             s = r["rank_by"] / top if top > 0 else 0.0
-            score[r["parameter"]] = max(score.get(r["parameter"], 0.0), s)
-            total[r["parameter"]] = total.get(r["parameter"], 0.0) + s
-    return sorted(score, key=lambda n: (-score[n], -total[n], n))
+            best, total = score.get(r["parameter"], (0.0, 0.0))
+            score[r["parameter"]] = (max(best, s), total + s)
+    return score
+
+
+def rank_parameters(rows: List[dict], endpoints: Sequence[str]) -> List[str]:
+    """Parameters by their largest relative effect over `endpoints`; ties by the sum of
+    their relative effects, then by name."""
+    score = relative_scores(rows, endpoints)
+    return sorted(score, key=lambda n: (-score[n][0], -score[n][1], n))
 
 
 def ranking(folder: Path) -> List[str]:
@@ -292,6 +297,13 @@ def ranking(folder: Path) -> List[str]:
     eps = _ordered_endpoints(sorted({r["endpoint"] for r in rows}))
     main = [e for e in eps if e in MAIN_ENDPOINTS] or eps[:1]
     return rank_parameters(rows, main)
+
+
+def _group_order(g: str) -> tuple:
+    """Mechanisms M1..M19 in number order, then the other groups by name."""
+    if g.startswith("M") and g[1:].isdigit():
+        return (0, int(g[1:]), "")
+    return (1, 0, g)
 
 
 def _fmt(v: float) -> str:
@@ -325,18 +337,12 @@ def markdown(design: dict, rows: List[dict], endpoints: List[str], per_endpoint:
     ]
     main = [e for e in endpoints if e in MAIN_ENDPOINTS] or endpoints[:1]
     order = rank_parameters(rows, main)
-    score = {}
-    for ep in main:
-        sel = [r for r in rows if r["endpoint"] == ep]
-        top = max((r["rank_by"] for r in sel), default=0.0)
-        for r in sel:
-            s = r["rank_by"] / top if top > 0 else 0.0
-            score[r["parameter"]] = max(score.get(r["parameter"], 0.0), s)
+    score = relative_scores(rows, main)
     for i, n in enumerate(order, 1):
-        out.append(f"| {i} | {n} | {design['groups'][n]} | {score[n]:.3f} |")
+        out.append(f"| {i} | {n} | {design['groups'][n]} | {score[n][0]:.3f} |")
     out += ["", "## By mechanism", "",
             "Sum of the indices of each mechanism's parameters, relative to the endpoint's largest sum:", ""]
-    groups = sorted(set(design["groups"][n] for n in design["problem"]["names"]))
+    groups = sorted(set(design["groups"][n] for n in design["problem"]["names"]), key=_group_order)
     out.append("| endpoint | " + " | ".join(groups) + " |")
     out.append("|---|" + "---|" * len(groups))
     for ep in main:

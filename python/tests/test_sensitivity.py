@@ -91,3 +91,15 @@ def test_bad_requests_are_refused_before_anything_runs(tmp_path):
     err = sensitivity("--collect", tmp_path, ok=False).stderr
     assert "no design.json" in err
     assert not out.exists()
+
+
+def test_sobol_indices_come_from_saltelli_samples(tmp_path):
+    out = tmp_path / "s"
+    sensitivity(BASE, "--params", "tumour_growth,cd8_kill", "--method", "sobol", "--samples", 4,
+                "--resolution", 6, "--days", 1, "--backend", "cpu", "--out", out)
+    design = json.loads((out / "design.json").read_text())
+    assert design["runs"] == 4 * (2 + 2), "N (k + 2) runs without second-order indices"
+    tumour = {x["parameter"]: x for x in rows(out / "sensitivity.csv")
+              if x["endpoint"] == "tumour_integral"}
+    # Growth, not CD8 killing, sets the tumour after one day.
+    assert float(tumour["tumour_growth"]["ST"]) > 10 * abs(float(tumour["cd8_kill"]["ST"]))

@@ -101,17 +101,9 @@ impl Lattice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lattice::generate::TrabecularParams;
 
     fn fine() -> Lattice {
-        let params = TrabecularParams {
-            bv_tv: 0.2,
-            tb_th_um: 60.0,
-            anisotropy: 1.0,
-            axis: 2,
-            plate_fraction: 0.5,
-            cortical: vec![],
-        };
+        let params = crate::lattice::tests::params();
         let mut l = Lattice::trabecular(Grid::cube(24, 20.0), &params, 3);
         l.vessels = Some(l.bone.iter().map(|&b| 0.5 * (1.0 - b)).collect());
         l

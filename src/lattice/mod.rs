@@ -181,7 +181,9 @@ impl Lattice {
 mod tests {
     use super::*;
 
-    fn params() -> generate::TrabecularParams {
+    /// A small isotropic lattice's parameters (BV/TV 0.2, Tb.Th 60 µm), shared by the
+    /// lattice module's tests.
+    pub(super) fn params() -> generate::TrabecularParams {
         generate::TrabecularParams {
             bv_tv: 0.2,
             tb_th_um: 60.0,

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod cli;
+
 use osteoniche::cpu::CpuBackend;
 use osteoniche::gpu::{GpuBackend, GpuContext, GpuOptions};
 use osteoniche::preset::{Preset, Scenario};
