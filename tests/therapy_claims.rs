@@ -3,7 +3,7 @@
 //! presets' 2.56 mm box at 160 µm): over three lattice seeds on the CPU, where every claim
 //! must be robust (hold in every seed), and at one seed on the GPU. The check at each
 //! claim's converged resolution is `osteoniche claims presets/therapy/claims.toml
-//! --resolution 32 --seeds 3` (docs/model.md, "Claims").
+//! --resolution 24 --seeds 3` (docs/model.md, "What holds, where").
 #![allow(
     clippy::result_large_err,
     reason = "the library's error type, as in src/lib.rs"
