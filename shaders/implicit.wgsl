@@ -264,7 +264,7 @@ fn scalars_start(
             st.unconverged += 1u;
         }
         st.rr = sum.x;
-        st.bb = max(sum.y, 1e-30);
+        st.bb = max(sum.y, RHS_FLOOR_SQ);
         st.rz = 0.0;
         st.beta = 0.0;
         st.iterations = 0u;

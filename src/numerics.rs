@@ -11,6 +11,14 @@ pub const TOLERANCE: f64 = 1e-5;
 /// Iterations after which an implicit solve that has not converged is an error.
 pub const MAX_ITERATIONS: usize = 1000;
 
+/// Floor on the squared norm `|b|^2` of an implicit solve's right-hand side (field units
+/// squared; `RHS_FLOOR_SQ` in WGSL). A field that, with its sources, has decayed to
+/// `|b| < 1e-15` over the whole domain (for a cytokine, 1e-15 nM summed over every voxel)
+/// is solved to an absolute residual of tolerance x 1e-15: its relative residual is then
+/// f32 round-off of near-zero numbers, which no iteration can lower. Both backends stop on
+/// `|r|^2 <= tolerance^2 max(|b|^2, RHS_FLOOR_SQ)`.
+pub const RHS_FLOOR_SQ: f64 = 1e-30;
+
 /// Voxels per partial sum of the solve's dot products (one GPU workgroup of the solve
 /// kernels, `WG` in WGSL).
 pub const DOT_BLOCK: usize = 256;
@@ -43,7 +51,8 @@ pub fn coarsens(dims: [usize; 3]) -> bool {
 pub fn wgsl_constants() -> String {
     format!(
         "const WG: u32 = {DOT_BLOCK}u;\nconst REDUCE_BLOCK: u32 = {REDUCE_BLOCK}u;\n\
-         const REDUCE_THREADS: u32 = {REDUCE_THREADS}u;\nconst COARSE_SWEEPS: u32 = {COARSE_SWEEPS}u;\n"
+         const REDUCE_THREADS: u32 = {REDUCE_THREADS}u;\nconst COARSE_SWEEPS: u32 = {COARSE_SWEEPS}u;\n\
+         const RHS_FLOOR_SQ: f32 = {RHS_FLOOR_SQ:e};\n"
     )
 }
 
@@ -63,6 +72,7 @@ mod tests {
         ] {
             assert!(w.contains(&format!("const {name}: u32 = {v}u;")), "{w}");
         }
+        assert!(w.contains("const RHS_FLOOR_SQ: f32 = 1e-30;"), "{w}");
     }
 
     #[test]

@@ -255,6 +255,29 @@ fn multigrid_cg_lands_within_tolerance_of_the_exact_discrete_solution() {
     }
 }
 
+#[test]
+fn a_field_decayed_to_almost_nothing_is_solved_not_refused() {
+    // Tumour-free bone whose osteoclasts zoledronic acid removed: TGF-beta, made by the
+    // first days' remodelling, decays to ~1e-20 nM and below, where its right-hand side
+    // squares to f32 subnormals; with a purely relative residual (the CPU's floor on |b|
+    // was 1e-30) the solve could not converge and this run stopped after day 7. Both
+    // backends now stop at the absolute floor `numerics::RHS_FLOOR_SQ`.
+    let preset = Preset::load(Path::new(
+        "presets/published/mda231-nude-zoledronate-no-tumour.toml",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let sc = preset
+        .scenario(Some(24), Some(2))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let steps = (10.0 * 1440.0 / sc.dt_min).round() as u64;
+    let mut sim = cpu_sim(&sc);
+    sim.advance(steps).unwrap_or_else(|e| panic!("{e}"));
+    let tgf = sim.setup().species.index("tgf_beta").expect("tgf_beta");
+    let s = &sim.stats().unwrap()[tgf];
+    assert_eq!((s.nonfinite, s.negative), (0, 0));
+    assert!(s.max < 1e-15, "TGF-beta {:e}: not the decayed field", s.max);
+}
+
 /// The default preset at `n`^3 (its lattice regenerated at that size).
 fn default_preset(n: usize) -> Scenario {
     Preset::load(Path::new("presets/breast-osteolytic.toml"))

@@ -12,7 +12,7 @@ use super::multigrid::{Coefficients, Multigrid, apply_dot};
 use super::transport::{harmonic, local_factor};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS};
+use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS, RHS_FLOOR_SQ};
 use crate::sim::params::{FieldTransport, SourceRegion, StepUniform};
 
 /// Work vectors of one solve (reused between steps).
@@ -231,7 +231,7 @@ pub fn solve(
     let x: &mut [f32] = &mut fields[f * n..(f + 1) * n];
     super::multigrid::residual(&work.mg.fine, &work.b, x, &mut work.r);
     let b = &work.b;
-    let bnorm = blocked_sum(n, |v| b[v] * b[v]).sqrt().max(1e-30);
+    let bnorm = blocked_sum(n, |v| b[v] * b[v]).max(RHS_FLOOR_SQ).sqrt();
     let mut rr = blocked_sum(n, |v| work.r[v] * work.r[v]);
     let mut it = 0;
     if rr.sqrt() > tolerance * bnorm {
