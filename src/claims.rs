@@ -120,7 +120,10 @@ fn sound(sim: &mut Simulation, preset: &Path) -> Result<()> {
     Ok(())
 }
 
-fn measure(
+/// Runs `preset` once (at `resolution`, with `seed` in place of its own) to the last day
+/// in `points` and reads each endpoint at its day, keyed by [`point_key`]; every field must
+/// be sound at each day read.
+pub(crate) fn measure(
     preset: &Path,
     points: &[(f64, String)],
     resolution: Option<usize>,
@@ -130,25 +133,37 @@ fn measure(
     let p = Preset::load(preset)?;
     let sc = p.scenario(resolution, seed)?;
     let dt_day = sc.dt_min / 1440.0;
-    let mut sim = make_sim(sc)?;
+    let at = format!(
+        "{} ({}x{}x{} voxels, seed {})",
+        preset.display(),
+        sc.grid.nx,
+        sc.grid.ny,
+        sc.grid.nz,
+        sc.seed
+    );
+    let mut sim = make_sim(sc).map_err(|e| Error::Invalid(format!("{at}: {e}")))?;
     let mut points = points.to_vec();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = BTreeMap::new();
     for (day, endpoint) in points {
         let step = (day / dt_day).round() as u64;
         if step > sim.step_index() {
-            sim.advance(step - sim.step_index())?;
+            let from = sim.time_min() / 1440.0;
+            sim.advance(step - sim.step_index()).map_err(|e| {
+                Error::Invalid(format!("{at}: between day {from:.2} and day {day}: {e}"))
+            })?;
         }
         sound(&mut sim, preset)?;
         let value = endpoint_value(&mut sim, &endpoint).map_err(|m| {
             Error::Invalid(format!("{}: endpoint `{endpoint}`: {m}", preset.display()))
         })?;
-        out.insert(key(day, &endpoint), value);
+        out.insert(point_key(day, &endpoint), value);
     }
     Ok(out)
 }
 
-fn key(day: f64, endpoint: &str) -> String {
+/// The key of an endpoint at a day in what [`measure`] returns.
+pub(crate) fn point_key(day: f64, endpoint: &str) -> String {
     format!("{day}:{endpoint}")
 }
 
@@ -215,7 +230,7 @@ pub fn check(
             measure(preset, points, resolution, seed, &mut make_sim)?,
         );
     }
-    let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&key(day, e)];
+    let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
     Ok(file
         .claim
         .iter()
