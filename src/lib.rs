@@ -20,6 +20,7 @@
 )]
 
 pub mod atomic;
+pub mod checks;
 pub mod claims;
 pub mod converge;
 pub mod cpu;

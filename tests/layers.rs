@@ -28,6 +28,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("claims", 10),
     ("converge", 10),
     ("sweep", 10),
+    ("checks", 11),
     ("viewer", 11),
 ];
 

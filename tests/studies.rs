@@ -1,6 +1,7 @@
 //! Studies over grids, seeds and parameters from the command line: `converge` (regenerated
 //! and coarsened lattices), `sweep --samples` (listed designs), `reference --parameters-of`
-//! and the `claims` options; each with its files and its refusals.
+//! the `claims` options and `checks` (published numbers); each with its files and its
+//! refusals.
 
 mod common;
 
@@ -278,4 +279,103 @@ fn sensitivity_says_what_python_it_needs() {
         .output()
         .unwrap();
     fails_with(&o, "pip install './python[sensitivity]'");
+}
+
+/// A checks file with one check of the well-mixed Komarova cycle: osteoclasts at day 10
+/// over day 0, against `observed` +- 1 x `spread`, and what the file says of it.
+fn checks_file(dir: &Path, observed: f64, status: &str, extra: &str) -> String {
+    let path = dir.join("checks.toml");
+    let text = format!(
+        r#"[[check]]
+id = "cycle"
+statement = "osteoclasts after a remodelling cycle's start"
+source = "test"
+data = "test"
+day = 10
+endpoint = "osteoclast"
+preset = "{}"
+relative_to_day = 0
+scale = "linear"
+observed = {observed}
+spread = 0.01
+spread_kind = "test"
+tolerance = 1.0
+set_first = "none"
+status = "{status}"
+{extra}
+"#,
+        preset("komarova-well-mixed.toml")
+    );
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn checks_compare_with_the_published_value_and_say_when_an_outcome_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Far from the model: the outcome is "fails", the file says "passes": exit 2, named.
+    let file = checks_file(dir.path(), 1000.0, "passes", "");
+    let o = bin()
+        .args(["checks", &file, "--backend", "cpu"])
+        .output()
+        .unwrap();
+    fails_with(
+        &o,
+        "1 of 1 checks came out otherwise than the file says: cycle (fails)",
+    );
+    let table = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(table.contains("| cycle (preset grid) | 10 |"), "{table}");
+    assert!(table.contains("| 0/1 | fails | passes |"), "{table}");
+    // Said to fail, with why: agrees, exit 0, and the JSON keeps the model's ratio.
+    let file = checks_file(dir.path(), 1000.0, "fails", "why = \"a test\"");
+    let json = dir.path().join("v.json");
+    let out = ok(&bin()
+        .args(["checks", &file, "--backend", "cpu", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap());
+    assert!(out.contains("| 0/1 | fails | fails |"), "{out}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let r = &v[0]["per_seed"][0];
+    let (num, den, model) = (
+        r["numerator"].as_f64().unwrap(),
+        r["denominator"].as_f64().unwrap(),
+        r["model"].as_f64().unwrap(),
+    );
+    assert!((model - num / den).abs() < 1e-12 && model > 0.0, "{r}");
+    // Set at the model's own ratio, the check passes.
+    let file = checks_file(dir.path(), model, "passes", "");
+    let out = ok(&bin()
+        .args(["checks", &file, "--backend", "cpu"])
+        .output()
+        .unwrap());
+    assert!(out.contains("| 1/1 | passes | passes |"), "{out}");
+}
+
+#[test]
+fn checks_files_are_checked_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = checks_file(dir.path(), 1.0, "fails", "");
+    fails_with(
+        &bin().args(["checks", &file]).output().unwrap(),
+        "check `cycle`: status = \"fails\" needs a `why`",
+    );
+    let file = checks_file(dir.path(), 1.0, "passes", "relative_to_preset = \"x.toml\"");
+    fails_with(
+        &bin().args(["checks", &file]).output().unwrap(),
+        "check `cycle`: give exactly one of relative_to_day and relative_to_preset",
+    );
+    let file = checks_file(dir.path(), 1.0, "passes", "colour = 3");
+    fails_with(
+        &bin().args(["checks", &file]).output().unwrap(),
+        "unknown field `colour`",
+    );
+    fails_with(
+        &bin()
+            .args(["checks", &preset("published/checks.toml"), "--seeds", "0"])
+            .output()
+            .unwrap(),
+        "--seeds: give at least 1",
+    );
 }

@@ -96,6 +96,29 @@ enum Command {
         #[arg(long, default_value = "auto", value_parser = parse_backend)]
         backend: BackendChoice,
     },
+    /// Run the presets a checks file names and compare the model with each published
+    /// number (presets/published/checks.toml); exits 2 when an outcome differs from what
+    /// the file says of it.
+    Checks {
+        /// Checks file (e.g. presets/published/checks.toml).
+        file: PathBuf,
+        /// Voxels on the longest axis, one size or a list (16,24): each check is rated at
+        /// each (default: each preset's own grid).
+        #[arg(long, value_delimiter = ',')]
+        resolution: Vec<usize>,
+        /// How many seeds: seeds FIRST .. FIRST+N-1 replace each preset's own.
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// The first seed of --seeds.
+        #[arg(long, default_value_t = 1, requires = "seeds")]
+        first_seed: u64,
+        /// Also write every verdict, with the values in each seed, as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// auto, gpu or cpu.
+        #[arg(long, default_value = "auto", value_parser = parse_backend)]
+        backend: BackendChoice,
+    },
 }
 
 #[cfg(feature = "viewer")]
@@ -209,6 +232,14 @@ pub fn main() -> ExitCode {
             json,
             backend,
         } => claims(&file, &resolution, seeds, first_seed, json, backend),
+        Command::Checks {
+            file,
+            resolution,
+            seeds,
+            first_seed,
+            json,
+            backend,
+        } => checks(&file, &resolution, seeds, first_seed, json, backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -241,18 +272,7 @@ fn claims(
     use osteoniche::claims::{ClaimsFile, Rating, study, verdict_markdown};
     let claims = ClaimsFile::load(file)?;
     let dir = file.parent().unwrap_or(std::path::Path::new(""));
-    let resolutions: Vec<Option<usize>> = if resolutions.is_empty() {
-        vec![None]
-    } else {
-        resolutions.iter().map(|&n| Some(n)).collect()
-    };
-    let seeds: Vec<Option<u64>> = match seeds {
-        Some(0) => anyhow::bail!("--seeds: give at least 1"),
-        Some(n) => (first_seed..first_seed.saturating_add(n))
-            .map(Some)
-            .collect(),
-        None => vec![None],
-    };
+    let (resolutions, seeds) = grids_and_seeds(resolutions, seeds, first_seed)?;
     let verdicts = study(
         &claims,
         dir,
@@ -274,6 +294,69 @@ fn claims(
         anyhow::bail!(
             "{not_robust} of {} claims are not robust (hold in fewer than every seed)",
             verdicts.len()
+        );
+    }
+    Ok(())
+}
+
+/// The --resolution and --seeds of `claims` and `checks` as the lists their studies take.
+#[allow(clippy::type_complexity, reason = "two plain lists")]
+fn grids_and_seeds(
+    resolutions: &[usize],
+    seeds: Option<u64>,
+    first_seed: u64,
+) -> anyhow::Result<(Vec<Option<usize>>, Vec<Option<u64>>)> {
+    let resolutions: Vec<Option<usize>> = if resolutions.is_empty() {
+        vec![None]
+    } else {
+        resolutions.iter().map(|&n| Some(n)).collect()
+    };
+    let seeds: Vec<Option<u64>> = match seeds {
+        Some(0) => anyhow::bail!("--seeds: give at least 1"),
+        Some(n) => (first_seed..first_seed.saturating_add(n))
+            .map(Some)
+            .collect(),
+        None => vec![None],
+    };
+    Ok((resolutions, seeds))
+}
+
+fn checks(
+    file: &std::path::Path,
+    resolutions: &[usize],
+    seeds: Option<u64>,
+    first_seed: u64,
+    json: Option<PathBuf>,
+    backend: BackendChoice,
+) -> anyhow::Result<()> {
+    use osteoniche::checks::{ChecksFile, study, verdict_markdown};
+    let checks = ChecksFile::load(file)?;
+    let dir = file.parent().unwrap_or(std::path::Path::new(""));
+    let (resolutions, seeds) = grids_and_seeds(resolutions, seeds, first_seed)?;
+    let verdicts = study(
+        &checks,
+        dir,
+        &resolutions,
+        &seeds,
+        |sc| osteoniche::sim::Simulation::new(sc, backend),
+        |p| progress(&format!("running {p}")),
+    )?;
+    print!("{}", verdict_markdown(&verdicts));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&verdicts)?;
+        osteoniche::atomic::write_atomic(&path, text.as_bytes())?;
+    }
+    let changed: Vec<String> = verdicts
+        .iter()
+        .filter(|v| !v.outcome.agrees_with(v.check.status))
+        .map(|v| format!("{} ({})", v.check.id, v.outcome.words()))
+        .collect();
+    if !changed.is_empty() {
+        anyhow::bail!(
+            "{} of {} checks came out otherwise than the file says: {}",
+            changed.len(),
+            verdicts.len(),
+            changed.join(", ")
         );
     }
     Ok(())

@@ -1,0 +1,573 @@
+//! Checks against published numbers: each check names a measured outcome of a study (its
+//! value, spread and source), the preset that represents the study's set-up and the model
+//! quantity that corresponds to what was measured (an endpoint at a day relative to the
+//! same preset at another day, or to another preset at the same day), and how many spreads
+//! the model may sit from the published value. A checks file also states what each check
+//! came to when it was written (`status`), so the file, the docs and the model cannot
+//! drift apart silently: `osteoniche checks` and the `published_checks` test compare.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{measure, point_key};
+use crate::error::{Error, Result};
+use crate::preset::Scenario;
+use crate::sim::Simulation;
+
+/// The scale a ratio is compared on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// The ratio itself (`observed` and `spread` are ratios).
+    Linear,
+    /// Its decimal logarithm (bioluminescence, reported as log10 photons/s).
+    Log10,
+}
+
+/// What a check says of itself: how it came out when the file was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Within the tolerance in every seed.
+    Passes,
+    /// Outside it for the mean over the seeds (the file says why).
+    Fails,
+}
+
+/// One published outcome and the model quantity it is compared with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// Short identifier.
+    pub id: String,
+    /// What was measured, in words.
+    pub statement: String,
+    /// The study (authors, year, journal, volume, pages).
+    pub source: String,
+    /// Where the number and spread were read (figure, table, digitised data file).
+    pub data: String,
+    /// Day at which the endpoint is read.
+    pub day: f64,
+    /// A field (its domain integral) or `bone_to_plasma_auc[:<drug>]`, as in claims.
+    pub endpoint: String,
+    /// The preset that represents the study's arm (path relative to the checks file).
+    pub preset: String,
+    /// The ratio's denominator: the same preset's endpoint at this day ...
+    #[serde(default)]
+    pub relative_to_day: Option<f64>,
+    /// ... or another preset's endpoint at `day` (exactly one of the two).
+    #[serde(default)]
+    pub relative_to_preset: Option<String>,
+    /// The scale of `observed` and `spread`.
+    pub scale: Scale,
+    /// The published value of the ratio on that scale.
+    pub observed: f64,
+    /// Its spread on that scale (> 0).
+    pub spread: f64,
+    /// What the spread is (standard error of the mean over n mice, ...).
+    pub spread_kind: String,
+    /// How many spreads the model may sit from `observed` (> 0).
+    pub tolerance: f64,
+    /// Which of the model's parameters this outcome depends on were set from other data
+    /// first, and whether any was set with this study in view.
+    pub set_first: String,
+    /// How the check came out when the file was written.
+    pub status: Status,
+    /// Why it fails, or what limits it (required when `status = "fails"`).
+    #[serde(default)]
+    pub why: Option<String>,
+}
+
+/// A checks file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksFile {
+    /// The checks.
+    pub check: Vec<Check>,
+}
+
+impl ChecksFile {
+    /// Reads and checks a checks file: every check compares against exactly one
+    /// denominator, has a positive spread and tolerance, finite numbers, a unique id, and
+    /// says why when it is marked as failing.
+    pub fn load(path: &Path) -> Result<ChecksFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let file: ChecksFile = toml::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {}", path.display(), e.message().trim())))?;
+        file.validate()
+            .map_err(|m| Error::Invalid(format!("{}: {m}", path.display())))?;
+        Ok(file)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.check.is_empty() {
+            return Err("no [[check]] entries".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.check {
+            let at = format!("check `{}`", c.id);
+            if !seen.insert(c.id.as_str()) {
+                return Err(format!("{at}: the id is used twice"));
+            }
+            match (&c.relative_to_day, &c.relative_to_preset) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(format!(
+                        "{at}: give exactly one of relative_to_day and relative_to_preset"
+                    ));
+                }
+                (Some(d), None) if !(d.is_finite() && *d >= 0.0 && *d != c.day) => {
+                    return Err(format!(
+                        "{at}: relative_to_day = {d} must be a day >= 0 other than day = {}",
+                        c.day
+                    ));
+                }
+                _ => {}
+            }
+            if !(c.day.is_finite() && c.day > 0.0) {
+                return Err(format!("{at}: day = {} must be > 0", c.day));
+            }
+            if !c.observed.is_finite() {
+                return Err(format!("{at}: observed = {} is not finite", c.observed));
+            }
+            if c.scale == Scale::Linear && c.observed <= 0.0 {
+                return Err(format!(
+                    "{at}: observed = {} must be a positive ratio on the linear scale",
+                    c.observed
+                ));
+            }
+            for (name, v) in [("spread", c.spread), ("tolerance", c.tolerance)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(format!("{at}: {name} = {v} must be > 0"));
+                }
+            }
+            if c.status == Status::Fails && c.why.as_deref().is_none_or(|w| w.trim().is_empty()) {
+                return Err(format!("{at}: status = \"fails\" needs a `why`"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The model's ratio on the check's scale, from the numerator and denominator endpoints.
+pub fn model_value(
+    scale: Scale,
+    numerator: f64,
+    denominator: f64,
+) -> std::result::Result<f64, String> {
+    let sound =
+        denominator.is_finite() && denominator > 0.0 && numerator.is_finite() && numerator >= 0.0;
+    if !sound {
+        return Err(format!(
+            "the ratio {numerator:.4e} / {denominator:.4e} is not of two non-negative endpoints with a positive denominator"
+        ));
+    }
+    let r = numerator / denominator;
+    match scale {
+        Scale::Linear => Ok(r),
+        Scale::Log10 if r > 0.0 => Ok(r.log10()),
+        Scale::Log10 => Err("the ratio is 0: no log10".into()),
+    }
+}
+
+/// How far the model sits from the published value, in spreads (signed).
+pub fn deviation(check: &Check, model: f64) -> f64 {
+    (model - check.observed) / check.spread
+}
+
+/// One check in one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// The check.
+    pub check: Check,
+    /// The numerator endpoint.
+    pub numerator: f64,
+    /// The denominator endpoint.
+    pub denominator: f64,
+    /// The ratio on the check's scale.
+    pub model: f64,
+    /// `(model - observed) / spread`.
+    pub deviation: f64,
+    /// `|deviation| <= tolerance`.
+    pub passes: bool,
+}
+
+/// Runs every preset the checks name (each once, at `resolution` and with `seed` in place
+/// of the presets' own) and compares each check; fails if a field turns non-finite or
+/// negative at a day read, or if a ratio cannot be formed.
+pub fn check(
+    file: &ChecksFile,
+    dir: &Path,
+    resolution: Option<usize>,
+    seed: Option<u64>,
+    mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<CheckResult>> {
+    let mut wanted: BTreeMap<PathBuf, Vec<(f64, String)>> = BTreeMap::new();
+    for c in &file.check {
+        let mut add = |p: &str, day: f64| {
+            let v = wanted.entry(dir.join(p)).or_default();
+            if !v.iter().any(|(d, e)| *d == day && *e == c.endpoint) {
+                v.push((day, c.endpoint.clone()));
+            }
+        };
+        add(&c.preset, c.day);
+        if let Some(d) = c.relative_to_day {
+            add(&c.preset, d);
+        }
+        if let Some(p) = &c.relative_to_preset {
+            add(p, c.day);
+        }
+    }
+    let mut values: BTreeMap<PathBuf, BTreeMap<String, f64>> = BTreeMap::new();
+    for (preset, points) in &wanted {
+        progress(&preset.display().to_string());
+        values.insert(
+            preset.clone(),
+            measure(preset, points, resolution, seed, &mut make_sim)?,
+        );
+    }
+    let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
+    file.check
+        .iter()
+        .map(|c| {
+            let numerator = get(&c.preset, c.day, &c.endpoint);
+            let denominator = match (&c.relative_to_day, &c.relative_to_preset) {
+                (Some(d), _) => get(&c.preset, *d, &c.endpoint),
+                (None, Some(p)) => get(p, c.day, &c.endpoint),
+                (None, None) => unreachable!("validated on load"),
+            };
+            let model = model_value(c.scale, numerator, denominator)
+                .map_err(|m| Error::Invalid(format!("check `{}`: {m}", c.id)))?;
+            let deviation = deviation(c, model);
+            Ok(CheckResult {
+                check: c.clone(),
+                numerator,
+                denominator,
+                model,
+                deviation,
+                passes: deviation.abs() <= c.tolerance,
+            })
+        })
+        .collect()
+}
+
+/// How a check fares over the seeds at one resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Within the tolerance in every seed.
+    Passes,
+    /// The mean over the seeds is within it, not every seed.
+    PassesOnAverage,
+    /// The mean is outside it.
+    Fails,
+}
+
+impl Outcome {
+    /// The words `checks` prints.
+    pub fn words(self) -> &'static str {
+        match self {
+            Outcome::Passes => "passes",
+            Outcome::PassesOnAverage => "passes on average",
+            Outcome::Fails => "fails",
+        }
+    }
+
+    /// Whether this is what the file says of the check.
+    pub fn agrees_with(self, status: Status) -> bool {
+        matches!(
+            (self, status),
+            (Outcome::Passes, Status::Passes) | (Outcome::Fails, Status::Fails)
+        )
+    }
+}
+
+/// One check over several seeds at one resolution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckVerdict {
+    /// The check.
+    pub check: Check,
+    /// Voxels on the longest axis (`None`: each preset's own grid).
+    pub resolution: Option<usize>,
+    /// The seeds, in order (`None`: the presets' own).
+    pub seeds: Vec<Option<u64>>,
+    /// The result in each seed.
+    pub per_seed: Vec<CheckResult>,
+    /// The model's ratio (on the check's scale), mean over the seeds.
+    pub mean_model: f64,
+    /// Its deviation in spreads.
+    pub mean_deviation: f64,
+    /// In how many seeds it is within the tolerance.
+    pub passed_in: usize,
+    /// Passes, passes on average or fails.
+    pub outcome: Outcome,
+}
+
+impl CheckVerdict {
+    /// Rates one check from its results in each seed.
+    pub fn from_seeds(
+        resolution: Option<usize>,
+        seeds: &[Option<u64>],
+        per_seed: Vec<CheckResult>,
+    ) -> Self {
+        assert!(!per_seed.is_empty() && per_seed.len() == seeds.len());
+        let check = per_seed[0].check.clone();
+        let mean_model = per_seed.iter().map(|r| r.model).sum::<f64>() / per_seed.len() as f64;
+        let mean_deviation = deviation(&check, mean_model);
+        let passed_in = per_seed.iter().filter(|r| r.passes).count();
+        let outcome = if passed_in == per_seed.len() {
+            Outcome::Passes
+        } else if mean_deviation.abs() <= check.tolerance {
+            Outcome::PassesOnAverage
+        } else {
+            Outcome::Fails
+        };
+        CheckVerdict {
+            check,
+            resolution,
+            seeds: seeds.to_vec(),
+            per_seed,
+            mean_model,
+            mean_deviation,
+            passed_in,
+            outcome,
+        }
+    }
+}
+
+/// Every check at each resolution in each seed, rated per resolution over the seeds.
+pub fn study(
+    file: &ChecksFile,
+    dir: &Path,
+    resolutions: &[Option<usize>],
+    seeds: &[Option<u64>],
+    mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<CheckVerdict>> {
+    if seeds.is_empty() || resolutions.is_empty() {
+        return Err(Error::Invalid(
+            "checks: give at least one seed and one resolution".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for &resolution in resolutions {
+        let mut runs = Vec::new();
+        for &seed in seeds {
+            let at = format!(
+                "{}, seed {}",
+                resolution.map_or("preset grid".to_string(), |n| format!("{n}^3")),
+                seed.map_or("preset".to_string(), |s| s.to_string())
+            );
+            runs.push(check(file, dir, resolution, seed, &mut make_sim, |p| {
+                progress(&format!("{at}: {p}"))
+            })?);
+        }
+        for k in 0..file.check.len() {
+            let per_seed = runs.iter().map(|r| r[k].clone()).collect();
+            out.push(CheckVerdict::from_seeds(resolution, seeds, per_seed));
+        }
+    }
+    Ok(out)
+}
+
+/// The verdicts as a Markdown table (what `osteoniche checks` prints).
+pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
+    let mut out = String::from(
+        "| check | day | ratio | scale | published (spread) | model, mean | model per seed (min, max) | deviation (spreads) | tolerance | within in | outcome | file says |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for v in verdicts {
+        let c = &v.check;
+        let denominator = match (&c.relative_to_day, &c.relative_to_preset) {
+            (Some(d), _) => format!("day {d}"),
+            (None, Some(p)) => p.clone(),
+            (None, None) => String::new(),
+        };
+        let (lo, hi) = v
+            .per_seed
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+                (a.min(r.model), b.max(r.model))
+            });
+        let scale = match c.scale {
+            Scale::Linear => "linear",
+            Scale::Log10 => "log10",
+        };
+        let says = match c.status {
+            Status::Passes => "passes",
+            Status::Fails => "fails",
+        };
+        let grid = v
+            .resolution
+            .map_or("preset grid".to_string(), |n| format!("{n}^3"));
+        out.push_str(&format!(
+            "| {} ({grid}) | {} | {} of {} / {} | {scale} | {:.3} ({:.3}) | {:.3} | {:.3}, {:.3} | {:+.2} | {} | {}/{} | {} | {says} |\n",
+            c.id,
+            c.day,
+            c.endpoint,
+            c.preset,
+            denominator,
+            c.observed,
+            c.spread,
+            v.mean_model,
+            lo,
+            hi,
+            v.mean_deviation,
+            c.tolerance,
+            v.passed_in,
+            v.seeds.len(),
+            v.outcome.words(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(scale: Scale, observed: f64, spread: f64) -> Check {
+        Check {
+            id: "c".into(),
+            statement: "s".into(),
+            source: "a study".into(),
+            data: "its figure".into(),
+            day: 28.0,
+            endpoint: "bone".into(),
+            preset: "a.toml".into(),
+            relative_to_day: Some(0.0),
+            relative_to_preset: None,
+            scale,
+            observed,
+            spread,
+            spread_kind: "SE".into(),
+            tolerance: 2.0,
+            set_first: "none".into(),
+            status: Status::Passes,
+            why: None,
+        }
+    }
+
+    fn result(c: &Check, model: f64) -> CheckResult {
+        let deviation = deviation(c, model);
+        CheckResult {
+            check: c.clone(),
+            numerator: model,
+            denominator: 1.0,
+            model,
+            deviation,
+            passes: deviation.abs() <= c.tolerance,
+        }
+    }
+
+    #[test]
+    fn ratios_on_each_scale() {
+        assert_eq!(model_value(Scale::Linear, 3.0, 4.0), Ok(0.75));
+        let l = model_value(Scale::Log10, 1.0, 100.0).unwrap();
+        assert!((l + 2.0).abs() < 1e-12);
+        assert!(model_value(Scale::Log10, 0.0, 1.0).is_err());
+        assert!(model_value(Scale::Linear, 1.0, 0.0).is_err());
+        assert!(model_value(Scale::Linear, f64::NAN, 1.0).is_err());
+    }
+
+    #[test]
+    fn outcomes_over_seeds() {
+        let c = check(Scale::Linear, 0.76, 0.19);
+        // 0.76 +- 2 x 0.19 = [0.38, 1.14].
+        let seeds = [Some(1), Some(2), Some(3)];
+        let v = CheckVerdict::from_seeds(
+            Some(16),
+            &seeds,
+            vec![result(&c, 0.80), result(&c, 0.85), result(&c, 1.10)],
+        );
+        assert_eq!((v.outcome, v.passed_in), (Outcome::Passes, 3));
+        assert!((v.mean_deviation - (0.916_666_666_666_666_6 - 0.76) / 0.19).abs() < 1e-9);
+        assert!(v.outcome.agrees_with(Status::Passes));
+        let v = CheckVerdict::from_seeds(
+            Some(16),
+            &seeds,
+            vec![result(&c, 0.80), result(&c, 0.85), result(&c, 1.20)],
+        );
+        assert_eq!((v.outcome, v.passed_in), (Outcome::PassesOnAverage, 2));
+        assert!(!v.outcome.agrees_with(Status::Passes) && !v.outcome.agrees_with(Status::Fails));
+        let v = CheckVerdict::from_seeds(
+            Some(16),
+            &seeds,
+            vec![result(&c, 1.20), result(&c, 1.30), result(&c, 1.0)],
+        );
+        assert_eq!((v.outcome, v.passed_in), (Outcome::Fails, 1));
+        assert!(v.outcome.agrees_with(Status::Fails));
+        let table = verdict_markdown(&[v]);
+        assert!(table.contains("| 1/3 | fails | passes |"), "{table}");
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_check_named() {
+        let ok = check(Scale::Linear, 0.76, 0.19);
+        let refuse = |c: Check, words: &str| {
+            let f = ChecksFile { check: vec![c] };
+            let e = f.validate().unwrap_err();
+            assert!(e.contains("check `c`") && e.contains(words), "{e}");
+        };
+        refuse(
+            Check {
+                relative_to_preset: Some("b.toml".into()),
+                ..ok.clone()
+            },
+            "exactly one",
+        );
+        refuse(
+            Check {
+                relative_to_day: None,
+                ..ok.clone()
+            },
+            "exactly one",
+        );
+        refuse(
+            Check {
+                relative_to_day: Some(28.0),
+                ..ok.clone()
+            },
+            "other than day",
+        );
+        refuse(
+            Check {
+                spread: 0.0,
+                ..ok.clone()
+            },
+            "spread",
+        );
+        refuse(
+            Check {
+                tolerance: -1.0,
+                ..ok.clone()
+            },
+            "tolerance",
+        );
+        refuse(
+            Check {
+                observed: -0.5,
+                ..ok.clone()
+            },
+            "positive ratio",
+        );
+        refuse(
+            Check {
+                status: Status::Fails,
+                ..ok.clone()
+            },
+            "needs a `why`",
+        );
+        let twice = ChecksFile {
+            check: vec![ok.clone(), ok.clone()],
+        };
+        assert!(twice.validate().unwrap_err().contains("used twice"));
+        // A log10 ratio may be negative.
+        let log = ChecksFile {
+            check: vec![check(Scale::Log10, -1.1, 0.27)],
+        };
+        assert_eq!(log.validate(), Ok(()));
+    }
+}
