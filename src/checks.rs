@@ -6,12 +6,11 @@
 //! came to when it was written (`status`), so the file, the docs and the model cannot
 //! drift apart silently: `osteoniche checks` and the `published_checks` test compare.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{measure, point_key};
+use crate::claims::{Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want};
 use crate::error::{Error, Result};
 use crate::preset::Scenario;
 use crate::sim::Simulation;
@@ -204,30 +203,17 @@ pub fn check(
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<CheckResult>> {
-    let mut wanted: BTreeMap<PathBuf, Vec<(f64, String)>> = BTreeMap::new();
+    let mut wanted = Wanted::new();
     for c in &file.check {
-        let mut add = |p: &str, day: f64| {
-            let v = wanted.entry(dir.join(p)).or_default();
-            if !v.iter().any(|(d, e)| *d == day && *e == c.endpoint) {
-                v.push((day, c.endpoint.clone()));
-            }
-        };
-        add(&c.preset, c.day);
+        want(&mut wanted, dir, &c.preset, c.day, &c.endpoint);
         if let Some(d) = c.relative_to_day {
-            add(&c.preset, d);
+            want(&mut wanted, dir, &c.preset, d, &c.endpoint);
         }
         if let Some(p) = &c.relative_to_preset {
-            add(p, c.day);
+            want(&mut wanted, dir, p, c.day, &c.endpoint);
         }
     }
-    let mut values: BTreeMap<PathBuf, BTreeMap<String, f64>> = BTreeMap::new();
-    for (preset, points) in &wanted {
-        progress(&preset.display().to_string());
-        values.insert(
-            preset.clone(),
-            measure(preset, points, resolution, seed, &mut make_sim)?,
-        );
-    }
+    let values = measure_all(&wanted, resolution, seed, &mut make_sim, &mut progress)?;
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
     file.check
         .iter()
@@ -346,30 +332,14 @@ pub fn study(
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<CheckVerdict>> {
-    if seeds.is_empty() || resolutions.is_empty() {
-        return Err(Error::Invalid(
-            "checks: give at least one seed and one resolution".into(),
-        ));
-    }
-    let mut out = Vec::new();
-    for &resolution in resolutions {
-        let mut runs = Vec::new();
-        for &seed in seeds {
-            let at = format!(
-                "{}, seed {}",
-                resolution.map_or("preset grid".to_string(), |n| format!("{n}^3")),
-                seed.map_or("preset".to_string(), |s| s.to_string())
-            );
-            runs.push(check(file, dir, resolution, seed, &mut make_sim, |p| {
-                progress(&format!("{at}: {p}"))
-            })?);
-        }
-        for k in 0..file.check.len() {
-            let per_seed = runs.iter().map(|r| r[k].clone()).collect();
-            out.push(CheckVerdict::from_seeds(resolution, seeds, per_seed));
-        }
-    }
-    Ok(out)
+    per_grid_and_seed(
+        "checks",
+        resolutions,
+        seeds,
+        |r, s, p| check(file, dir, r, s, &mut make_sim, p),
+        CheckVerdict::from_seeds,
+        &mut progress,
+    )
 }
 
 /// The verdicts as a Markdown table (what `osteoniche checks` prints).
@@ -399,9 +369,7 @@ pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
             Status::Passes => "passes",
             Status::Fails => "fails",
         };
-        let grid = v
-            .resolution
-            .map_or("preset grid".to_string(), |n| format!("{n}^3"));
+        let grid = grid_words(v.resolution);
         out.push_str(&format!(
             "| {} ({grid}) | {} | {} of {} / {} | {scale} | {:.3} ({:.3}) | {:.3} | {:.3}, {:.3} | {:+.2} | {} | {}/{} | {} | {says} |\n",
             c.id,

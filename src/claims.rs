@@ -194,6 +194,77 @@ pub fn endpoint_value(sim: &mut Simulation, endpoint: &str) -> std::result::Resu
     Ok(stats[f].sum * volume)
 }
 
+/// What a study reads: per preset file, the (day, endpoint) pairs.
+pub(crate) type Wanted = BTreeMap<PathBuf, Vec<(f64, String)>>;
+
+/// Adds `endpoint` at `day` of `preset` (a path relative to `dir`) to `wanted`, once.
+pub(crate) fn want(wanted: &mut Wanted, dir: &Path, preset: &str, day: f64, endpoint: &str) {
+    let v = wanted.entry(dir.join(preset)).or_default();
+    if !v.iter().any(|(d, e)| *d == day && e == endpoint) {
+        v.push((day, endpoint.to_string()));
+    }
+}
+
+/// Runs every preset of `wanted` once ([`measure`]); its values by preset, then by
+/// [`point_key`]. `progress` is told each preset as it starts.
+pub(crate) fn measure_all(
+    wanted: &Wanted,
+    resolution: Option<usize>,
+    seed: Option<u64>,
+    make_sim: &mut dyn FnMut(Scenario) -> Result<Simulation>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BTreeMap<PathBuf, BTreeMap<String, f64>>> {
+    let mut values = BTreeMap::new();
+    for (preset, points) in wanted {
+        progress(&preset.display().to_string());
+        values.insert(
+            preset.clone(),
+            measure(preset, points, resolution, seed, make_sim)?,
+        );
+    }
+    Ok(values)
+}
+
+/// Runs `one` once per resolution and seed (`what` names the study in the refusal of
+/// empty lists; each run's progress lines are prefixed with its grid and seed); `one`
+/// gives one result per item (claim or check), and `rate` turns an item's results over the
+/// seeds at one resolution into its verdict. The verdicts: per resolution in the order
+/// given, per item in the file's order.
+#[allow(
+    clippy::type_complexity,
+    reason = "one run's arguments: grid, seed and its progress line"
+)]
+pub(crate) fn per_grid_and_seed<R: Clone, V>(
+    what: &str,
+    resolutions: &[Option<usize>],
+    seeds: &[Option<u64>],
+    mut one: impl FnMut(Option<usize>, Option<u64>, &mut dyn FnMut(&str)) -> Result<Vec<R>>,
+    rate: impl Fn(Option<usize>, &[Option<u64>], Vec<R>) -> V,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<V>> {
+    if seeds.is_empty() || resolutions.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{what}: give at least one seed and one resolution"
+        )));
+    }
+    let mut out = Vec::new();
+    for &resolution in resolutions {
+        let mut runs = Vec::new();
+        for &seed in seeds {
+            let at = format!("{}, seed {}", grid_words(resolution), seed_words(seed));
+            runs.push(one(resolution, seed, &mut |p| {
+                progress(&format!("{at}: {p}"))
+            })?);
+        }
+        let items = runs.first().map_or(0, Vec::len);
+        for k in 0..items {
+            let per_seed = runs.iter().map(|r| r[k].clone()).collect();
+            out.push(rate(resolution, seeds, per_seed));
+        }
+    }
+    Ok(out)
+}
+
 /// Runs every preset the claims name (once each, to the last day any claim reads, on the
 /// simulations `make_sim` builds, at `resolution` and with `seed` in place of the presets'
 /// own) and evaluates the claims; fails if any field turns non-finite or negative at a day
@@ -206,30 +277,17 @@ pub fn check(
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimResult>> {
-    let mut wanted: BTreeMap<PathBuf, Vec<(f64, String)>> = BTreeMap::new();
+    let mut wanted = Wanted::new();
     for c in &file.claim {
-        let mut add = |p: &str, day: f64| {
-            let v = wanted.entry(dir.join(p)).or_default();
-            if !v.iter().any(|(d, e)| *d == day && *e == c.endpoint) {
-                v.push((day, c.endpoint.clone()));
-            }
-        };
-        add(&c.better, c.day);
+        want(&mut wanted, dir, &c.better, c.day, &c.endpoint);
         for t in &c.than {
-            add(t, c.day);
+            want(&mut wanted, dir, t, c.day, &c.endpoint);
         }
         if let Some(b) = c.baseline_day {
-            add(&c.better, b);
+            want(&mut wanted, dir, &c.better, b, &c.endpoint);
         }
     }
-    let mut values: BTreeMap<PathBuf, BTreeMap<String, f64>> = BTreeMap::new();
-    for (preset, points) in &wanted {
-        progress(&preset.display().to_string());
-        values.insert(
-            preset.clone(),
-            measure(preset, points, resolution, seed, &mut make_sim)?,
-        );
-    }
+    let values = measure_all(&wanted, resolution, seed, &mut make_sim, &mut progress)?;
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
     Ok(file
         .claim
@@ -360,29 +418,18 @@ pub fn study(
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimVerdict>> {
-    if seeds.is_empty() || resolutions.is_empty() {
-        return Err(Error::Invalid(
-            "claims: give at least one seed and one resolution".into(),
-        ));
-    }
-    let mut out = Vec::new();
-    for &resolution in resolutions {
-        let mut runs = Vec::new();
-        for &seed in seeds {
-            let at = format!("{}, seed {}", grid_words(resolution), seed_words(seed));
-            runs.push(check(file, dir, resolution, seed, &mut make_sim, |p| {
-                progress(&format!("{at}: {p}"))
-            })?);
-        }
-        for k in 0..file.claim.len() {
-            let per_seed = runs.iter().map(|r| r[k].clone()).collect();
-            out.push(ClaimVerdict::from_seeds(resolution, seeds, per_seed));
-        }
-    }
-    Ok(out)
+    per_grid_and_seed(
+        "claims",
+        resolutions,
+        seeds,
+        |r, s, p| check(file, dir, r, s, &mut make_sim, p),
+        ClaimVerdict::from_seeds,
+        &mut progress,
+    )
 }
 
-fn grid_words(resolution: Option<usize>) -> String {
+/// `16^3`, or `preset grid`.
+pub(crate) fn grid_words(resolution: Option<usize>) -> String {
     resolution.map_or("preset grid".to_string(), |n| format!("{n}^3"))
 }
 

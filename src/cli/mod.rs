@@ -75,50 +75,35 @@ enum Command {
         parameters_of: Option<PathBuf>,
     },
     /// Run the presets a claims file names and check each claim's ordering.
-    Claims {
-        /// Claims file (e.g. presets/therapy/claims.toml).
-        file: PathBuf,
-        /// Voxels on the longest axis, one size or a list (16,24,32): each claim is
-        /// rated at each (default: each preset's own grid).
-        #[arg(long, value_delimiter = ',')]
-        resolution: Vec<usize>,
-        /// How many seeds (lattice, and the initial conditions that follow from it): seeds
-        /// FIRST .. FIRST+N-1 replace each preset's own; without it, each preset's seed.
-        #[arg(long)]
-        seeds: Option<u64>,
-        /// The first seed of --seeds.
-        #[arg(long, default_value_t = 1, requires = "seeds")]
-        first_seed: u64,
-        /// Also write every verdict, with the values in each seed, as JSON here.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// auto, gpu or cpu.
-        #[arg(long, default_value = "auto", value_parser = parse_backend)]
-        backend: BackendChoice,
-    },
+    Claims(StudyArgs),
     /// Run the presets a checks file names and compare the model with each published
     /// number (presets/published/checks.toml); exits 2 when an outcome differs from what
     /// the file says of it.
-    Checks {
-        /// Checks file (e.g. presets/published/checks.toml).
-        file: PathBuf,
-        /// Voxels on the longest axis, one size or a list (16,24): each check is rated at
-        /// each (default: each preset's own grid).
-        #[arg(long, value_delimiter = ',')]
-        resolution: Vec<usize>,
-        /// How many seeds: seeds FIRST .. FIRST+N-1 replace each preset's own.
-        #[arg(long)]
-        seeds: Option<u64>,
-        /// The first seed of --seeds.
-        #[arg(long, default_value_t = 1, requires = "seeds")]
-        first_seed: u64,
-        /// Also write every verdict, with the values in each seed, as JSON here.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// auto, gpu or cpu.
-        #[arg(long, default_value = "auto", value_parser = parse_backend)]
-        backend: BackendChoice,
-    },
+    Checks(StudyArgs),
+}
+
+/// The options of `claims` and `checks`.
+#[derive(clap::Args)]
+struct StudyArgs {
+    /// Claims or checks file (presets/therapy/claims.toml, presets/published/checks.toml).
+    file: PathBuf,
+    /// Voxels on the longest axis, one size or a list (16,24,32): each claim or check is
+    /// rated at each (default: each preset's own grid).
+    #[arg(long, value_delimiter = ',')]
+    resolution: Vec<usize>,
+    /// How many seeds (lattice, and the initial conditions that follow from it): seeds
+    /// FIRST .. FIRST+N-1 replace each preset's own; without it, each preset's seed.
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// The first seed of --seeds.
+    #[arg(long, default_value_t = 1, requires = "seeds")]
+    first_seed: u64,
+    /// Also write every verdict, with the values in each seed, as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// auto, gpu or cpu.
+    #[arg(long, default_value = "auto", value_parser = parse_backend)]
+    backend: BackendChoice,
 }
 
 #[cfg(feature = "viewer")]
@@ -224,22 +209,8 @@ pub fn main() -> ExitCode {
         } => osteoniche::pharma::DrugLibrary::load(&path)
             .map(|l| print!("{}", l.markdown()))
             .map_err(anyhow::Error::from),
-        Command::Claims {
-            file,
-            resolution,
-            seeds,
-            first_seed,
-            json,
-            backend,
-        } => claims(&file, &resolution, seeds, first_seed, json, backend),
-        Command::Checks {
-            file,
-            resolution,
-            seeds,
-            first_seed,
-            json,
-            backend,
-        } => checks(&file, &resolution, seeds, first_seed, json, backend),
+        Command::Claims(a) => claims(&a),
+        Command::Checks(a) => checks(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -261,31 +232,51 @@ fn restore_default_sigpipe() {
     }
 }
 
-fn claims(
-    file: &std::path::Path,
-    resolutions: &[usize],
-    seeds: Option<u64>,
-    first_seed: u64,
-    json: Option<PathBuf>,
-    backend: BackendChoice,
-) -> anyhow::Result<()> {
-    use osteoniche::claims::{ClaimsFile, Rating, study, verdict_markdown};
-    let claims = ClaimsFile::load(file)?;
-    let dir = file.parent().unwrap_or(std::path::Path::new(""));
-    let (resolutions, seeds) = grids_and_seeds(resolutions, seeds, first_seed)?;
+/// The simulation maker and progress line a claims or checks study runs with.
+type MakeSim<'a> = &'a mut dyn FnMut(
+    osteoniche::preset::Scenario,
+) -> osteoniche::Result<osteoniche::sim::Simulation>;
+
+/// Runs a claims or checks study (`study` is given the file's folder, the grids, the seeds,
+/// the simulation maker and the progress line), prints its table and, with `json`, writes
+/// every verdict there.
+fn run_study<V: serde::Serialize>(
+    a: &StudyArgs,
+    study: impl FnOnce(
+        &std::path::Path,
+        &[Option<usize>],
+        &[Option<u64>],
+        MakeSim,
+        &mut dyn FnMut(&str),
+    ) -> osteoniche::Result<Vec<V>>,
+    markdown: fn(&[V]) -> String,
+) -> anyhow::Result<Vec<V>> {
+    let dir = a.file.parent().unwrap_or(std::path::Path::new(""));
+    let (resolutions, seeds) = grids_and_seeds(&a.resolution, a.seeds, a.first_seed)?;
+    let backend = a.backend;
     let verdicts = study(
-        &claims,
         dir,
         &resolutions,
         &seeds,
-        |sc| osteoniche::sim::Simulation::new(sc, backend),
-        |p| progress(&format!("running {p}")),
+        &mut |sc| osteoniche::sim::Simulation::new(sc, backend),
+        &mut |p| progress(&format!("running {p}")),
     )?;
-    print!("{}", verdict_markdown(&verdicts));
-    if let Some(path) = json {
+    print!("{}", markdown(&verdicts));
+    if let Some(path) = &a.json {
         let text = serde_json::to_string_pretty(&verdicts)?;
-        osteoniche::atomic::write_atomic(&path, text.as_bytes())?;
+        osteoniche::atomic::write_atomic(path, text.as_bytes())?;
     }
+    Ok(verdicts)
+}
+
+fn claims(a: &StudyArgs) -> anyhow::Result<()> {
+    use osteoniche::claims::{ClaimsFile, Rating, study, verdict_markdown};
+    let claims = ClaimsFile::load(&a.file)?;
+    let verdicts = run_study(
+        a,
+        |dir, r, s, make_sim, progress| study(&claims, dir, r, s, make_sim, progress),
+        verdict_markdown,
+    )?;
     let not_robust = verdicts
         .iter()
         .filter(|v| v.rating != Rating::Robust)
@@ -321,31 +312,14 @@ fn grids_and_seeds(
     Ok((resolutions, seeds))
 }
 
-fn checks(
-    file: &std::path::Path,
-    resolutions: &[usize],
-    seeds: Option<u64>,
-    first_seed: u64,
-    json: Option<PathBuf>,
-    backend: BackendChoice,
-) -> anyhow::Result<()> {
+fn checks(a: &StudyArgs) -> anyhow::Result<()> {
     use osteoniche::checks::{ChecksFile, study, verdict_markdown};
-    let checks = ChecksFile::load(file)?;
-    let dir = file.parent().unwrap_or(std::path::Path::new(""));
-    let (resolutions, seeds) = grids_and_seeds(resolutions, seeds, first_seed)?;
-    let verdicts = study(
-        &checks,
-        dir,
-        &resolutions,
-        &seeds,
-        |sc| osteoniche::sim::Simulation::new(sc, backend),
-        |p| progress(&format!("running {p}")),
+    let checks = ChecksFile::load(&a.file)?;
+    let verdicts = run_study(
+        a,
+        |dir, r, s, make_sim, progress| study(&checks, dir, r, s, make_sim, progress),
+        verdict_markdown,
     )?;
-    print!("{}", verdict_markdown(&verdicts));
-    if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&verdicts)?;
-        osteoniche::atomic::write_atomic(&path, text.as_bytes())?;
-    }
     let changed: Vec<String> = verdicts
         .iter()
         .filter(|v| !v.outcome.agrees_with(v.check.status))
