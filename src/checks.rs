@@ -10,7 +10,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want};
+use crate::claims::{
+    ModelOverrides, Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want,
+};
 use crate::error::{Error, Result};
 use crate::preset::Scenario;
 use crate::sim::Simulation;
@@ -192,14 +194,15 @@ pub struct CheckResult {
     pub passes: bool,
 }
 
-/// Runs every preset the checks name (each once, at `resolution` and with `seed` in place
-/// of the presets' own) and compares each check; fails if a field turns non-finite or
+/// Runs every preset the checks name (each once, at `resolution`, with `seed` in place of
+/// the presets' own and `overrides` applied to their models) and compares each check; fails if a field turns non-finite or
 /// negative at a day read, or if a ratio cannot be formed.
 pub fn check(
     file: &ChecksFile,
     dir: &Path,
     resolution: Option<usize>,
     seed: Option<u64>,
+    overrides: &ModelOverrides,
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<CheckResult>> {
@@ -213,7 +216,14 @@ pub fn check(
             want(&mut wanted, dir, p, c.day, &c.endpoint);
         }
     }
-    let values = measure_all(&wanted, resolution, seed, &mut make_sim, &mut progress)?;
+    let values = measure_all(
+        &wanted,
+        resolution,
+        seed,
+        overrides,
+        &mut make_sim,
+        &mut progress,
+    )?;
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
     file.check
         .iter()
@@ -329,6 +339,7 @@ pub fn study(
     dir: &Path,
     resolutions: &[Option<usize>],
     seeds: &[Option<u64>],
+    overrides: &ModelOverrides,
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<CheckVerdict>> {
@@ -336,13 +347,32 @@ pub fn study(
         "checks",
         resolutions,
         seeds,
-        |r, s, p| check(file, dir, r, s, &mut make_sim, p),
+        |r, s, p| check(file, dir, r, s, overrides, &mut make_sim, p),
         CheckVerdict::from_seeds,
         &mut progress,
     )
 }
 
-/// The verdicts as a Markdown table (what `osteoniche checks` prints).
+/// Per resolution (in the order of the verdicts), the sum of the squared deviations of the
+/// seed means in spreads over its checks, and how many checks it sums: the calibration
+/// score of docs/model.md ("Published checks") when the checks are a calibration's targets.
+pub fn chi_square(verdicts: &[CheckVerdict]) -> Vec<(Option<usize>, f64, usize)> {
+    let mut out: Vec<(Option<usize>, f64, usize)> = Vec::new();
+    for v in verdicts {
+        let d2 = v.mean_deviation * v.mean_deviation;
+        match out.iter_mut().find(|(r, _, _)| *r == v.resolution) {
+            Some((_, sum, n)) => {
+                *sum += d2;
+                *n += 1;
+            }
+            None => out.push((v.resolution, d2, 1)),
+        }
+    }
+    out
+}
+
+/// The verdicts as a Markdown table (what `osteoniche checks` prints), then the
+/// chi-square of each resolution ([`chi_square`]).
 pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
     let mut out = String::from(
         "| check | day | ratio | scale | published (spread) | model, mean | model per seed (min, max) | deviation (spreads) | tolerance | within in | outcome | file says |\n\
@@ -387,6 +417,12 @@ pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
             v.passed_in,
             v.seeds.len(),
             v.outcome.words(),
+        ));
+    }
+    for (resolution, sum, n) in chi_square(verdicts) {
+        out.push_str(&format!(
+            "\nchi-square at {}: {sum:.2} over {n} checks (sum of the squared deviations of the seed means, in spreads)\n",
+            grid_words(resolution)
         ));
     }
     out
@@ -469,6 +505,41 @@ mod tests {
         assert!(v.outcome.agrees_with(Status::Fails));
         let table = verdict_markdown(&[v]);
         assert!(table.contains("| 1/3 | fails | passes |"), "{table}");
+    }
+
+    #[test]
+    fn chi_square_sums_squared_mean_deviations_per_grid() {
+        let a = check(Scale::Linear, 0.76, 0.19);
+        let b = Check {
+            id: "d".into(),
+            ..check(Scale::Log10, -1.0, 0.5)
+        };
+        let one = [Some(1)];
+        let v = |c: &Check, r: usize, m: f64| {
+            CheckVerdict::from_seeds(Some(r), &one, vec![result(c, m)])
+        };
+        // 16^3: deviations +1 and -2 (squares 1 and 4); 24^3: 0 and +0.5.
+        let verdicts = [
+            v(&a, 16, 0.95),
+            v(&b, 16, -2.0),
+            v(&a, 24, 0.76),
+            v(&b, 24, -0.75),
+        ];
+        let chi = chi_square(&verdicts);
+        assert_eq!(chi.len(), 2);
+        assert_eq!((chi[0].0, chi[0].2), (Some(16), 2));
+        assert!((chi[0].1 - 5.0).abs() < 1e-9, "{chi:?}");
+        assert_eq!((chi[1].0, chi[1].2), (Some(24), 2));
+        assert!((chi[1].1 - 0.25).abs() < 1e-9, "{chi:?}");
+        let table = verdict_markdown(&verdicts);
+        assert!(
+            table.contains("chi-square at 16^3: 5.00 over 2 checks"),
+            "{table}"
+        );
+        assert!(
+            table.contains("chi-square at 24^3: 0.25 over 2 checks"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -102,6 +102,41 @@ impl ClaimsFile {
     }
 }
 
+/// Model changes applied to every preset a study runs, on top of each preset's own
+/// `[model]` (`claims` and `checks` with `--set` and `--mechanism`): a claim or a check
+/// under another value of a rate, e.g. a calibration's grid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ModelOverrides {
+    /// Parameter name and value, in the model file's unit.
+    pub set: Vec<(String, f64)>,
+    /// Mechanism switch (`M1` .. `M19`) and whether it is on.
+    pub mechanisms: Vec<(String, bool)>,
+}
+
+impl ModelOverrides {
+    /// No change: the presets as they are.
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.mechanisms.is_empty()
+    }
+
+    /// `tumour_growth=0.05, M14=off`, or `none`.
+    pub fn words(&self) -> String {
+        if self.is_empty() {
+            return "none".into();
+        }
+        self.set
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .chain(
+                self.mechanisms
+                    .iter()
+                    .map(|(m, on)| format!("{m}={}", if *on { "on" } else { "off" })),
+            )
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Endpoint values of one preset at the days asked for.
 /// Every field must stay finite and non-negative (MODEL.md section 5).
 fn sound(sim: &mut Simulation, preset: &Path) -> Result<()> {
@@ -120,17 +155,22 @@ fn sound(sim: &mut Simulation, preset: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `preset` once (at `resolution`, with `seed` in place of its own) to the last day
-/// in `points` and reads each endpoint at its day, keyed by [`point_key`]; every field must
-/// be sound at each day read.
+/// Runs `preset` once (at `resolution`, with `seed` in place of its own and `overrides`
+/// applied to its model) to the last day in `points` and reads each endpoint at its day,
+/// keyed by [`point_key`]; every field must be sound at each day read.
 pub(crate) fn measure(
     preset: &Path,
     points: &[(f64, String)],
     resolution: Option<usize>,
     seed: Option<u64>,
+    overrides: &ModelOverrides,
     make_sim: &mut dyn FnMut(Scenario) -> Result<Simulation>,
 ) -> Result<BTreeMap<String, f64>> {
-    let p = Preset::load(preset)?;
+    let mut p = Preset::load(preset)?;
+    if !overrides.is_empty() {
+        p.override_model(&overrides.set, &overrides.mechanisms)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", preset.display())))?;
+    }
     let sc = p.scenario(resolution, seed)?;
     let dt_day = sc.dt_min / 1440.0;
     let at = format!(
@@ -211,6 +251,7 @@ pub(crate) fn measure_all(
     wanted: &Wanted,
     resolution: Option<usize>,
     seed: Option<u64>,
+    overrides: &ModelOverrides,
     make_sim: &mut dyn FnMut(Scenario) -> Result<Simulation>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<BTreeMap<PathBuf, BTreeMap<String, f64>>> {
@@ -219,7 +260,7 @@ pub(crate) fn measure_all(
         progress(&preset.display().to_string());
         values.insert(
             preset.clone(),
-            measure(preset, points, resolution, seed, make_sim)?,
+            measure(preset, points, resolution, seed, overrides, make_sim)?,
         );
     }
     Ok(values)
@@ -266,14 +307,15 @@ pub(crate) fn per_grid_and_seed<R: Clone, V>(
 }
 
 /// Runs every preset the claims name (once each, to the last day any claim reads, on the
-/// simulations `make_sim` builds, at `resolution` and with `seed` in place of the presets'
-/// own) and evaluates the claims; fails if any field turns non-finite or negative at a day
+/// simulations `make_sim` builds, at `resolution`, with `seed` in place of the presets'
+/// own and `overrides` applied to their models) and evaluates the claims; fails if any field turns non-finite or negative at a day
 /// it reads. `progress` is told each preset as it starts.
 pub fn check(
     file: &ClaimsFile,
     dir: &Path,
     resolution: Option<usize>,
     seed: Option<u64>,
+    overrides: &ModelOverrides,
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimResult>> {
@@ -287,7 +329,14 @@ pub fn check(
             want(&mut wanted, dir, &c.better, b, &c.endpoint);
         }
     }
-    let values = measure_all(&wanted, resolution, seed, &mut make_sim, &mut progress)?;
+    let values = measure_all(
+        &wanted,
+        resolution,
+        seed,
+        overrides,
+        &mut make_sim,
+        &mut progress,
+    )?;
     let get = |p: &str, day: f64, e: &str| values[&dir.join(p)][&point_key(day, e)];
     Ok(file
         .claim
@@ -415,6 +464,7 @@ pub fn study(
     dir: &Path,
     resolutions: &[Option<usize>],
     seeds: &[Option<u64>],
+    overrides: &ModelOverrides,
     mut make_sim: impl FnMut(Scenario) -> Result<Simulation>,
     mut progress: impl FnMut(&str),
 ) -> Result<Vec<ClaimVerdict>> {
@@ -422,7 +472,7 @@ pub fn study(
         "claims",
         resolutions,
         seeds,
-        |r, s, p| check(file, dir, r, s, &mut make_sim, p),
+        |r, s, p| check(file, dir, r, s, overrides, &mut make_sim, p),
         ClaimVerdict::from_seeds,
         &mut progress,
     )

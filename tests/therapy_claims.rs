@@ -13,7 +13,9 @@ mod common;
 
 use std::path::Path;
 
-use osteoniche::claims::{ClaimVerdict, ClaimsFile, Rating, study, verdict_markdown};
+use osteoniche::claims::{
+    ClaimVerdict, ClaimsFile, ModelOverrides, Rating, study, verdict_markdown,
+};
 
 const RESOLUTION: usize = 16;
 
@@ -52,6 +54,7 @@ fn every_therapy_claim_is_robust_over_three_seeds_on_the_cpu() {
         Path::new("presets/therapy"),
         &[Some(RESOLUTION)],
         &seeds,
+        &ModelOverrides::default(),
         |sc| Ok(common::cpu_sim(&sc)),
         |p| println!("cpu: running {p}"),
     )
@@ -75,6 +78,7 @@ fn every_therapy_claim_holds_on_the_gpu() {
         Path::new("presets/therapy"),
         &[Some(RESOLUTION)],
         &[Some(1)],
+        &ModelOverrides::default(),
         |sc| Ok(common::gpu_sim(&ctx, &sc)),
         |p| println!("gpu: running {p}"),
     )

@@ -55,7 +55,7 @@ pub struct RunArgs {
     mechanisms: Vec<(String, bool)>,
 }
 
-fn parse_set(s: &str) -> Result<(String, f64), String> {
+pub(crate) fn parse_set(s: &str) -> Result<(String, f64), String> {
     let (name, value) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: write NAME=VALUE"))?;
@@ -66,7 +66,7 @@ fn parse_set(s: &str) -> Result<(String, f64), String> {
     Ok((name.trim().to_string(), value))
 }
 
-fn parse_mechanism(s: &str) -> Result<(String, bool), String> {
+pub(crate) fn parse_mechanism(s: &str) -> Result<(String, bool), String> {
     let (id, state) = s
         .split_once('=')
         .ok_or_else(|| format!("`{s}`: write Mk=on or Mk=off"))?;
