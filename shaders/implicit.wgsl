@@ -48,7 +48,7 @@ fn neighbours_p(s: u32, v: u32, c: vec3<u32>) -> f32 {
 
 // Lambda, the face coefficients, the mass and fixed-face parts of the diagonal, the
 // diagonal, the right-hand side u + dt (F + fixed-face inflow), and x = p = u.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn setup(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -121,7 +121,7 @@ fn setup(
 }
 
 // r = rhs - A x (into level 0 of mb; p holds x here); partials (r.r, rhs.rhs).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn start(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -142,7 +142,7 @@ fn start(
 }
 
 // q = A p; partial p.q.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn matvec(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -165,7 +165,7 @@ fn matvec(
 }
 
 // x += alpha p; r -= alpha q; partial r.r.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn update(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -190,7 +190,7 @@ fn update(
 }
 
 // Partial r.z (z = B r, level 0 of mx).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn dot_rz(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -210,7 +210,7 @@ fn dot_rz(
 }
 
 // p = z + beta p.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn direction(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -228,7 +228,7 @@ fn direction(
 }
 
 // The field takes x, clipped at 0 (the exact solution is non-negative).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn finish(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -250,7 +250,7 @@ fn total(s: u32, t: u32) -> vec4<f32> {
 }
 
 // After `start`: rr and bb; a slot whose warm start already meets the tolerance is done.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn scalars_start(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -275,7 +275,7 @@ fn scalars_start(
 }
 
 // After `dot_rz`: beta = r.z / the previous r.z (0 on the first iteration).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn scalars_beta(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -293,7 +293,7 @@ fn scalars_beta(
 }
 
 // After `matvec`: alpha = r.z / p.q.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn scalars_alpha(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -310,7 +310,7 @@ fn scalars_alpha(
 }
 
 // After `update`: rr, the iteration count, and convergence.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn scalars_check(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,

@@ -34,9 +34,9 @@ fn face_flux(i: u32, j: u32) -> f32 {
     return flux * open;
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn motility(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let i = gid.x + gid.y * 65535u * 64u;
+    let i = gid.x + gid.y * MAX_GROUPS * WG;
     if (i >= NV) {
         return;
     }

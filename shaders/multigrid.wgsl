@@ -75,7 +75,7 @@ fn neighbours_mx(base: u32, v: u32, c: vec3<u32>) -> f32 {
 }
 
 // The coarse operator (level lvl + 1) from this level's, one invocation per coarse voxel.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn coarsen(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -149,7 +149,7 @@ fn coarsen(
 }
 
 // diag = mass + bnd + the six face conductances, on this level.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn diagonal(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -190,7 +190,7 @@ fn relax(s: u32, v: u32, colour: u32) {
 }
 
 // The first half sweep from a zero correction: red voxels b / diag, black voxels 0.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn presmooth(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -209,7 +209,7 @@ fn presmooth(
     mx[i] = select(0.0, mb[i] / diag[i], (c.x + c.y + c.z) % 2u == 0u);
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn smooth_red(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -225,7 +225,7 @@ fn smooth_red(
     }
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn smooth_black(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -242,7 +242,7 @@ fn smooth_black(
 }
 
 // mr = mb - A mx on this level.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn residual(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -264,7 +264,7 @@ fn residual(
 
 // The coarser level's right-hand side from this level's residual (transpose of prolong),
 // one invocation per coarse voxel.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn restrict_residual(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -308,7 +308,7 @@ fn restrict_residual(
 }
 
 // mx += P (the coarser level's correction), one invocation per voxel of this level.
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn prolong(
     @builtin(global_invocation_id) gid: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -350,7 +350,7 @@ fn prolong(
 
 // The coarsest level solved by symmetric red-black sweeps from zero, one workgroup per
 // slot (the level has at most 64 voxels, so WG invocations cover it).
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn coarse_solve(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(workgroup_id) wid: vec3<u32>,

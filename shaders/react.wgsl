@@ -12,12 +12,12 @@
 @group(0) @binding(3) var<storage, read_write> implicit_rates: array<f32>;
 // Bindings 4.. are the field chunks, declared with load()/store() in the generated prelude.
 
-// Days per minute: the model's rates are per day, the step is in minutes.
-const PER_DAY: f32 = 1.0 / 1440.0;
+// PER_DAY (days per minute: the model's rates are per day, the step is in minutes) comes
+// from the generated prelude (model::reactions::PER_DAY).
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn react(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let v = gid.x + gid.y * 65535u * 64u;
+    let v = gid.x + gid.y * MAX_GROUPS * WG;
     if (v >= NV) {
         return;
     }

@@ -32,15 +32,15 @@ fn is_finite_value(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-// One workgroup per (block, listed field of the chunk): block = x + 65535 z, field =
+// One workgroup per (block, listed field of the chunk): block = x + MAX_GROUPS z, field =
 // list[y].
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn reduce(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
     let fl = list[wg.y];
-    let block = wg.x + wg.z * 65535u;
+    let block = wg.x + wg.z * MAX_GROUPS;
     let blocks = (NV + REDUCE_BLOCK - 1u) / REDUCE_BLOCK;
     if (block >= blocks) {
         return;

@@ -7,9 +7,9 @@
 @group(0) @binding(1) var<storage, read> regions: array<SourceRegion>;
 // Bindings 2.. are the field chunks, declared with load()/store() in the generated prelude.
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sources(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let v = gid.x + gid.y * 65535u * 64u;
+    let v = gid.x + gid.y * MAX_GROUPS * WG;
     if (v >= NV) {
         return;
     }

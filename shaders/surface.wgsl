@@ -12,9 +12,9 @@ fn bone_at(x: u32, y: u32, z: u32) -> f32 {
     return load(F_BONE, x + NX * (y + NY * z));
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn surface(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let v = gid.x + gid.y * 65535u * 64u;
+    let v = gid.x + gid.y * MAX_GROUPS * WG;
     if (v >= NV) {
         return;
     }

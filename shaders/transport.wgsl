@@ -182,7 +182,7 @@ fn lines_x_tiled(wg: vec3<u32>, li: u32, last_sweep: bool) {
     }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_x_tiled(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32
@@ -190,7 +190,7 @@ fn sweep_x_tiled(
     lines_x_tiled(wg, li, false);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_x_tiled_last(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_index) li: u32
@@ -198,32 +198,32 @@ fn sweep_x_tiled_last(
     lines_x_tiled(wg, li, true);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_x(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_x(gid, false);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_x_last(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_x(gid, true);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_y(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_y(gid, false);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_y_last(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_y(gid, true);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_z(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_z(gid, false);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn sweep_z_last(@builtin(global_invocation_id) gid: vec3<u32>) {
     line_z(gid, true);
 }

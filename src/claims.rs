@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::preset::{Preset, Scenario};
+use crate::run::Run;
 use crate::sim::Simulation;
 
 /// Which way is better.
@@ -181,20 +182,25 @@ pub(crate) fn measure(
         sc.grid.nz,
         sc.seed
     );
-    let mut sim = make_sim(sc).map_err(|e| Error::Invalid(format!("{at}: {e}")))?;
+    let sim = make_sim(sc).map_err(|e| Error::Invalid(format!("{at}: {e}")))?;
+    // Through the run driver: the numerical guard at every metrics row of the preset's
+    // cadence, as `run` has it (the rows themselves are not kept).
+    let mut run = Run::start(sim, p, resolution, Path::new(""))
+        .map_err(|e| Error::Invalid(format!("{at}: at day 0: {e}")))?;
     let mut points = points.to_vec();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = BTreeMap::new();
     for (day, endpoint) in points {
         let step = (day / dt_day).round() as u64;
-        if step > sim.step_index() {
-            let from = sim.time_min() / 1440.0;
-            sim.advance(step - sim.step_index()).map_err(|e| {
+        if step > run.sim().step_index() {
+            let from = run.sim().time_min() / 1440.0;
+            run.advance_to(step, None).map_err(|e| {
                 Error::Invalid(format!("{at}: between day {from:.2} and day {day}: {e}"))
             })?;
         }
-        sound(&mut sim, preset)?;
-        let value = endpoint_value(&mut sim, &endpoint).map_err(|m| {
+        let sim = run.sim_mut();
+        sound(sim, preset)?;
+        let value = endpoint_value(sim, &endpoint).map_err(|m| {
             Error::Invalid(format!("{}: endpoint `{endpoint}`: {m}", preset.display()))
         })?;
         out.insert(point_key(day, &endpoint), value);

@@ -100,9 +100,59 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A field turned NaN or infinite: the numerical guard's finding, with the field, the
+    /// step and the first bad voxel.
+    #[error("{0}")]
+    Numerical(Box<NumericalFault>),
     /// A request that does not make sense for the current simulation.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What the numerical guard found: the first field with NaN or infinite values, where the
+/// first of them is, and the step's numerical parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumericalFault {
+    /// The field's name.
+    pub field: String,
+    /// How many of its values are NaN or infinite.
+    pub count: u64,
+    /// The step after which the guard looked.
+    pub step: u64,
+    /// Simulated time at that step, days.
+    pub day: f64,
+    /// The first bad voxel, (i, j, k) with i along x.
+    pub voxel: [usize; 3],
+    /// Its value.
+    pub value: f32,
+    /// Time step, minutes.
+    pub dt_min: f64,
+    /// The field's diffusivity, µm²/min.
+    pub diffusion_um2_min: f64,
+    /// The field's decay rate, 1/min.
+    pub decay_per_min: f64,
+    /// The implicit scheme's theta.
+    pub theta: f64,
+}
+
+impl std::fmt::Display for NumericalFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [i, j, k] = self.voxel;
+        write!(
+            f,
+            "numerical fault: field `{}` has {} non-finite values at step {} (day {:.3}); first at voxel ({i}, {j}, {k}) = {}; \
+             dt {} min, D {} µm²/min, decay {}/min, scheme theta {}",
+            self.field,
+            self.count,
+            self.step,
+            self.day,
+            self.value,
+            self.dt_min,
+            self.diffusion_um2_min,
+            self.decay_per_min,
+            self.theta
+        )
+    }
 }
 
 /// A limit a run exceeded: what it needed against what the host or device allows.

@@ -28,6 +28,7 @@ pub mod error;
 pub mod gpu;
 pub mod grid;
 pub mod io;
+pub mod kernels;
 pub mod lanes;
 pub mod lattice;
 pub mod launch;
@@ -38,9 +39,11 @@ pub mod pharma;
 pub mod preset;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod sim;
 pub mod sweep;
 #[cfg(feature = "viewer")]
 pub mod viewer;
+pub mod wgsl;
 
-pub use error::{Error, Result};
+pub use error::{Error, NumericalFault, Result};

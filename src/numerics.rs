@@ -20,7 +20,7 @@ pub const MAX_ITERATIONS: usize = 1000;
 pub const RHS_FLOOR_SQ: f64 = 1e-30;
 
 /// Voxels per partial sum of the solve's dot products (one GPU workgroup of the solve
-/// kernels, `WG` in WGSL).
+/// kernels: `DOT_BLOCK` in WGSL, and their `WG`, from the kernel table).
 pub const DOT_BLOCK: usize = 256;
 
 /// Voxels per partial sum of the field statistics (`REDUCE_BLOCK` in WGSL).
@@ -50,7 +50,7 @@ pub fn coarsens(dims: [usize; 3]) -> bool {
 /// The block sizes as WGSL constants, for the kernels' prelude.
 pub fn wgsl_constants() -> String {
     format!(
-        "const WG: u32 = {DOT_BLOCK}u;\nconst REDUCE_BLOCK: u32 = {REDUCE_BLOCK}u;\n\
+        "const DOT_BLOCK: u32 = {DOT_BLOCK}u;\nconst REDUCE_BLOCK: u32 = {REDUCE_BLOCK}u;\n\
          const REDUCE_THREADS: u32 = {REDUCE_THREADS}u;\nconst COARSE_SWEEPS: u32 = {COARSE_SWEEPS}u;\n\
          const RHS_FLOOR_SQ: f32 = {RHS_FLOOR_SQ:e};\n"
     )
@@ -65,7 +65,7 @@ mod tests {
         assert_eq!(REDUCE_BLOCK % REDUCE_THREADS, 0);
         let w = wgsl_constants();
         for (name, v) in [
-            ("WG", DOT_BLOCK),
+            ("DOT_BLOCK", DOT_BLOCK),
             ("REDUCE_BLOCK", REDUCE_BLOCK),
             ("REDUCE_THREADS", REDUCE_THREADS),
             ("COARSE_SWEEPS", COARSE_SWEEPS),

@@ -545,7 +545,9 @@ pub fn slurm_script(m: &Manifest, dir: &Path, exe: &Path, o: &SlurmOptions) -> S
         .map(|c| format!(" --checkpoint-every {}", quote(c)))
         .unwrap_or_default();
     s.push_str(&format!(
-        "if [[ -f \"$OUT/checkpoint.osck\" && ! -f \"$OUT/summary.json\" ]]; then\n  \
+        "# Unfinished (no summary yet, or one saying the task was interrupted, as Slurm's\n\
+         # SIGTERM before a requeue does): continue from the checkpoint.\n\
+         if [[ -f \"$OUT/checkpoint.osck\" ]] && {{ [[ ! -f \"$OUT/summary.json\" ]] || grep -q '\"status\": \"interrupted\"' \"$OUT/summary.json\"; }}; then\n  \
            exec \"$OSTEONICHE\" resume \"$OUT/checkpoint.osck\" --quiet{resume_ck}\n\
          fi\n\
          exec \"$OSTEONICHE\" run \"$SWEEP_DIR/variants/$ID.toml\" --out \"$OUT\" --overwrite --quiet {}\n",

@@ -180,6 +180,68 @@ fn bad_inputs_exit_with_a_message_and_no_panic() {
     // --days and --resolution are checked.
     let o = run_tiny(dir.path(), "d", &["--days=-1"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--days"));
+    // A day count past the step limit is refused with the limit, not run for ever.
+    let o = run_tiny(dir.path(), "forever", &["--days=1e20"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--days 100000000000000000000")
+            && err.contains(&format!(
+                "more than {} steps",
+                osteoniche::preset::MAX_STEPS
+            )),
+        "{err}"
+    );
+    // ... and so is a preset duration past it.
+    let long = dir.path().join("long.toml");
+    std::fs::write(
+        &long,
+        TINY.replace("duration = \"1 d\"", "duration = \"1e20 d\""),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["run", long.to_str().unwrap(), "--quiet", "--out"])
+        .arg(dir.path().join("long"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("time.duration") && err.contains("1000000000 steps"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_status_line_prints_numbers_as_people_write_them() {
+    // 12 voxels over a 2.56 mm box: 213.333... µm, printed as 213.333.
+    let dir = tempfile::tempdir().unwrap();
+    let o = bin()
+        .args([
+            "run",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/presets/breast-osteolytic.toml"
+            ),
+            "--resolution",
+            "12",
+            "--days",
+            "0.1",
+            "--backend",
+            "cpu",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let line = out.lines().find(|l| l.starts_with("grid ")).unwrap();
+    assert!(
+        line.starts_with("grid 12x12x12 at 213.333 µm,") && line.contains("dt 60 min"),
+        "{line}"
+    );
 }
 
 #[test]

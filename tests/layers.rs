@@ -12,8 +12,10 @@ const LAYERS: &[(&str, u32)] = &[
     ("grid", 1),
     ("lanes", 1),
     ("numerics", 1),
+    ("kernels", 2),
     ("atomic", 1),
     ("locate", 1),
+    ("wgsl", 1),
     ("model", 2),
     ("pharma", 3),
     ("lattice", 3),
@@ -25,11 +27,12 @@ const LAYERS: &[(&str, u32)] = &[
     ("render", 7),
     ("report", 8),
     ("launch", 9),
-    ("claims", 10),
-    ("converge", 10),
-    ("sweep", 10),
-    ("checks", 11),
-    ("viewer", 11),
+    ("run", 10),
+    ("claims", 11),
+    ("converge", 11),
+    ("sweep", 11),
+    ("checks", 12),
+    ("viewer", 12),
 ];
 
 const MAX_LINES: usize = 650;
@@ -200,5 +203,90 @@ fn no_source_file_is_over_650_lines() {
         long.is_empty(),
         "over {MAX_LINES} lines:\n{}",
         long.join("\n")
+    );
+}
+
+/// String literals equal to a kernel's name that are not references to the kernel: another
+/// namespace that happens to use the same word. (file under src/, name, what it is there)
+const OTHER_NAMESPACES: &[(&str, &str, &str)] = &[
+    (
+        "model/biology.rs",
+        "surface",
+        "the model's bone-surface field",
+    ),
+    ("model/parameters.rs", "motility", "a parameter group"),
+    ("model/reference.rs", "motility", "a parameter group"),
+    (
+        "model/reactions.rs",
+        "implicit",
+        "a member of the WGSL struct SpeciesRates",
+    ),
+    (
+        "preset/validate/mod.rs",
+        "sources",
+        "the preset's [[sources]] key",
+    ),
+];
+
+/// Lines of `files` (outside the kernel table and the other namespaces) that write a
+/// kernel's name as a string literal, as "src/file:line: text".
+fn kernel_literals(src: &Path, files: &[(PathBuf, String)]) -> Vec<String> {
+    let table = src.join("kernels.rs");
+    let mut found = Vec::new();
+    for spec in osteoniche::kernels::TABLE.iter() {
+        let literal = format!("\"{}\"", spec.name);
+        for (file, text) in files {
+            if *file == table {
+                continue;
+            }
+            let rel = file
+                .strip_prefix(src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if OTHER_NAMESPACES
+                .iter()
+                .any(|(f, n, _)| rel == *f && *n == spec.name)
+            {
+                continue;
+            }
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                if code.contains(&literal) {
+                    found.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_kernel_name_is_written_in_the_kernel_table_only() {
+    let (src, files) = read_src();
+    let table = std::fs::read_to_string(src.join("kernels.rs")).unwrap();
+    for spec in osteoniche::kernels::TABLE.iter() {
+        // The table holds it, and its shader file exists by that name.
+        assert!(table.contains(&format!("name: \"{}\"", spec.name)));
+        let wgsl = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("shaders")
+            .join(format!("{}.wgsl", spec.name));
+        assert!(wgsl.is_file(), "{}", wgsl.display());
+    }
+    let found = kernel_literals(&src, &files);
+    assert!(
+        found.is_empty(),
+        "kernel names written outside src/kernels.rs (use Kernel::X.name()):\n{}",
+        found.join("\n")
+    );
+    // The walk sees one: a scratch file naming a kernel by its string.
+    let scratch = vec![(
+        src.join("gpu/scratch.rs"),
+        "// \"react\" in a comment is fine\nlet p = compute_pass(enc, \"react\");\n".to_string(),
+    )];
+    let found = kernel_literals(&src, &scratch);
+    assert_eq!(
+        found,
+        ["src/gpu/scratch.rs:2: let p = compute_pass(enc, \"react\");"]
     );
 }

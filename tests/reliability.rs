@@ -474,3 +474,108 @@ fn a_run_with_drugs_resumes_exactly_from_its_checkpoint() {
     );
     assert!(doses.contains("denosumab,subcutaneous") && doses.contains("anti_pd1,iv-bolus"));
 }
+
+/// `run` of the default preset at 12^3 for `days` on the CPU into `out`, with a
+/// checkpoint every simulated day.
+fn model_run(out: &Path, days: &str) -> Command {
+    let mut c = bin();
+    c.args([
+        "run",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/presets/breast-osteolytic.toml"
+        ),
+        "--resolution",
+        "12",
+        "--days",
+        days,
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--checkpoint-every",
+        "1 d",
+        "--out",
+    ])
+    .arg(out);
+    c
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_a_summary_and_resume_matches_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let o = model_run(&whole, "20").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let out = dir.path().join("interrupted");
+    let child = model_run(&out, "20")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first periodic checkpoint (day 1) is there.
+    let ck = out.join("checkpoint.osck");
+    let start = Instant::now();
+    while Checkpoint::read(&ck).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(130), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("interrupted: finishing the step"),
+        "{stderr}"
+    );
+    let resume = format!("osteoniche resume {}", ck.display());
+    assert!(stdout.contains(&resume), "{stdout}");
+
+    // The summary says so; the checkpoint holds the step the run stopped at, and the
+    // metrics end with a row there.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "interrupted");
+    assert_eq!(summary["resume_command"], resume.as_str());
+    let stopped = summary["step_reached"].as_u64().unwrap();
+    let end = summary["steps"].as_u64().unwrap();
+    assert!(stopped < end, "stopped at {stopped} of {end}");
+    assert_eq!(Checkpoint::read(&ck).unwrap().header.step, stopped);
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let last_step: u64 = metrics
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(last_step, stopped);
+    // Reports refuse the half-run with the way on.
+    let e = osteoniche::report::RunData::load(&out, "x").err().unwrap();
+    assert!(e.to_string().contains(&resume), "{e}");
+
+    resume_into(&ck, &out);
+    let read = |d: &Path| std::fs::read_to_string(d.join("metrics.csv")).unwrap();
+    assert_eq!(
+        read(&out),
+        read(&whole),
+        "resumed metrics differ from the uninterrupted run"
+    );
+    let last = |d: &Path| {
+        osteoniche::io::vti::read_vti_arrays(&d.join(format!("snapshots/step_{end:09}.vti")))
+            .unwrap()
+    };
+    assert_eq!(last(&out), last(&whole), "final fields differ");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "finished");
+}

@@ -6,8 +6,8 @@
 use osteoniche::gpu::FieldLayout;
 use osteoniche::gpu::bindings;
 use osteoniche::gpu::kernel::Slot;
-use osteoniche::gpu::layout::{KERNELS, MODEL_KERNELS};
 use osteoniche::grid::Grid;
+use osteoniche::kernels::Kernel;
 use osteoniche::model::{Species, SpeciesKind, SpeciesList};
 
 fn species(n: usize, bone: bool) -> SpeciesList {
@@ -73,10 +73,10 @@ fn validate(source: &str, what: &str) {
 
 /// The shader's reflected bindings are the host's, one per chunk after the fixed ones
 /// where the kernel binds every chunk.
-fn host_agrees(kernel: &str, src: &str, chunks: usize, what: &str) {
+fn host_agrees(kernel: Kernel, src: &str, chunks: usize, what: &str) {
     let slots = bindings::slots(kernel, src, chunks).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let fixed = bindings::host(kernel).unwrap().len();
-    let want = if bindings::binds_all_chunks(kernel) {
+    let fixed = bindings::host(kernel).len();
+    let want = if kernel.binds_all_chunks() {
         fixed + chunks
     } else {
         fixed
@@ -94,13 +94,13 @@ fn transport_source() -> String {
     let sp = species(3, true);
     let limits = wgpu::Limits::default();
     let layout = FieldLayout::new(Grid::new(8, 8, 8, 20.0), sp.len(), &limits).unwrap();
-    layout.shader_source("transport", &sp).unwrap()
+    layout.shader_source(Kernel::Transport, &sp).unwrap()
 }
 
 #[test]
 fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
     let good = transport_source();
-    assert!(bindings::slots("transport", &good, 1).is_ok());
+    assert!(bindings::slots(Kernel::Transport, &good, 1).is_ok());
     let edit = |from: &str, to: &str| {
         assert!(good.contains(from), "the shader declares `{from}`");
         good.replace(from, to)
@@ -114,7 +114,7 @@ fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
     .replace(" bone[", " bone_mask[")
     .replace("(bone[", "(bone_mask[");
     validate(&renamed, "the renamed scratch copy");
-    let e = bindings::slots("transport", &renamed, 1)
+    let e = bindings::slots(Kernel::Transport, &renamed, 1)
         .unwrap_err()
         .to_string();
     assert!(e.contains("disagree from binding 2"), "{e}");
@@ -135,7 +135,7 @@ fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
         "@binding(9) var<storage, read> fields",
         "@binding(2) var<storage, read> fields",
     );
-    let e = bindings::slots("transport", &swapped, 1)
+    let e = bindings::slots(Kernel::Transport, &swapped, 1)
         .unwrap_err()
         .to_string();
     assert!(e.contains("disagree from binding 1"), "{e}");
@@ -144,7 +144,7 @@ fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
         "@binding(3) var<storage, read_write> chunk",
         "@binding(4) var<storage, read_write> chunk",
     );
-    let e = bindings::slots("transport", &gap, 1)
+    let e = bindings::slots(Kernel::Transport, &gap, 1)
         .unwrap_err()
         .to_string();
     assert!(
@@ -157,11 +157,11 @@ fn a_shader_that_disagrees_with_the_host_is_refused_without_an_adapter() {
         "@group(0) @binding(2) var<storage, read_write> bone:",
     );
     assert_eq!(
-        bindings::slots("transport", &writable, 1).unwrap()[2],
+        bindings::slots(Kernel::Transport, &writable, 1).unwrap()[2],
         Slot::ReadWrite
     );
     assert_eq!(
-        bindings::slots("transport", &good, 1).unwrap()[2],
+        bindings::slots(Kernel::Transport, &good, 1).unwrap()[2],
         Slot::Read
     );
 }
@@ -184,8 +184,8 @@ fn every_kernel_validates_for_several_layouts() {
             limits.max_storage_buffer_binding_size = l;
         }
         let layout = FieldLayout::new(grid, sp.len(), &limits).expect("layout");
-        for (kernel, _) in KERNELS {
-            if MODEL_KERNELS.contains(kernel) {
+        for kernel in Kernel::ALL {
+            if kernel.spec().needs_model {
                 let err = layout.shader_source(kernel, &sp).unwrap_err().to_string();
                 assert!(err.contains("model"), "{kernel} without the model: {err}");
                 continue;
@@ -217,7 +217,7 @@ fn every_kernel_validates_with_the_model() {
             limits.max_storage_buffer_binding_size = l;
         }
         let layout = FieldLayout::new(Grid::new(10, 10, 10, 20.0), sp.len(), &limits).unwrap();
-        for (kernel, _) in KERNELS {
+        for kernel in Kernel::ALL {
             let src = layout.shader_source(kernel, &sp).expect("source");
             assert!(src.contains("const MODEL_ON: bool = true;"));
             let what = format!("{kernel} with the model, {} chunks", layout.chunks());
@@ -239,7 +239,7 @@ fn a_broken_kernel_is_caught() {
     let sp = species(2, false);
     let layout = FieldLayout::new(Grid::cube(8, 20.0), sp.len(), &wgpu::Limits::default()).unwrap();
     let src = layout
-        .shader_source("react", &sp)
+        .shader_source(Kernel::React, &sp)
         .unwrap()
         .replace("store(f, v, x);", "store(f, 1.5, x);");
     let module = naga::front::wgsl::parse_str(&src);

@@ -9,7 +9,16 @@ class Error(Exception):
 
 class PresetError(Error, ValueError):
     """A preset that is not valid TOML, does not fit the schema, or has a value out of its
-    range, an unknown parameter or a bad unit; the message starts with file:line:column."""
+    range, an unknown parameter or a bad unit; the message starts with file:line:column.
+
+    Attributes (set when the library located the problem): ``file``, ``line`` and
+    ``column`` (1-based, or None), ``key`` (the dotted key, or None when the problem is
+    not one key's value)."""
+
+    file = None
+    line = None
+    column = None
+    key = None
 
 
 class InvalidError(Error, ValueError):
@@ -36,4 +45,15 @@ class BackendError(Error, RuntimeError):
 
 class NumericalError(Error, RuntimeError):
     """A field turned NaN or infinite (the message names the field, step and voxel), or an
-    implicit solve did not converge (the field, iterations and residual)."""
+    implicit solve did not converge (the field, iterations and residual).
+
+    Attributes: ``field``; for a non-finite field ``step``, ``day``, ``voxel`` (i, j, k,
+    i along x) and ``value``; for a solve ``iterations`` and ``residual``."""
+
+    field = None
+    step = None
+    day = None
+    voxel = None
+    value = None
+    iterations = None
+    residual = None

@@ -53,6 +53,15 @@ class SensitivityError(Exception):
     """A bad option, a missing tool or a failed run, with what and where."""
 
 
+def _finished(run: Path) -> bool:
+    """Whether a run folder reached its end (summary.json there and not marked
+    interrupted)."""
+    try:
+        return json.loads((run / "summary.json").read_text()).get("status") != "interrupted"
+    except (OSError, ValueError):
+        return False
+
+
 def _binary() -> str:
     exe = os.environ.get("OSTEONICHE_BIN") or shutil.which("osteoniche")
     if not exe:
@@ -492,7 +501,7 @@ def collect(out: Path, per_endpoint: int = 20) -> List[dict]:
     missing = []
     for i in range(len(u)):
         m = runs / f"v{i:04d}" / "metrics.csv"
-        if not (runs / f"v{i:04d}" / "summary.json").is_file():
+        if not _finished(runs / f"v{i:04d}"):
             missing.append(f"v{i:04d}")
             continue
         per_run.append(endpoints_at(m, design["day"]))

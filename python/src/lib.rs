@@ -13,12 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use osteoniche::io::checkpoint::Checkpoint;
-use osteoniche::io::metrics::MetricsTable;
-use osteoniche::launch::{BackendChoice, restart};
+use osteoniche::launch::BackendChoice;
 use osteoniche::pharma::Route;
 use osteoniche::pharma::dose::{Amount, DoseRequest, Scheduled};
-use osteoniche::preset::{Preset, SimDuration};
+use osteoniche::preset::Preset;
+use osteoniche::run::Run;
 use osteoniche::sim::Simulation;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyDict, PyList, PyType};
@@ -35,7 +34,10 @@ fn raise(py: Python<'_>, name: &str, message: String) -> PyErr {
     }
 }
 
-/// The library's error as the documented Python exception, with the CLI's message.
+/// The library's error as the documented Python exception, with the CLI's message and,
+/// where the library says where, attributes: a preset error's `file`, `line`, `column` and
+/// `key`; a numerical fault's `field`, `step`, `day`, `voxel` (i, j, k) and `value`; a solve
+/// that did not converge, its `field`, `iterations` and `residual`.
 fn to_py(e: osteoniche::Error) -> PyErr {
     use osteoniche::Error as E;
     let class = match &e {
@@ -44,9 +46,49 @@ fn to_py(e: osteoniche::Error) -> PyErr {
         E::Io { .. } => "FileError",
         E::Resources { .. } => "ResourceError",
         E::Gpu(_) | E::Device { .. } | E::DeviceLost { .. } => "BackendError",
-        E::NotConverged { .. } => "NumericalError",
+        E::NotConverged { .. } | E::Numerical(_) => "NumericalError",
     };
-    Python::attach(|py| raise(py, class, e.to_string()))
+    Python::attach(|py| {
+        let err = raise(py, class, e.to_string());
+        if let Err(failed) = annotate(py, &err, &e) {
+            return failed;
+        }
+        err
+    })
+}
+
+/// Sets the attributes [`to_py`] promises on the exception `err` made from `e`.
+fn annotate(py: Python<'_>, err: &PyErr, e: &osteoniche::Error) -> PyResult<()> {
+    use osteoniche::Error as E;
+    let value = err.value(py);
+    let located = |l: &osteoniche::error::Location, key: Option<&str>| -> PyResult<()> {
+        value.setattr("file", &l.file)?;
+        value.setattr("line", l.line)?;
+        value.setattr("column", l.column)?;
+        value.setattr("key", key)
+    };
+    match e {
+        E::Preset { location, .. } => located(location, None)?,
+        E::Value { location, key, .. } => located(location, Some(key))?,
+        E::Numerical(f) => {
+            value.setattr("field", &f.field)?;
+            value.setattr("step", f.step)?;
+            value.setattr("day", f.day)?;
+            value.setattr("voxel", f.voxel)?;
+            value.setattr("value", f.value)?;
+        }
+        E::NotConverged {
+            field,
+            iterations,
+            residual,
+        } => {
+            value.setattr("field", field)?;
+            value.setattr("iterations", *iterations)?;
+            value.setattr("residual", *residual)?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A refusal of this module's own (bad keyword combinations), as `InvalidError`.
@@ -92,87 +134,14 @@ fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py
     })
 }
 
-/// What a running simulation carries beside the library's [`Simulation`]: the preset it
-/// came from (for checkpoints) and the metrics table, sampled as `run` samples it.
-struct Live {
-    sim: Simulation,
-    preset: Preset,
-    resolution: Option<usize>,
-    metrics: MetricsTable,
-    /// Steps between metrics rows (`[output] metrics_every`).
-    metrics_every: u64,
-}
-
-impl Live {
-    fn new(sim: Simulation, preset: Preset, resolution: Option<usize>) -> Live {
-        let sc = sim.scenario();
-        let metrics_every = sc.steps_every(sc.preset.output.metrics_every, 1);
-        // Never flushed: Python reads the rows with `metrics_csv`.
-        let metrics = MetricsTable::for_simulation(Path::new(""), &sim);
-        Live {
-            sim,
-            preset,
-            resolution,
-            metrics,
-            metrics_every,
-        }
-    }
-
-    /// A metrics row now, after the numerical guard (as `run` records one).
-    fn record(&mut self) -> osteoniche::Result<()> {
-        let stats = self.sim.stats()?;
-        self.metrics.push(
-            self.sim.step_index(),
-            self.sim.time_min(),
-            &stats,
-            &self.sim.named_scalars().1,
-        );
-        match self.sim.numerical_fault(&stats)? {
-            Some(fault) => Err(osteoniche::Error::Invalid(fault)),
-            None => Ok(()),
-        }
-    }
-
-    /// Takes `n` steps, recording a row at every metrics step and at the preset's end,
-    /// the rows `run` records.
-    fn advance(&mut self, n: u64) -> osteoniche::Result<()> {
-        let end = self.sim.step_index() + n;
-        let last = self.sim.scenario().steps;
-        while self.sim.step_index() < end {
-            let s = self.sim.step_index();
-            let every = self.metrics_every;
-            let mut target = (s / every + 1) * every;
-            if s < last {
-                target = target.min(last);
-            }
-            let target = target.min(end);
-            self.sim.advance(target - s)?;
-            if target.is_multiple_of(every) || target == last {
-                self.record()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Numerical faults surface as `NumericalError`; every other refusal as [`to_py`] says.
-fn step_error(e: osteoniche::Error) -> PyErr {
-    match e {
-        osteoniche::Error::Invalid(m) if m.starts_with("numerical fault") => {
-            Python::attach(|py| raise(py, "NumericalError", m))
-        }
-        other => to_py(other),
-    }
-}
-
 /// The native simulation; `osteoniche.Simulation` wraps it.
 #[pyclass(module = "osteoniche._native", name = "Simulation")]
 struct PySimulation {
-    live: Mutex<Live>,
+    live: Mutex<Run>,
 }
 
 impl PySimulation {
-    fn lock(&self) -> PyResult<MutexGuard<'_, Live>> {
+    fn lock(&self) -> PyResult<MutexGuard<'_, Run>> {
         self.live.lock().map_err(|_| poisoned())
     }
 
@@ -183,7 +152,7 @@ impl PySimulation {
     fn detached<T: Send>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(&mut Live) -> osteoniche::Result<T> + Send,
+        f: impl FnOnce(&mut Run) -> osteoniche::Result<T> + Send,
     ) -> PyResult<osteoniche::Result<T>> {
         py.detach(|| match self.live.lock() {
             Ok(mut live) => Some(f(&mut live)),
@@ -258,13 +227,13 @@ impl PySimulation {
             preset.override_model(&set, &mechanisms).map_err(to_py)?;
         }
         let scenario = preset.scenario(resolution, seed).map_err(to_py)?;
+        // Never flushed: Python reads the rows with `metrics_csv`.
         let live = py
             .detach(move || {
                 let sim = Simulation::new(scenario, choice)?;
-                let mut live = Live::new(sim, preset, resolution);
-                live.record().map(|()| live)
+                Run::start(sim, preset, resolution, Path::new(""))
             })
-            .map_err(step_error)?;
+            .map_err(to_py)?;
         Ok(PySimulation {
             live: Mutex::new(live),
         })
@@ -282,13 +251,7 @@ impl PySimulation {
         let choice: Option<BackendChoice> =
             backend.map(|b| b.parse().map_err(invalid)).transpose()?;
         let live = py
-            .detach(move || -> osteoniche::Result<Live> {
-                let ck = Checkpoint::read(&path)?;
-                let (preset, sim) = restart::restore(&ck, &path, choice)?;
-                let mut live = Live::new(sim, preset, ck.header.resolution);
-                live.metrics.restore(&ck.header.metrics_csv)?;
-                Ok(live)
-            })
+            .detach(move || Run::resume(&path, choice, Path::new("")).map(|(run, _)| run))
             .map_err(checkpoint_error)?;
         Ok(PySimulation {
             live: Mutex::new(live),
@@ -297,85 +260,81 @@ impl PySimulation {
 
     /// Takes `n` steps with the GIL released.
     fn step(&self, py: Python<'_>, n: u64) -> PyResult<()> {
-        self.detached(py, |live| live.advance(n))?
-            .map_err(step_error)
+        self.detached(py, |live| live.advance(n))?.map_err(to_py)
     }
 
     /// Steps for `days` simulated days (rounded to whole steps, at least one).
     fn run_days(&self, py: Python<'_>, days: f64) -> PyResult<u64> {
-        if !(days.is_finite() && days > 0.0) {
-            return Err(invalid(format!(
-                "run(days={days}): must be a positive number of days"
-            )));
-        }
-        let dt = self.lock()?.sim.scenario().dt_min;
-        let n = ((SimDuration::from_days(days).minutes() / dt).round() as u64).max(1);
+        let n = self
+            .lock()?
+            .steps_in_days(days)
+            .map_err(|e| invalid(format!("run(days={days}): {e}")))?;
         self.step(py, n)?;
         Ok(n)
     }
 
     #[getter]
     fn step_index(&self) -> PyResult<u64> {
-        Ok(self.lock()?.sim.step_index())
+        Ok(self.lock()?.sim().step_index())
     }
 
     #[getter]
     fn time_days(&self) -> PyResult<f64> {
-        Ok(self.lock()?.sim.time_min() / 1440.0)
+        Ok(self.lock()?.sim().time_min() / 1440.0)
     }
 
     #[getter]
     fn end_step(&self) -> PyResult<u64> {
-        Ok(self.lock()?.sim.scenario().steps)
+        Ok(self.lock()?.end_step())
     }
 
     #[getter]
     fn field_names(&self) -> PyResult<Vec<String>> {
-        Ok(self.lock()?.sim.scenario().species.owned_names())
+        Ok(self.lock()?.sim().scenario().species.owned_names())
     }
 
     /// Grid shape as (nz, ny, nx).
     #[getter]
     fn shape(&self) -> PyResult<(usize, usize, usize)> {
-        let g = self.lock()?.sim.scenario().grid;
+        let g = self.lock()?.sim().scenario().grid;
         Ok((g.nz, g.ny, g.nx))
     }
 
     /// One field's values (x fastest) as little-endian float32 bytes.
     fn field_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyByteArray>> {
         let values = self
-            .detached(py, |live| live.sim.field(name))?
+            .detached(py, |live| live.sim_mut().field(name))?
             .map_err(to_py)?;
-        Ok(PyByteArray::new(py, &le_bytes(&values)))
+        le_bytearray(py, &values)
     }
 
     /// Every field, field-major, as little-endian float32 bytes.
     fn fields_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
         let values = self
-            .detached(py, |live| live.sim.fields())?
+            .detached(py, |live| live.sim_mut().fields())?
             .map_err(to_py)?;
-        Ok(PyByteArray::new(py, &le_bytes(&values)))
+        le_bytearray(py, &values)
     }
 
     /// metrics.csv as `run` writes it, rows so far.
     fn metrics_csv(&self) -> PyResult<String> {
-        Ok(self.lock()?.metrics.to_csv())
+        Ok(self.lock()?.metrics_csv())
     }
 
     /// The backend, the grid and the run's clock.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let live = self.lock()?;
-        let sc = live.sim.scenario();
+        let sc = live.sim().scenario();
         let v = serde_json::json!({
             "preset": sc.name,
-            "preset_file": live.preset.origin,
-            "backend": live.sim.backend_info(),
-            "backend_reason": live.sim.backend_reason(),
+            "preset_file": live.preset().origin,
+            "backend": live.sim().backend_info(),
+            "backend_reason": live.sim().backend_reason(),
             "grid": sc.grid,
             "dt_min": sc.dt_min,
             "end_step": sc.steps,
             "seed": sc.seed,
-            "resolution": live.resolution,
+            "resolution": live.resolution(),
             "version": env!("CARGO_PKG_VERSION"),
         });
         json_to_py(py, &v)
@@ -385,7 +344,7 @@ impl PySimulation {
     fn doses<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let live = self.lock()?;
         let log = live
-            .sim
+            .sim()
             .pharmacology()
             .map(|p| serde_json::to_value(&p.state.log).unwrap_or_default())
             .unwrap_or_else(|| serde_json::json!([]));
@@ -407,7 +366,7 @@ impl PySimulation {
         volume_ul: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let req = request(drug, route, mg_per_kg, mg, hours, point_um, volume_ul)?;
-        let record = self.lock()?.sim.dose(&req).map_err(to_py)?;
+        let record = self.lock()?.sim_mut().dose(&req).map_err(to_py)?;
         json_to_py(py, &serde_json::to_value(&record).unwrap_or_default())
     }
 
@@ -451,22 +410,25 @@ impl PySimulation {
                 dose: req.clone(),
             })
             .collect();
-        self.lock()?.sim.schedule(doses).map_err(to_py)
+        self.lock()?.sim_mut().schedule(doses).map_err(to_py)
     }
 
     /// Writes a checkpoint `osteoniche resume` (and `Simulation.resume`) continue from.
     fn checkpoint(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        self.detached(py, |live| {
-            let csv = live.metrics.to_csv();
-            restart::checkpoint(&mut live.sim, &live.preset, live.resolution, csv)?.write(&path)
-        })?
-        .map_err(to_py)
+        self.detached(py, |live| live.checkpoint()?.write(&path))?
+            .map_err(to_py)
     }
 }
 
-/// f32 values as their little-endian bytes.
-fn le_bytes(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+/// f32 values as a bytearray of their little-endian bytes, written in place: the one copy
+/// between the library's values and the NumPy array that views the bytearray.
+fn le_bytearray<'py>(py: Python<'py>, values: &[f32]) -> PyResult<Bound<'py, PyByteArray>> {
+    PyByteArray::new_with(py, values.len() * 4, |bytes| {
+        for (b, v) in bytes.chunks_exact_mut(4).zip(values) {
+            b.copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    })
 }
 
 /// The arrays of a .vti file written by osteoniche: (name, little-endian float32 bytes).
@@ -477,10 +439,10 @@ fn read_vti<'py>(
 ) -> PyResult<Vec<(String, Bound<'py, PyByteArray>)>> {
     let arrays = osteoniche::io::vti::read_vti_arrays(&path)
         .map_err(|e| to_py(osteoniche::Error::io(&path, e)))?;
-    Ok(arrays
+    arrays
         .into_iter()
-        .map(|(name, v)| (name, PyByteArray::new(py, &le_bytes(&v))))
-        .collect())
+        .map(|(name, v)| Ok((name, le_bytearray(py, &v)?)))
+        .collect()
 }
 
 /// The endpoints `compare` tabulates for one finished run folder: (key, title, value).

@@ -143,3 +143,25 @@ def test_a_bad_snapshot_index(tmp_path, cli):
         "--out", out)
     with pytest.raises(on.InvalidError, match="has 2 snapshots"):
         on.load_run(out).snapshot(5)
+
+
+def test_a_preset_error_carries_file_line_column_and_key(tmp_path):
+    path = write(tmp_path, f'extends = "{BASE}"\nname = "x"\n[[species]]\nname = "tumour"\ndecay = 1e300\n')
+    with pytest.raises(on.PresetError) as e:
+        on.Simulation(path, resolution=RES, backend="cpu")
+    err = e.value
+    assert err.file == str(path)
+    assert err.line == 5 and isinstance(err.column, int)
+    assert "decay" in err.key
+    # A syntax error has a place but no key.
+    path = write(tmp_path, 'name = "x"\n[grid\n', name="syntax.toml")
+    with pytest.raises(on.PresetError) as e:
+        on.Simulation(path, resolution=RES, backend="cpu")
+    assert e.value.file == str(path) and e.value.line == 2 and e.value.key is None
+
+
+def test_a_day_count_past_the_step_limit_is_refused_and_nothing_steps(dosed):
+    before = dosed.step_index
+    with pytest.raises(on.InvalidError, match=r"run\(days=1e\+20\): .*more than 1000000000 steps"):
+        dosed.run(days=1e20)
+    assert dosed.step_index == before

@@ -194,3 +194,46 @@ def test_reading_a_simulation_while_another_thread_steps_it_waits_and_returns():
         sim.field("nope")
     t.join(timeout=120)
     assert not t.is_alive()
+
+
+def test_a_field_reaches_numpy_in_one_copy():
+    sim = on.Simulation(BASE, resolution=8, backend="cpu")
+    a = sim.field("tumour")
+    # A view of the one buffer the library's values were written into: not a copy of it.
+    assert not a.flags.owndata
+    assert isinstance(a.base, (bytearray, memoryview)) or isinstance(a.base.base, (bytearray, memoryview))
+    assert a.flags.writeable and a.dtype == np.float32 and a.shape == sim.shape
+    all_fields = sim.fields()
+    assert np.shares_memory(all_fields["tumour"], all_fields["bone"]) is False
+    assert all_fields["tumour"].base is all_fields["bone"].base
+    assert (all_fields["tumour"] == a).all()
+
+
+def test_an_interrupted_run_folder_loads_and_says_so(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from conftest import REPO
+
+    exe = os.environ.get("OSTEONICHE_BIN", str(REPO / "target" / "release" / "osteoniche"))
+    out = tmp_path / "run"
+    p = subprocess.Popen(
+        [exe, "run", str(BASE), "--resolution", "12", "--days", "20", "--backend", "cpu",
+         "--quiet", "--checkpoint-every", "1 d", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while not (out / "checkpoint.osck").exists():
+        assert time.time() < deadline and p.poll() is None, p.communicate()
+        time.sleep(0.002)
+    p.send_signal(signal.SIGINT)
+    stdout, stderr = p.communicate(timeout=120)
+    assert p.returncode == 130, stderr
+    run = on.load_run(out)
+    assert run.summary["status"] == "interrupted"
+    assert run.metrics["step"].iloc[-1] == run.summary["step_reached"]
+    assert "osteoniche resume" in run.summary["resume_command"]
+    sim = on.Simulation.resume(out / "checkpoint.osck")
+    assert sim.step_index == run.summary["step_reached"]

@@ -3,7 +3,7 @@
 // switch S_M<k>. Mirror of src/model/biology.rs (same order, same names); docs/model.md
 // writes out the equations. Rates are per day. Bound by the react kernel as `model`.
 
-const BONE_FLOOR: f32 = 0.01;
+// BONE_FLOOR comes from the generated prelude (model::biology::BONE_FLOOR).
 
 fn q(i: u32) -> f32 {
     return model[i];

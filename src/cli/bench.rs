@@ -263,7 +263,11 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
                 let info = sim.backend_info();
                 header.add(&info, false);
                 for (stage, stages, counted) in [
-                    ("transport", Stages::TRANSPORT, &[Stage::Transport][..]),
+                    (
+                        Stage::Transport.name(),
+                        Stages::TRANSPORT,
+                        &[Stage::Transport][..],
+                    ),
                     ("step", Stages::ALL, &Stage::ALL[..]),
                 ] {
                     let (steps, median, fastest) = time_steps(&mut sim, stages, args.seconds)?;

@@ -11,6 +11,7 @@ use osteoniche::atomic::write_atomic;
 use osteoniche::launch::BackendChoice;
 use osteoniche::preset::{Preset, SimDuration};
 use osteoniche::report::{self, RunData};
+use osteoniche::run::summary::Ending;
 use osteoniche::sweep::{self, Manifest, RunSettings, SlurmOptions};
 
 use super::run::{RunOptions, run_preset, with_days};
@@ -62,9 +63,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
             .collect::<osteoniche::Result<Vec<_>>>()?;
         let out = match &args.out {
             Some(o) => o.clone(),
-            None => super::outputs::fresh_out_dir("compare"),
+            None => osteoniche::run::folder::fresh_out_dir("compare"),
         };
-        super::outputs::prepare_out_dir(&out, args.overwrite)?;
+        osteoniche::run::folder::prepare_out_dir(&out, args.overwrite)?;
         return finish_report(&runs, &out, "osteoniche comparison");
     }
     let presets = args
@@ -97,9 +98,9 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<()> {
     }
     let out = match &args.out {
         Some(o) => o.clone(),
-        None => super::outputs::fresh_out_dir("compare"),
+        None => osteoniche::run::folder::fresh_out_dir("compare"),
     };
-    super::outputs::prepare_out_dir(&out, args.overwrite)?;
+    osteoniche::run::folder::prepare_out_dir(&out, args.overwrite)?;
     // Labels: preset names, made unique.
     let mut labels: Vec<String> = Vec::new();
     for p in &presets {
@@ -164,23 +165,41 @@ pub(super) fn run_all(
         for _ in 0..jobs.max(1) {
             s.spawn(|| {
                 loop {
+                    if super::interrupt::raised() {
+                        // Interrupted: the runs in hand save themselves; none starts.
+                        break;
+                    }
                     let next = queue.lock().expect("queue lock").pop();
                     let Some((preset, dir, bar)) = next else {
                         break;
                     };
                     let name = preset.file.name.clone();
-                    if let Err(e) = run_preset(preset, options(dir.clone(), bar.clone())) {
-                        bar.abandon_with_message(format!("failed: {e:#}"));
-                        failures
-                            .lock()
-                            .expect("failure lock")
-                            .push(format!("{name} ({}): {e:#}", dir.display()));
+                    match run_preset(preset, options(dir.clone(), bar.clone())) {
+                        Ok((_, Ending::Finished)) => {}
+                        Ok((_, Ending::Interrupted { .. })) => {
+                            bar.abandon_with_message("interrupted");
+                        }
+                        Err(e) => {
+                            bar.abandon_with_message(format!("failed: {e:#}"));
+                            failures
+                                .lock()
+                                .expect("failure lock")
+                                .push(format!("{name} ({}): {e:#}", dir.display()));
+                        }
                     }
                 }
             });
         }
     });
     let failures = failures.into_inner().expect("failure lock");
+    if super::interrupt::raised() {
+        // Each interrupted run has said how to resume it; no report of half-runs.
+        eprintln!(
+            "interrupted: no report written; each run folder under runs/ holds its checkpoint \
+             (osteoniche resume <folder>/checkpoint.osck), then `compare --collect` or `sweep --collect`"
+        );
+        return Err(super::interrupt::Interrupted.into());
+    }
     if !failures.is_empty() {
         bail!(
             "{} run(s) failed:\n  {}",
@@ -315,7 +334,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
     with_days(&base_preset, args.days)?;
     let out = match &args.out {
         Some(o) => o.clone(),
-        None => super::outputs::fresh_out_dir(&format!("sweep-{}", base_preset.file.name)),
+        None => osteoniche::run::folder::fresh_out_dir(&format!("sweep-{}", base_preset.file.name)),
     };
     let out = std::path::absolute(&out)?;
     let vdir = out.join("variants");
@@ -339,7 +358,7 @@ pub fn sweep(args: SweepArgs) -> anyhow::Result<()> {
         })?;
         texts.push((path, text));
     }
-    super::outputs::prepare_out_dir(&out, args.overwrite)?;
+    osteoniche::run::folder::prepare_out_dir(&out, args.overwrite)?;
     std::fs::create_dir_all(&vdir).with_context(|| format!("creating {}", vdir.display()))?;
     for (path, text) in &texts {
         write_atomic(path, text.as_bytes())?;
@@ -427,7 +446,7 @@ fn collect(dir: &Path, partial: bool) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for v in &m.variants {
         let run_dir = dir.join("runs").join(&v.id);
-        if run_dir.join("summary.json").is_file() {
+        if osteoniche::report::finished(&run_dir) {
             runs.push(RunData::load(&run_dir, &v.label())?);
         } else if run_dir.join("checkpoint.osck").is_file() {
             missing.push(format!(

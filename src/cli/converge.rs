@@ -93,9 +93,9 @@ pub fn converge(args: ConvergeArgs) -> anyhow::Result<()> {
         .day
         .unwrap_or(preset.file.time.duration.minutes() / 1440.0);
     let out = args.out.clone().unwrap_or_else(|| {
-        super::outputs::fresh_out_dir(&format!("converge-{}", preset.file.name))
+        osteoniche::run::folder::fresh_out_dir(&format!("converge-{}", preset.file.name))
     });
-    super::outputs::prepare_out_dir(&out, args.overwrite)?;
+    osteoniche::run::folder::prepare_out_dir(&out, args.overwrite)?;
     let finest = *res.last().expect("three resolutions");
     let fine = match args.lattice_from {
         Some(n) if n < finest => {
@@ -127,7 +127,7 @@ pub fn converge(args: ConvergeArgs) -> anyhow::Result<()> {
             None => None,
         };
         println!("== {n}^3 ({:.1} µm voxels) ==", grid.dx_um);
-        run_preset(
+        let (_, ending) = run_preset(
             preset.clone(),
             RunOptions {
                 days: None,
@@ -142,6 +142,13 @@ pub fn converge(args: ConvergeArgs) -> anyhow::Result<()> {
                 lattice,
             },
         )?;
+        if ending != osteoniche::run::summary::Ending::Finished {
+            eprintln!(
+                "interrupted: the study stopped at {n}^3; its finished grids are under {}",
+                out.join("runs").display()
+            );
+            return Err(super::interrupt::Interrupted.into());
+        }
         runs.push((n, grid.dx_um, RunData::load(&dir, &n.to_string())?));
     }
     finish(&preset.file.name, &runs, day, &how, &out, &args)

@@ -4,8 +4,8 @@
 mod bench;
 mod compare;
 mod converge;
+mod interrupt;
 mod lattice;
-mod outputs;
 mod run;
 mod sensitivity;
 
@@ -230,6 +230,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<interrupt::Interrupted>() => ExitCode::from(interrupt::EXIT_STATUS),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

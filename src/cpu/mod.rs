@@ -13,7 +13,8 @@ pub mod transport;
 
 use crate::error::{Error, Result};
 use crate::sim::params::{Stages, sweep_order};
-use crate::sim::profile::{Stage, StageClock, StageTimes, lap};
+use crate::sim::plan::{Planned, plan};
+use crate::sim::profile::{StageClock, StageTimes, lap};
 use crate::sim::setup::Setup;
 use crate::sim::{Backend, BackendInfo, Counters, FieldStats};
 
@@ -87,69 +88,54 @@ impl CpuBackend {
     }
 
     /// Half a step of the supply/uptake regions.
-    fn half_sources(&mut self, stages: Stages, clock: &mut Option<&mut StageClock>) {
-        if stages.sources && !self.setup.regions.is_empty() {
-            let dt = self.setup.step.dt;
-            sources::sources(
-                &mut self.fields,
-                &self.setup.grid,
-                &self.setup.regions,
-                0.5 * dt,
-            );
-            lap(clock, Stage::Sources);
-        }
-    }
-
-    /// One coupled step of the given stages, each booked to `clock` when given.
+    /// One coupled step of the given stages (the entries of [`plan`], in order), each booked
+    /// to `clock` when given.
     fn step(&mut self, stages: Stages, mut clock: Option<&mut StageClock>) -> Result<()> {
         let n = self.setup.grid.len();
         let dt = self.setup.step.dt;
-        // Sources are Strang-split around the rest (half a step before, half after), so
-        // their splitting error is second order in dt.
-        self.half_sources(stages, &mut clock);
-        if stages.transport {
-            self.transport();
-            lap(&mut clock, Stage::Transport);
-            if self
-                .setup
-                .model
-                .as_ref()
-                .is_some_and(|m| !m.chemotaxis.is_empty())
-            {
-                self.motility();
-                lap(&mut clock, Stage::Motility);
+        for entry in plan(&self.setup, stages) {
+            match entry {
+                Planned::HalfSources => sources::sources(
+                    &mut self.fields,
+                    &self.setup.grid,
+                    &self.setup.regions,
+                    0.5 * dt,
+                ),
+                Planned::Transport => self.transport(),
+                Planned::Motility => self.motility(),
+                Planned::React => {
+                    let len = 2 * self.setup.implicit_rate_slots() * n;
+                    self.implicit_rates.resize(len, 0.0);
+                    let model = self.setup.model.as_ref();
+                    let rates = &self.setup.rates;
+                    react::react(
+                        &mut self.fields,
+                        n,
+                        rates,
+                        model,
+                        &mut self.implicit_rates,
+                        dt,
+                    );
+                }
+                Planned::NoReactionRates => self.implicit_rates.clear(),
+                Planned::Implicit => self.implicit()?,
+                Planned::Surface => {
+                    let m = self.setup.model.as_ref().expect("planned with the model");
+                    let well_mixed = m.params.well_mixed();
+                    let (b, s) = (m.index.bone, m.index.surface);
+                    crate::lattice::surface::surface(
+                        &mut self.fields,
+                        &self.setup.grid,
+                        b,
+                        s,
+                        well_mixed,
+                    );
+                }
+            }
+            if let Some(stage) = entry.stage() {
+                lap(&mut clock, stage);
             }
         }
-        if stages.reactions && self.setup.reacts() {
-            let len = 2 * self.setup.implicit_rate_slots() * n;
-            self.implicit_rates.resize(len, 0.0);
-            let model = self.setup.model.as_ref();
-            let rates = &self.setup.rates;
-            react::react(
-                &mut self.fields,
-                n,
-                rates,
-                model,
-                &mut self.implicit_rates,
-                dt,
-            );
-            lap(&mut clock, Stage::Reaction);
-        } else {
-            self.implicit_rates.clear();
-        }
-        if stages.transport && !self.setup.implicit.is_empty() {
-            self.implicit()?;
-            lap(&mut clock, Stage::Implicit);
-        }
-        if stages.reactions
-            && let Some(m) = &self.setup.model
-        {
-            let well_mixed = m.params.well_mixed();
-            let (b, s) = (m.index.bone, m.index.surface);
-            crate::lattice::surface::surface(&mut self.fields, &self.setup.grid, b, s, well_mixed);
-            lap(&mut clock, Stage::Bone);
-        }
-        self.half_sources(stages, &mut clock);
         self.step_index += 1;
         Ok(())
     }

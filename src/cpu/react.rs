@@ -21,8 +21,7 @@ use crate::model::reactions::{exp_update, rates};
 use crate::pharma::tissue::{self, PoolInputs};
 use crate::sim::setup::ModelSetup;
 
-/// Days per minute: the model's rates are per day, the step is in minutes.
-pub const PER_DAY: f32 = 1.0 / 1440.0;
+use crate::model::reactions::PER_DAY;
 
 /// One reaction step of `dt` minutes over all voxels. `implicit_rates` holds two fields per
 /// implicit slot (production, loss; 1/min).

@@ -6,6 +6,7 @@ use super::context::map_read_all;
 use super::recorder::Recorder;
 use super::{GpuBackend, STEPS_PER_SUBMIT, compute_pass, implicit};
 use crate::error::{Error, Result};
+use crate::kernels::Kernel;
 use crate::sim::params::Stages;
 use crate::sim::profile::StageTimes;
 use crate::sim::{Backend, BackendInfo, Counters, FieldStats};
@@ -122,7 +123,7 @@ impl Backend for GpuBackend {
         self.settle()?;
         let mut enc = self.ctx.device.create_command_encoder(&Default::default());
         {
-            let mut pass = compute_pass(&mut enc, "reduce");
+            let mut pass = compute_pass(&mut enc, Kernel::Reduce);
             self.ctx.count_dispatches(self.reduce.encode(&mut pass));
         }
         self.ctx.submit(enc.finish());
@@ -136,7 +137,7 @@ impl Backend for GpuBackend {
         let (bytes, states) = {
             let mut enc = self.ctx.device.create_command_encoder(&Default::default());
             {
-                let mut pass = compute_pass(&mut enc, "reduce");
+                let mut pass = compute_pass(&mut enc, Kernel::Reduce);
                 self.ctx
                     .count_dispatches(self.reduce.encode_fields(&mut pass, fields));
             }

@@ -1,45 +1,24 @@
 //! Bindings from the shaders. Each kernel's bind group layout is built from naga's
 //! reflection of its generated WGSL: index, name and kind (uniform, read-only storage,
 //! read-write storage) come from the shader's own `@binding` declarations. The host says
-//! only which buffer goes where, by the shader variable's name ([`host`]), and [`check`]
+//! only which buffer goes where, by the shader variable's name (the kernel table's `host`,
+//! [`super::kernels`]), and [`check`]
 //! refuses a kernel whose shader and host disagree. `tests` run that check for every kernel
 //! without an adapter, so a mismatch fails `cargo test`, not pipeline creation on a GPU.
 
 use super::kernel::Slot;
 use crate::error::{Error, Result};
+use crate::kernels::Kernel;
 
 /// The bindings the host passes to `kernel`, in order, before its field chunks
-/// (`chunk0`, `chunk1`, ...; `None` for a kernel the host does not build).
-pub fn host(kernel: &str) -> Option<&'static [&'static str]> {
-    Some(match kernel {
-        "transport" => &["step", "fields", "bone", "chunk"],
-        "sources" => &["step", "regions"],
-        "react" => &["step", "species", "model", "implicit_rates"],
-        "surface" => &["step", "model"],
-        "motility" => &["step", "pair", "scratch"],
-        "reduce" => &["step", "chunk", "partials", "list"],
-        "implicit" | "multigrid" => &[
-            "step", "lvl", "fields", "regions", "bone", "reaction", "slots", "state", "partials",
-            "kx", "ky", "kz", "mass", "bnd", "diag", "mx", "mb", "mr", "x", "p", "q", "rhs",
-        ],
-        _ => return None,
-    })
-}
-
-/// Whether `kernel` binds every field chunk after [`host`]'s bindings (the per-voxel and
-/// solve kernels); the others bind one chunk at a time as `chunk`.
-pub fn binds_all_chunks(kernel: &str) -> bool {
-    matches!(
-        kernel,
-        "sources" | "react" | "surface" | "motility" | "implicit" | "multigrid"
-    )
+/// (`chunk0`, `chunk1`, ...): its record in the kernel table.
+pub fn host(kernel: Kernel) -> &'static [&'static str] {
+    kernel.spec().host
 }
 
 /// First binding of the field chunks of `kernel`, when it binds them all.
-pub fn first_chunk(kernel: &str) -> Option<u32> {
-    binds_all_chunks(kernel)
-        .then(|| host(kernel).map(|h| h.len() as u32))
-        .flatten()
+pub fn first_chunk(kernel: Kernel) -> Option<u32> {
+    kernel.binds_all_chunks().then(|| host(kernel).len() as u32)
 }
 
 /// One binding a shader declares.
@@ -55,7 +34,7 @@ pub struct Binding {
 
 /// The bindings of group 0 that `source` declares, in index order; every binding must be
 /// a buffer in group 0, and the indices `0..n` without a gap.
-pub fn reflect(kernel: &str, source: &str) -> Result<Vec<Binding>> {
+pub fn reflect(kernel: Kernel, source: &str) -> Result<Vec<Binding>> {
     let module = naga::front::wgsl::parse_str(source)
         .map_err(|e| Error::Gpu(format!("kernel `{kernel}`: {}", e.emit_to_string(source))))?;
     let mut out = Vec::new();
@@ -105,18 +84,17 @@ pub fn reflect(kernel: &str, source: &str) -> Result<Vec<Binding>> {
 }
 
 /// The names the host binds for `kernel` with `chunks` field chunks.
-pub fn host_names(kernel: &str, chunks: usize) -> Result<Vec<String>> {
-    let fixed = host(kernel).ok_or_else(|| Error::Gpu(format!("no kernel `{kernel}`")))?;
-    let mut names: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
-    if binds_all_chunks(kernel) {
+pub fn host_names(kernel: Kernel, chunks: usize) -> Vec<String> {
+    let mut names: Vec<String> = host(kernel).iter().map(|s| s.to_string()).collect();
+    if kernel.binds_all_chunks() {
         names.extend((0..chunks).map(|c| format!("chunk{c}")));
     }
-    Ok(names)
+    names
 }
 
 /// Refuses a kernel whose shader declares other bindings than the host passes: a missing
 /// or extra binding, or another name at an index, said with both sides.
-pub fn check(kernel: &str, shader: &[Binding], host: &[String]) -> Result<()> {
+pub fn check(kernel: Kernel, shader: &[Binding], host: &[String]) -> Result<()> {
     let shown = |names: Vec<&str>| names.join(", ");
     if shader.len() != host.len() || shader.iter().zip(host).any(|(b, h)| b.name != *h) {
         let at = shader
@@ -134,17 +112,24 @@ pub fn check(kernel: &str, shader: &[Binding], host: &[String]) -> Result<()> {
 }
 
 /// The checked, reflected slots of `kernel`'s generated `source` with `chunks` chunks.
-pub fn slots(kernel: &str, source: &str, chunks: usize) -> Result<Vec<Slot>> {
+pub fn slots(kernel: Kernel, source: &str, chunks: usize) -> Result<Vec<Slot>> {
     let shader = reflect(kernel, source)?;
-    check(kernel, &shader, &host_names(kernel, chunks)?)?;
+    check(kernel, &shader, &host_names(kernel, chunks))?;
     Ok(shader.into_iter().map(|b| b.slot).collect())
 }
 
-/// The size in bytes of struct `name` as `source` declares it (naga's layout), if it does.
-pub fn struct_size(source: &str, name: &str) -> Option<u32> {
+/// The size in bytes of struct `name` as `source` declares it (naga's layout), and each
+/// member's name and byte offset, if it declares it.
+pub fn struct_layout(source: &str, name: &str) -> Option<(u32, Vec<(String, u32)>)> {
     let module = naga::front::wgsl::parse_str(source).ok()?;
     module.types.iter().find_map(|(_, t)| match &t.inner {
-        naga::TypeInner::Struct { span, .. } if t.name.as_deref() == Some(name) => Some(*span),
+        naga::TypeInner::Struct { span, members } if t.name.as_deref() == Some(name) => Some((
+            *span,
+            members
+                .iter()
+                .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+                .collect(),
+        )),
         _ => None,
     })
 }
@@ -176,63 +161,106 @@ mod tests {
         )
     }
 
-    /// Every struct the host uploads has the size its shader declares, by naga's layout of
-    /// the generated source (the compile-time asserts beside the Rust structs pin the Rust
-    /// side only).
+    /// Every struct the host uploads has the size its shader declares and every member at
+    /// the offset its shader gives it, by naga's layout of the generated source (the
+    /// compile-time asserts beside the Rust structs pin the Rust sizes only).
     #[test]
-    fn host_structs_have_the_sizes_their_shaders_declare() {
+    fn host_structs_have_the_layout_their_shaders_declare() {
+        use crate::gpu::implicit::{SlotParams, SolveState};
+        use crate::gpu::multigrid::LevelUniform;
+        use crate::gpu::reduce::Partial;
+        use crate::model::reactions::SpeciesRates;
         use crate::sim::params::{Chemotaxis, FieldTransport, SourceRegion, StepUniform};
+        use crate::wgsl::Members;
         use std::mem::size_of;
         let sp = model_species();
         let fl =
             FieldLayout::new(Grid::new(8, 8, 8, 20.0), sp.len(), &wgpu::Limits::default()).unwrap();
-        let cases = [
-            ("transport", "Step", size_of::<StepUniform>()),
-            ("transport", "FieldTransport", size_of::<FieldTransport>()),
-            ("sources", "SourceRegion", size_of::<SourceRegion>()),
+        let cases: [(Kernel, &str, usize, Members); 9] = [
             (
-                "react",
+                Kernel::Transport,
+                "Step",
+                size_of::<StepUniform>(),
+                StepUniform::WGSL_MEMBERS,
+            ),
+            (
+                Kernel::Transport,
+                "FieldTransport",
+                size_of::<FieldTransport>(),
+                FieldTransport::WGSL_MEMBERS,
+            ),
+            (
+                Kernel::Sources,
+                "SourceRegion",
+                size_of::<SourceRegion>(),
+                SourceRegion::WGSL_MEMBERS,
+            ),
+            (
+                Kernel::React,
                 "SpeciesRates",
-                size_of::<crate::model::reactions::SpeciesRates>(),
+                size_of::<SpeciesRates>(),
+                SpeciesRates::WGSL_MEMBERS,
             ),
             (
-                "reduce",
+                Kernel::Reduce,
                 "Partial",
-                size_of::<crate::gpu::reduce::Partial>(),
+                size_of::<Partial>(),
+                Partial::WGSL_MEMBERS,
             ),
             (
-                "implicit",
+                Kernel::Implicit,
                 "SlotParams",
-                size_of::<crate::gpu::implicit::SlotParams>(),
+                size_of::<SlotParams>(),
+                SlotParams::WGSL_MEMBERS,
             ),
             (
-                "implicit",
+                Kernel::Implicit,
                 "SolveState",
-                size_of::<crate::gpu::implicit::SolveState>(),
+                size_of::<SolveState>(),
+                SolveState::WGSL_MEMBERS,
             ),
             (
-                "multigrid",
+                Kernel::Multigrid,
                 "Level",
-                size_of::<crate::gpu::multigrid::LevelUniform>(),
+                size_of::<LevelUniform>(),
+                LevelUniform::WGSL_MEMBERS,
             ),
-            ("motility", "Chemotaxis", size_of::<Chemotaxis>()),
+            (
+                Kernel::Motility,
+                "Chemotaxis",
+                size_of::<Chemotaxis>(),
+                Chemotaxis::WGSL_MEMBERS,
+            ),
         ];
-        for (kernel, name, rust) in cases {
+        for (kernel, name, rust, members) in cases {
             let src = fl.shader_source(kernel, &sp).unwrap();
-            let wgsl = struct_size(&src, name)
+            let (size, wgsl) = struct_layout(&src, name)
                 .unwrap_or_else(|| panic!("kernel `{kernel}` declares no struct `{name}`"));
-            assert_eq!(wgsl as usize, rust, "{kernel}: struct {name}");
+            assert_eq!(size as usize, rust, "{kernel}: struct {name}");
+            let rust: Vec<(String, u32)> = members
+                .iter()
+                .map(|(n, o)| (n.to_string(), *o as u32))
+                .collect();
+            assert_eq!(
+                wgsl, rust,
+                "{kernel}: members of struct {name} (WGSL vs Rust)"
+            );
         }
-        // The check sees a change: a field added on the shader side only.
-        let src = fl.shader_source("reduce", &sp).unwrap();
-        let grown = src.replacen(
-            "struct Partial {",
-            "struct Partial {\n    extra: vec4<f32>,",
+        // The check sees a change the size check cannot: two members of the same size
+        // swapped on the shader side only.
+        let src = fl.shader_source(Kernel::Reduce, &sp).unwrap();
+        let swapped = src.replacen(
+            "    nonfinite: u32,\n    negative: u32,",
+            "    negative: u32,\n    nonfinite: u32,",
             1,
         );
-        assert_eq!(
-            struct_size(&grown, "Partial"),
-            Some(size_of::<crate::gpu::reduce::Partial>() as u32 + 16)
-        );
+        assert_ne!(swapped, src, "the edit applies");
+        let (size, wgsl) = struct_layout(&swapped, "Partial").unwrap();
+        assert_eq!(size as usize, size_of::<Partial>());
+        let rust: Vec<(String, u32)> = Partial::WGSL_MEMBERS
+            .iter()
+            .map(|(n, o)| (n.to_string(), *o as u32))
+            .collect();
+        assert_ne!(wgsl, rust);
     }
 }

@@ -12,6 +12,7 @@
 //! ([`Implicit::status`]); a solve still short of its tolerance then goes on from where it
 //! stopped ([`Implicit::resume`]) and the budget grows.
 
+use crate::wgsl::{Members, wgsl_members};
 use std::cell::Cell;
 
 use bytemuck::{Pod, Zeroable};
@@ -25,12 +26,13 @@ use super::multigrid::{
 };
 use super::{GpuContext, compute_pass, map_read};
 use crate::error::{Error, Limit, Result};
-use crate::numerics::{DOT_BLOCK, MAX_ITERATIONS};
+use crate::kernels::Kernel;
+use crate::numerics::MAX_ITERATIONS;
 use crate::sim::params::SourceRegion;
 use crate::sim::setup::Setup;
 
 /// Invocations per workgroup of the solve kernels (`WG` in their generated prelude).
-const WG: u32 = DOT_BLOCK as u32;
+const WG: u32 = Kernel::Implicit.spec().workgroup;
 
 /// What one slot solves. Keep in sync with `SlotParams` in `shaders/shared/solve.wgsl`.
 #[repr(C)]
@@ -45,6 +47,22 @@ pub(crate) struct SlotParams {
     _pad: [u32; 2],
 }
 const _: () = assert!(std::mem::size_of::<SlotParams>() == 32);
+
+impl SlotParams {
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the struct check (gpu::bindings tests) only"
+        )
+    )]
+    /// Each member of `SlotParams` (`shaders/shared/solve.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(SlotParams {
+        "field" => field, "rate_slot" => rate_slot, "decay" => decay, "d_dx2" => d_dx2,
+        "tol2" => tol2, "max_iterations" => max_iterations,
+        "_pad0" => _pad, "_pad1" => _pad + 4,
+    });
+}
 
 /// The device-side state of one slot's solve. Keep in sync with `SolveState` in
 /// `shaders/shared/solve.wgsl`.
@@ -72,6 +90,16 @@ pub struct SolveState {
     _pad: [u32; 5],
 }
 const _: () = assert!(std::mem::size_of::<SolveState>() == 64);
+
+impl SolveState {
+    /// Each member of `SolveState` (`shaders/shared/solve.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(SolveState {
+        "rz" => rz, "rr" => rr, "bb" => bb, "alpha" => alpha, "beta" => beta, "pq" => pq,
+        "done" => done, "iterations" => iterations, "total_iterations" => total_iterations,
+        "solves" => solves, "unconverged" => unconverged, "_pad0" => _pad,
+        "_pad1" => _pad + 4, "_pad2" => _pad + 8, "_pad3" => _pad + 12, "_pad4" => _pad + 16,
+    });
+}
 
 /// Entry points of `implicit.wgsl`, in pipeline order.
 const CG_ENTRIES: &[&str] = &[
@@ -165,17 +193,17 @@ impl Implicit {
             });
         }
         // Both kernels declare the bindings of shaders/shared/solve.wgsl: one layout.
-        let cg_source = fl.shader_source("implicit", &setup.species)?;
-        let mg_source = fl.shader_source("multigrid", &setup.species)?;
-        let slots = super::bindings::slots("implicit", &cg_source, chunks.len())?;
-        if super::bindings::slots("multigrid", &mg_source, chunks.len())? != slots {
+        let cg_source = fl.shader_source(Kernel::Implicit, &setup.species)?;
+        let mg_source = fl.shader_source(Kernel::Multigrid, &setup.species)?;
+        let slots = super::bindings::slots(Kernel::Implicit, &cg_source, chunks.len())?;
+        if super::bindings::slots(Kernel::Multigrid, &mg_source, chunks.len())? != slots {
             return Err(Error::Gpu(
                 "kernels `implicit` and `multigrid` must declare the same bindings (shaders/shared/solve.wgsl)".into(),
             ));
         }
-        let bgl = layout(device, "osteoniche.implicit", &slots);
-        let cg = pipelines(device, "implicit", &cg_source, &bgl, CG_ENTRIES)?;
-        let mg = pipelines(device, "multigrid", &mg_source, &bgl, MG_ENTRIES)?;
+        let bgl = layout(device, &Kernel::Implicit.label(), &slots);
+        let cg = pipelines(device, Kernel::Implicit, &cg_source, &bgl, CG_ENTRIES)?;
+        let mg = pipelines(device, Kernel::Multigrid, &mg_source, &bgl, MG_ENTRIES)?;
         // A region no field owns stands in when there are none (empty bindings are invalid).
         let mut regions = setup.implicit_regions.clone();
         if regions.is_empty() {
@@ -370,7 +398,7 @@ impl Implicit {
     pub fn encode(&self, enc: &mut wgpu::CommandEncoder) -> u64 {
         let mut dispatches = 0;
         {
-            let mut pass = compute_pass(enc, "implicit");
+            let mut pass = compute_pass(enc, Kernel::Implicit);
             for batch in &self.batches {
                 let mut d = batch.dispatch(&mut pass);
                 d.fine(&self.cg[SETUP]);
@@ -460,7 +488,7 @@ impl Implicit {
         let mut enc = ctx.device.create_command_encoder(&Default::default());
         let mut dispatches = 0;
         {
-            let mut pass = compute_pass(&mut enc, "implicit");
+            let mut pass = compute_pass(&mut enc, Kernel::Implicit);
             for batch in &self.batches {
                 let mut d = batch.dispatch(&mut pass);
                 self.iterations(&mut d, count);
@@ -507,7 +535,7 @@ impl Implicit {
             }
             let mut enc = ctx.device.create_command_encoder(&Default::default());
             {
-                let mut pass = compute_pass(&mut enc, "implicit");
+                let mut pass = compute_pass(&mut enc, Kernel::Implicit);
                 let mut d = batch.dispatch(&mut pass);
                 d.fine(&self.cg[SETUP]);
                 record_coarse_operators(&self.mg, &mut d);

@@ -3,6 +3,7 @@
 //! turned into [`Error::Gpu`].
 
 use crate::error::{Error, Result};
+use crate::kernels::Kernel;
 
 /// How a binding is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,13 +69,13 @@ pub fn bind(
 /// compiler's message instead of panicking.
 pub fn pipelines(
     device: &wgpu::Device,
-    kernel: &str,
+    kernel: Kernel,
     source: &str,
     layout: &wgpu::BindGroupLayout,
     entries: &[&str],
 ) -> Result<Vec<wgpu::ComputePipeline>> {
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let label = format!("osteoniche.{kernel}");
+    let label = kernel.label();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(&label),
         source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -105,12 +106,16 @@ pub fn pipelines(
     Ok(out)
 }
 
+/// Most workgroups along one dispatch dimension that every adapter allows (`MAX_GROUPS`
+/// in WGSL).
+pub const MAX_GROUPS: u32 = 65535;
+
 /// Workgroup counts for `groups` workgroups of a 1-D kernel, split over x and y so neither
-/// exceeds the 65535 limit (the shaders rebuild the index as `x + 65535 * 64 * y`).
+/// exceeds [`MAX_GROUPS`] (the shaders rebuild the index as `x + MAX_GROUPS * WG * y`).
 pub fn split_groups(groups: u32) -> (u32, u32) {
-    if groups <= 65535 {
+    if groups <= MAX_GROUPS {
         (groups.max(1), 1)
     } else {
-        (65535, groups.div_ceil(65535))
+        (MAX_GROUPS, groups.div_ceil(MAX_GROUPS))
     }
 }

@@ -8,24 +8,13 @@
 
 use crate::error::{Error, Limit, Result};
 use crate::grid::Grid;
+use crate::kernels::{Include, Kernel};
 use crate::model::SpeciesList;
 
 /// Shared WGSL files, in the order they are prepended.
 const SHARED: &[&str] = &[
     include_str!("../../shaders/shared/params.wgsl"),
     include_str!("../../shaders/shared/model.wgsl"),
-];
-
-/// Kernels and their sources.
-pub const KERNELS: &[(&str, &str)] = &[
-    ("transport", include_str!("../../shaders/transport.wgsl")),
-    ("sources", include_str!("../../shaders/sources.wgsl")),
-    ("react", include_str!("../../shaders/react.wgsl")),
-    ("reduce", include_str!("../../shaders/reduce.wgsl")),
-    ("implicit", include_str!("../../shaders/implicit.wgsl")),
-    ("multigrid", include_str!("../../shaders/multigrid.wgsl")),
-    ("surface", include_str!("../../shaders/surface.wgsl")),
-    ("motility", include_str!("../../shaders/motility.wgsl")),
 ];
 
 /// The bone-metastasis model's terms, for the react kernel when the model is on.
@@ -42,21 +31,19 @@ const NO_BIOLOGY: &str = "fn biology(u: ptr<function, array<f32, NF>>, \
     fn drug_effects(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>) {}\n\
     fn drug_pools(u: ptr<function, array<f32, NF>>, r: f32, v: u32) {}\n";
 
-/// Kernels that need the model's fields (built only when the model is on).
-pub const MODEL_KERNELS: &[&str] = &["surface", "motility"];
-
 /// Region weights, for the kernels that apply supply and uptake.
 const REGIONS: &str = include_str!("../../shaders/shared/regions.wgsl");
 
 /// The bindings the implicit solve and its multigrid preconditioner share.
 const SOLVE: &str = include_str!("../../shaders/shared/solve.wgsl");
 
-/// Most bindings a per-voxel kernel takes before its field chunks (the host's binding
-/// lists, [`super::bindings::host`]).
+/// Most bindings a per-voxel kernel (one that binds every chunk, the solve's aside) takes
+/// before its field chunks.
 fn most_bindings_before_chunks() -> u32 {
-    ["sources", "react", "surface", "motility"]
-        .iter()
-        .filter_map(|k| super::bindings::first_chunk(k))
+    Kernel::ALL
+        .into_iter()
+        .filter(|k| k.binds_all_chunks() && !k.spec().includes.contains(&Include::Solve))
+        .map(|k| k.spec().host.len() as u32)
         .max()
         .unwrap_or(0)
 }
@@ -99,23 +86,25 @@ impl FieldLayout {
                 )),
             });
         }
-        // One invocation per grid line, 64 per workgroup, along one dispatch dimension.
+        // One invocation per grid line, a transport workgroup of them per group, along one
+        // dispatch dimension.
+        let wg = Kernel::Transport.spec().workgroup as u64;
         let lines = (grid.ny * grid.nz)
             .max(grid.nx * grid.nz)
             .max(grid.nx * grid.ny) as u64;
         let max_groups = limits.max_compute_workgroups_per_dimension as u64;
-        if lines.div_ceil(64) > max_groups {
+        if lines.div_ceil(wg) > max_groups {
             return Err(Error::Resources {
                 message: format!(
                     "a {}x{}x{} grid has {lines} lines per sweep; this adapter dispatches at most {} \
-                 (64 x {max_groups}); use --resolution {} or smaller, or --backend cpu",
+                 ({wg} x {max_groups}); use --resolution {} or smaller, or --backend cpu",
                     grid.nx,
                     grid.ny,
                     grid.nz,
-                    64 * max_groups,
-                    ((64 * max_groups) as f64).sqrt() as usize
+                    wg * max_groups,
+                    ((wg * max_groups) as f64).sqrt() as usize
                 ),
-                limit: Some(Limit::count(lines, 64 * max_groups, "lines per sweep")),
+                limit: Some(Limit::count(lines, wg * max_groups, "lines per sweep")),
             });
         }
         let layout = FieldLayout {
@@ -151,7 +140,7 @@ impl FieldLayout {
     /// Storage buffers the implicit and multigrid kernels bind (every binding of
     /// `shaders/shared/solve.wgsl` but the two uniforms, and the chunks).
     pub fn implicit_storage_buffers(&self) -> u32 {
-        super::bindings::first_chunk("implicit").expect("the solve binds its chunks") - 2
+        super::bindings::first_chunk(Kernel::Implicit).expect("the solve binds its chunks") - 2
             + self.chunks() as u32
     }
 
@@ -160,17 +149,14 @@ impl FieldLayout {
         (self.fields - c * self.fields_per_chunk).min(self.fields_per_chunk)
     }
 
-    /// The WGSL source of `kernel`: generated constants, shared files, and (for per-voxel
-    /// kernels) the chunk bindings with `load`/`store`.
-    pub fn shader_source(&self, kernel: &str, species: &SpeciesList) -> Result<String> {
-        let body = KERNELS
-            .iter()
-            .find(|(name, _)| *name == kernel)
-            .map(|(_, src)| *src)
-            .ok_or_else(|| Error::Gpu(format!("no kernel `{kernel}`")))?;
+    /// The WGSL source of `kernel`: generated constants (the kernel's workgroup size as
+    /// `WG` among them), shared files, the files its record includes, and (for kernels
+    /// that bind every chunk) the chunk bindings with `load`/`store`.
+    pub fn shader_source(&self, kernel: Kernel, species: &SpeciesList) -> Result<String> {
+        let spec = kernel.spec();
         let g = &self.grid;
         let model = crate::model::ModelIndex::new(species).is_ok();
-        if MODEL_KERNELS.contains(&kernel) && !model {
+        if spec.needs_model && !model {
             return Err(Error::Gpu(format!(
                 "kernel `{kernel}` needs the bone-metastasis model's fields"
             )));
@@ -180,6 +166,12 @@ impl FieldLayout {
         s.push_str(&crate::pharma::tissue::wgsl_constants());
         s.push_str(&format!("const MODEL_ON: bool = {model};\n"));
         s.push_str(&crate::numerics::wgsl_constants());
+        s.push_str(&format!(
+            "const WG: u32 = {}u;\nconst MAX_GROUPS: u32 = {}u;\nconst PER_DAY: f32 = {:e};\n",
+            spec.workgroup,
+            super::kernel::MAX_GROUPS,
+            crate::model::reactions::PER_DAY
+        ));
         s.push_str(&format!(
             "const NX: u32 = {}u;\nconst NY: u32 = {}u;\nconst NZ: u32 = {}u;\nconst NV: u32 = {}u;\n\
              const MAX_LINE: u32 = {}u;\nconst FIELDS_PER_CHUNK: u32 = {}u;\n",
@@ -199,26 +191,27 @@ impl FieldLayout {
             s.push_str(shared);
             s.push('\n');
         }
-        if matches!(kernel, "implicit" | "multigrid") {
+        if spec.includes.contains(&Include::Solve) {
             s.push_str(SOLVE);
             s.push('\n');
         }
         if let Some(first) = super::bindings::first_chunk(kernel) {
             s.push_str(&self.chunk_accessors(first));
         }
-        if kernel == "react" {
+        if spec.includes.contains(&Include::Biology) {
             if model {
                 s.push_str(&crate::pharma::tissue::wgsl_therapy_defaults());
+                s.push_str(&crate::model::biology::wgsl_constants());
                 s.push_str(BIOLOGY);
                 s.push_str(DRUGS);
             } else {
                 s.push_str(NO_BIOLOGY);
             }
         }
-        if matches!(kernel, "sources" | "implicit") {
+        if spec.includes.contains(&Include::Regions) {
             s.push_str(REGIONS);
         }
-        s.push_str(body);
+        s.push_str(spec.source);
         Ok(s)
     }
 

@@ -26,8 +26,9 @@ use context::{is_software, map_read};
 pub use layout::FieldLayout;
 
 use crate::error::{Error, Limit, Result};
+use crate::kernels::Kernel;
 use crate::sim::params::{Stages, StepUniform, sweep_order};
-use crate::sim::profile::Stage;
+use crate::sim::plan::{Planned, plan};
 use crate::sim::setup::Setup;
 use recorder::Recorder;
 
@@ -212,7 +213,7 @@ impl GpuBackend {
             );
             Some(voxelwise::Voxelwise::new(
                 device,
-                "sources",
+                Kernel::Sources,
                 &fl,
                 &setup.species,
                 &half_step,
@@ -222,7 +223,7 @@ impl GpuBackend {
         };
         let react = voxelwise::Voxelwise::new(
             device,
-            "react",
+            Kernel::React,
             &fl,
             &setup.species,
             &step_uniforms[0],
@@ -234,7 +235,7 @@ impl GpuBackend {
             Some(m) => {
                 let surface = voxelwise::Voxelwise::new(
                     device,
-                    "surface",
+                    Kernel::Surface,
                     &fl,
                     &setup.species,
                     &step_uniforms[0],
@@ -319,83 +320,85 @@ impl GpuBackend {
         imp.vcycle_once(&self.ctx, self.setup.grid.len(), r)
     }
 
-    /// Records one coupled step: sources, transport sweeps, chemotaxis, reactions,
-    /// implicit solves (recorded whole: no host wait inside), bone surface, sources.
+    /// Records one coupled step: the entries of [`plan`], in order, each a named pass of
+    /// its kernel (the implicit solves recorded whole: no host wait inside).
     fn record_step(&self, rec: &mut Recorder<'_>, step: u64, stages: Stages) -> Result<()> {
-        // Sources are Strang-split around the rest: half a step before, half after.
-        self.record_sources(rec, stages)?;
-        if stages.transport && self.setup.species.mobile_count() > 0 {
-            rec.begin(Stage::Transport);
-            let enc = rec.enc();
-            self.copy_bone(enc);
-            let mut pass = compute_pass(enc, "transport");
-            let order = sweep_order(step);
-            for (i, &axis) in order.iter().enumerate() {
-                let last = i + 1 == order.len();
-                self.ctx
-                    .count_dispatches(self.transport.encode(&mut pass, axis, last));
-            }
-            drop(pass);
-            rec.end(Stage::Transport)?;
-        }
-        if stages.transport
-            && let Some(motility) = &self.motility
-        {
-            rec.begin(Stage::Motility);
-            let dispatches = motility.encode(rec.enc(), |f| {
-                let (chunk, offset) = self.locate(f);
-                (&self.chunks[chunk], offset)
-            });
-            self.ctx.count_dispatches(dispatches);
-            rec.end(Stage::Motility)?;
-        }
-        if stages.reactions && self.setup.reacts() {
-            rec.begin(Stage::Reaction);
-            let mut pass = compute_pass(rec.enc(), "react");
-            self.ctx.count_dispatches(self.react.encode(&mut pass));
-            drop(pass);
-            rec.end(Stage::Reaction)?;
-        } else if self.implicit.is_some() {
-            // No reaction rates for the implicit solves of this step.
-            rec.enc().clear_buffer(&self.implicit_rates, 0, None);
-        }
-        if let Some(imp) = self.implicit.as_ref().filter(|_| stages.transport) {
-            // The previous solve's state must be read (and, if short, continued) before
-            // this one overwrites it.
-            if self.pending.get() {
+        for entry in plan(&self.setup, stages) {
+            let Some(stage) = entry.stage() else {
+                // No reaction rates for the implicit solves of this step.
+                rec.enc().clear_buffer(&self.implicit_rates, 0, None);
+                continue;
+            };
+            if entry == Planned::Implicit && self.pending.get() {
+                // The previous solve's state must be read (and, if short, continued)
+                // before this one overwrites it.
                 rec.flush()?;
                 self.settle()?;
             }
-            rec.begin(Stage::Implicit);
-            let dispatches = imp.encode(rec.enc());
+            rec.begin(stage);
+            let dispatches = self.record_entry(rec.enc(), entry, step)?;
             self.ctx.count_dispatches(dispatches);
-            self.pending.set(true);
-            rec.end(Stage::Implicit)?;
-        }
-        if stages.reactions
-            && let Some(surface) = &self.surface
-        {
-            rec.begin(Stage::Bone);
-            let mut pass = compute_pass(rec.enc(), "surface");
-            self.ctx.count_dispatches(surface.encode(&mut pass));
-            drop(pass);
-            rec.end(Stage::Bone)?;
-        }
-        self.record_sources(rec, stages)
-    }
-
-    /// Records half a step of the sources.
-    fn record_sources(&self, rec: &mut Recorder<'_>, stages: Stages) -> Result<()> {
-        if stages.sources
-            && let Some(sources) = &self.sources
-        {
-            rec.begin(Stage::Sources);
-            let mut pass = compute_pass(rec.enc(), "sources");
-            self.ctx.count_dispatches(sources.encode(&mut pass));
-            drop(pass);
-            rec.end(Stage::Sources)?;
+            rec.end(stage)?;
         }
         Ok(())
+    }
+
+    /// Records one entry of the plan into `enc`; returns its dispatches.
+    fn record_entry(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        entry: Planned,
+        step: u64,
+    ) -> Result<u64> {
+        let missing = |k: Kernel| Error::Gpu(format!("kernel `{k}` planned but not built"));
+        Ok(match entry {
+            Planned::HalfSources => {
+                let sources = self
+                    .sources
+                    .as_ref()
+                    .ok_or_else(|| missing(Kernel::Sources))?;
+                sources.encode(&mut compute_pass(enc, Kernel::Sources))
+            }
+            Planned::Transport => {
+                self.copy_bone(enc);
+                let mut pass = compute_pass(enc, Kernel::Transport);
+                let order = sweep_order(step);
+                let mut dispatches = 0;
+                for (i, &axis) in order.iter().enumerate() {
+                    let last = i + 1 == order.len();
+                    dispatches += self.transport.encode(&mut pass, axis, last);
+                }
+                dispatches
+            }
+            Planned::Motility => {
+                let motility = self
+                    .motility
+                    .as_ref()
+                    .ok_or_else(|| missing(Kernel::Motility))?;
+                motility.encode(enc, |f| {
+                    let (chunk, offset) = self.locate(f);
+                    (&self.chunks[chunk], offset)
+                })
+            }
+            Planned::React => self.react.encode(&mut compute_pass(enc, Kernel::React)),
+            Planned::NoReactionRates => 0,
+            Planned::Implicit => {
+                let imp = self
+                    .implicit
+                    .as_ref()
+                    .ok_or_else(|| missing(Kernel::Implicit))?;
+                let dispatches = imp.encode(enc);
+                self.pending.set(true);
+                dispatches
+            }
+            Planned::Surface => {
+                let surface = self
+                    .surface
+                    .as_ref()
+                    .ok_or_else(|| missing(Kernel::Surface))?;
+                surface.encode(&mut compute_pass(enc, Kernel::Surface))
+            }
+        })
     }
 
     /// Copies the bone field into the buffer the transport and implicit kernels read it
@@ -466,9 +469,9 @@ impl GpuBackend {
     }
 }
 
-fn compute_pass<'a>(enc: &'a mut wgpu::CommandEncoder, name: &str) -> wgpu::ComputePass<'a> {
+fn compute_pass(enc: &mut wgpu::CommandEncoder, kernel: Kernel) -> wgpu::ComputePass<'_> {
     enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some(name),
+        label: Some(kernel.name()),
         timestamp_writes: None,
     })
 }

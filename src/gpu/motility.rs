@@ -6,11 +6,12 @@ use wgpu::util::DeviceExt;
 use super::kernel::{bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use crate::error::Result;
+use crate::kernels::Kernel;
 use crate::model::SpeciesList;
 use crate::sim::params::Chemotaxis;
 
 /// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
-const WG: u32 = 64;
+const WG: u32 = Kernel::Motility.spec().workgroup;
 
 /// The chemotaxis pairs of a run, each with its bind group.
 pub struct Motility {
@@ -30,10 +31,11 @@ impl Motility {
         pairs: &[Chemotaxis],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let source = fl.shader_source("motility", species)?;
-        let slots = super::bindings::slots("motility", &source, chunks.len())?;
-        let bgl = layout(device, "osteoniche.motility", &slots);
-        let pipeline = pipelines(device, "motility", &source, &bgl, &["motility"])?.remove(0);
+        let kernel = Kernel::Motility;
+        let source = fl.shader_source(kernel, species)?;
+        let slots = super::bindings::slots(kernel, &source, chunks.len())?;
+        let bgl = layout(device, &kernel.label(), &slots);
+        let pipeline = pipelines(device, kernel, &source, &bgl, &[kernel.name()])?.remove(0);
         let scratch = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.motility.scratch"),
             size: 4 * fl.grid.len() as u64,
@@ -50,7 +52,7 @@ impl Motility {
                 });
                 let mut buffers = vec![step_uniform, &uniform, &scratch];
                 buffers.extend(chunks.iter());
-                (*pair, bind(device, "osteoniche.motility", &bgl, &buffers))
+                (*pair, bind(device, &kernel.label(), &bgl, &buffers))
             })
             .collect();
         Ok(Motility {
@@ -74,7 +76,7 @@ impl Motility {
             for _ in 0..pair.substeps {
                 {
                     let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("motility"),
+                        label: Some(Kernel::Motility.name()),
                         timestamp_writes: None,
                     });
                     pass.set_pipeline(&self.pipeline);

@@ -3,6 +3,7 @@
 //! recording of the coarse operators and of one V-cycle for a batch of implicit fields.
 //! The conjugate gradients around it are in `implicit.rs`.
 
+use crate::wgsl::{Members, wgsl_members};
 use bytemuck::{Pod, Zeroable};
 
 use crate::numerics::{coarse_dims, coarsens};
@@ -25,6 +26,23 @@ pub(super) struct LevelUniform {
     pub _pad: [u32; 2],
 }
 const _: () = assert!(std::mem::size_of::<LevelUniform>() == 64);
+
+impl LevelUniform {
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "read by the struct check (gpu::bindings tests) only"
+        )
+    )]
+    /// Each member of `Level` (`shaders/shared/solve.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(LevelUniform {
+        "nx" => dims, "ny" => dims + 4, "nz" => dims + 8, "off" => off,
+        "cnx" => cdims, "cny" => cdims + 4, "cnz" => cdims + 8, "coff" => coff,
+        "n" => n, "cn" => cn, "total" => total, "groups_x" => groups_x,
+        "cgroups_x" => cgroups_x, "pg" => pg, "_pad0" => _pad, "_pad1" => _pad + 4,
+    });
+}
 
 /// Entry points of `multigrid.wgsl`, in pipeline order.
 pub(super) const MG_ENTRIES: &[&str] = &[

@@ -1,6 +1,7 @@
 //! Kernel `reduce` (`shaders/reduce.wgsl`): per-field partial statistics, finished on the
 //! host in a fixed order.
 
+use crate::wgsl::{Members, wgsl_members};
 use bytemuck::{Pod, Zeroable};
 
 use wgpu::util::DeviceExt;
@@ -8,6 +9,7 @@ use wgpu::util::DeviceExt;
 use super::kernel::{bind, layout, pipelines};
 use super::layout::FieldLayout;
 use crate::error::Result;
+use crate::kernels::Kernel;
 use crate::model::SpeciesList;
 use crate::numerics::REDUCE_BLOCK;
 use crate::sim::FieldStats;
@@ -24,6 +26,14 @@ pub struct Partial {
     _pad: [u32; 3],
 }
 const _: () = assert!(std::mem::size_of::<Partial>() == 32);
+
+impl Partial {
+    /// Each member of `Partial` (`shaders/reduce.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(Partial {
+        "sum" => sum, "min_value" => min, "max_value" => max, "nonfinite" => nonfinite,
+        "negative" => negative, "_pad0" => _pad, "_pad1" => _pad + 4, "_pad2" => _pad + 8,
+    });
+}
 
 /// The bind groups and staging buffer that reduce one set of fields.
 struct FieldSet {
@@ -61,10 +71,11 @@ impl Reduce {
         step_uniforms: &[wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let source = fl.shader_source("reduce", species)?;
-        let slots = super::bindings::slots("reduce", &source, chunks.len())?;
-        let bgl = layout(device, "osteoniche.reduce", &slots);
-        let pipeline = pipelines(device, "reduce", &source, &bgl, &["reduce"])?.remove(0);
+        let kernel = Kernel::Reduce;
+        let source = fl.shader_source(kernel, species)?;
+        let slots = super::bindings::slots(kernel, &source, chunks.len())?;
+        let bgl = layout(device, &kernel.label(), &slots);
+        let pipeline = pipelines(device, kernel, &source, &bgl, &[kernel.name()])?.remove(0);
         let blocks = (fl.grid.len() as u32).div_ceil(REDUCE_BLOCK as u32);
         let partials = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("osteoniche.reduce.partials"),
@@ -147,11 +158,7 @@ impl Reduce {
 
     fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, set: &FieldSet) -> u64 {
         pass.set_pipeline(&self.pipeline);
-        let (x, z) = if self.blocks <= 65535 {
-            (self.blocks, 1)
-        } else {
-            (65535, self.blocks.div_ceil(65535))
-        };
+        let (x, z) = super::kernel::split_groups(self.blocks);
         for (group, count) in &set.groups {
             pass.set_bind_group(0, group, &[]);
             pass.dispatch_workgroups(x, *count, z);

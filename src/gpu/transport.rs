@@ -3,6 +3,7 @@
 use super::kernel::{bind, layout, pipelines};
 use super::layout::FieldLayout;
 use crate::error::Result;
+use crate::kernels::Kernel;
 use crate::model::SpeciesList;
 
 /// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
@@ -33,12 +34,12 @@ impl Transport {
         bone: &wgpu::Buffer,
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let source = fl.shader_source("transport", species)?;
-        let slots = super::bindings::slots("transport", &source, chunks.len())?;
-        let bgl = layout(device, "osteoniche.transport", &slots);
+        let source = fl.shader_source(Kernel::Transport, species)?;
+        let slots = super::bindings::slots(Kernel::Transport, &source, chunks.len())?;
+        let bgl = layout(device, &Kernel::Transport.label(), &slots);
         let sweeps = pipelines(
             device,
-            "transport",
+            Kernel::Transport,
             &source,
             &bgl,
             &[

@@ -5,10 +5,8 @@
 use super::kernel::{bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use crate::error::{Error, Result};
+use crate::kernels::Kernel;
 use crate::model::SpeciesList;
-
-/// Invocations per workgroup (keep in sync with `@workgroup_size` in the shaders).
-const WG: u32 = 64;
 
 /// One per-voxel kernel with its bind group.
 pub struct Voxelwise {
@@ -18,29 +16,29 @@ pub struct Voxelwise {
 }
 
 impl Voxelwise {
-    /// Builds kernel `name` with its parameter arrays `params` (bindings 1.., in the order
-    /// of [`super::bindings::host`]; whether each is read or written comes from the shader).
+    /// Builds `kernel` with its parameter arrays `params` (bindings 1.., in the order of
+    /// its record's `host`; whether each is read or written comes from the shader).
     pub fn new(
         device: &wgpu::Device,
-        name: &str,
+        kernel: Kernel,
         fl: &FieldLayout,
         species: &SpeciesList,
         step_uniform: &wgpu::Buffer,
         params: &[&wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
-        let first = super::bindings::first_chunk(name);
+        let first = super::bindings::first_chunk(kernel);
         if first != Some(1 + params.len() as u32) {
             return Err(Error::Gpu(format!(
-                "kernel `{name}` binds its chunks at {first:?}, not after {} parameter arrays",
+                "kernel `{kernel}` binds its chunks at {first:?}, not after {} parameter arrays",
                 params.len()
             )));
         }
-        let source = fl.shader_source(name, species)?;
-        let slots = super::bindings::slots(name, &source, chunks.len())?;
-        let label = format!("osteoniche.{name}");
+        let source = fl.shader_source(kernel, species)?;
+        let slots = super::bindings::slots(kernel, &source, chunks.len())?;
+        let label = kernel.label();
         let bgl = layout(device, &label, &slots);
-        let pipeline = pipelines(device, name, &source, &bgl, &[name])?.remove(0);
+        let pipeline = pipelines(device, kernel, &source, &bgl, &[kernel.name()])?.remove(0);
         let mut buffers = vec![step_uniform];
         buffers.extend(params.iter().copied());
         buffers.extend(chunks.iter());
@@ -48,7 +46,7 @@ impl Voxelwise {
         Ok(Voxelwise {
             pipeline,
             group,
-            groups: split_groups((fl.grid.len() as u32).div_ceil(WG)),
+            groups: split_groups((fl.grid.len() as u32).div_ceil(kernel.spec().workgroup)),
         })
     }
 

@@ -200,8 +200,15 @@ pub fn komarova_steady_state(values: &[f32]) -> (f64, f64) {
     (x1, x2)
 }
 
-/// Bone fraction below which resorption stops acting as a rate on the remaining bone.
+/// Bone fraction below which resorption stops acting as a rate on the remaining bone
+/// (`BONE_FLOOR` in WGSL, from [`wgsl_constants`]).
 pub const BONE_FLOOR: f32 = 0.01;
+
+/// The constants `shaders/shared/biology.wgsl` shares with this file, for the react
+/// kernel's prelude (written so that WGSL reads back the same f32).
+pub fn wgsl_constants() -> String {
+    format!("const BONE_FLOOR: f32 = {BONE_FLOOR:e};\n")
+}
 
 /// Adds the model's production and loss rates (per day) of every field at one voxel with
 /// values `u` (or at eight, in lanes) to `prod` and `loss`; returns the voxel's relative bone

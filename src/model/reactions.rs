@@ -4,10 +4,15 @@
 //! non-negative and is exact for constant `P` and `L`, so stiff decay or binding with
 //! `L dt >> 1` is stable.
 
+use crate::wgsl::{Members, wgsl_members};
 use bytemuck::{Pod, Zeroable};
 
 use super::SpeciesList;
 use crate::lanes::Real;
+
+/// Days per minute: the model's rates are per day, the step is in minutes (`PER_DAY` in
+/// the kernels' generated prelude).
+pub const PER_DAY: f32 = 1.0 / 1440.0;
 
 /// Reaction parameters of one species, as the shaders read them.
 /// Keep in sync with `SpeciesRates` in `shaders/shared/model.wgsl`.
@@ -25,6 +30,13 @@ pub struct SpeciesRates {
     pub implicit: u32,
 }
 const _: () = assert!(std::mem::size_of::<SpeciesRates>() == 16);
+
+impl SpeciesRates {
+    /// Each member of `SpeciesRates` (`shaders/shared/params.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(SpeciesRates {
+        "decay" => decay, "growth" => growth, "capacity" => capacity, "implicit" => implicit,
+    });
+}
 
 /// Reaction parameters of the whole species list.
 #[derive(Debug, Clone, PartialEq)]

@@ -360,7 +360,12 @@ impl Preset {
         };
         let species = SpeciesList::new(specs.iter().map(resolve_species).collect());
         let dt_min = f.time.dt.minutes();
-        let steps = (f.time.duration.minutes() / dt_min - 1e-9).ceil().max(1.0) as u64;
+        let steps = steps_for(f.time.duration.minutes(), dt_min).ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: time.duration = \"{}\" at time.dt = \"{}\" is more than {MAX_STEPS} steps, the most a run takes",
+                self.origin, f.time.duration, f.time.dt
+            ))
+        })?;
         Ok(Scenario {
             name: f.name.clone(),
             grid,
@@ -502,6 +507,17 @@ impl Scenario {
             .map(|d| ((d.minutes() / self.dt_min).round() as u64).max(1))
             .unwrap_or(default)
     }
+}
+
+/// The most steps one run takes (10^9: 114 000 years at a step of 1 h); a longer duration
+/// is refused rather than run for ever or wrapped round.
+pub const MAX_STEPS: u64 = 1_000_000_000;
+
+/// Whole steps of `dt_min` that cover `minutes` (at least one), or `None` past
+/// [`MAX_STEPS`] (or for a duration that is not a finite number).
+pub fn steps_for(minutes: f64, dt_min: f64) -> Option<u64> {
+    let steps = (minutes / dt_min - 1e-9).ceil().max(1.0);
+    (steps.is_finite() && steps <= MAX_STEPS as f64).then_some(steps as u64)
 }
 
 /// Makes serde's messages read as advice: nearest valid key for unknown keys.

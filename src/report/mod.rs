@@ -29,6 +29,15 @@ pub struct RunData {
     pub doses: Vec<(f64, String)>,
 }
 
+/// Whether `dir` holds a run that reached its end (summary.json there, and not marked
+/// interrupted).
+pub fn finished(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|s| s["status"] != "interrupted")
+}
+
 impl RunData {
     /// Reads `dir/metrics.csv`, `dir/summary.json` and `dir/doses.csv` (when present).
     pub fn load(dir: &Path, label: &str) -> Result<RunData> {
@@ -41,6 +50,16 @@ impl RunData {
         })?;
         let summary: serde_json::Value = serde_json::from_str(&summary_text)
             .map_err(|e| Error::Invalid(format!("{}: {e}", summary_path.display())))?;
+        if summary["status"] == "interrupted" {
+            return Err(Error::Invalid(format!(
+                "{}: the run was interrupted at day {:.3}, before its end; continue it with `{}`",
+                dir.display(),
+                summary["simulated_days"].as_f64().unwrap_or(f64::NAN),
+                summary["resume_command"]
+                    .as_str()
+                    .unwrap_or("osteoniche resume <its checkpoint>")
+            )));
+        }
         let metrics_path = dir.join("metrics.csv");
         let text =
             std::fs::read_to_string(&metrics_path).map_err(|e| Error::io(&metrics_path, e))?;

@@ -3,6 +3,7 @@
 
 pub mod counters;
 pub mod params;
+pub mod plan;
 pub mod profile;
 pub mod setup;
 pub mod synthetic;
@@ -11,7 +12,7 @@ pub use counters::Counters;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, NumericalFault, Result};
 use crate::lattice::Lattice;
 use crate::model::systemic::Systemic;
 use crate::pharma::Route;
@@ -502,9 +503,9 @@ impl Simulation {
     }
 
     /// The numerical guard: for the first field of `stats` (from [`Simulation::stats`])
-    /// with NaN or infinite values, a message with the field, the count, the step, the first
-    /// bad voxel and the step's parameters; `None` when every value is finite.
-    pub fn numerical_fault(&mut self, stats: &[FieldStats]) -> Result<Option<String>> {
+    /// with NaN or infinite values, the field, the count, the step, the first bad voxel and
+    /// the step's parameters; `None` when every value is finite.
+    pub fn numerical_fault(&mut self, stats: &[FieldStats]) -> Result<Option<NumericalFault>> {
         let Some(f) = stats.iter().position(|s| s.nonfinite > 0) else {
             return Ok(None);
         };
@@ -517,20 +518,19 @@ impl Simulation {
             .find(|(_, x)| !x.is_finite())
             .map(|(v, x)| (v, *x))
             .unwrap_or((0, f32::NAN));
-        let [i, j, k] = sc.grid.coords(v);
         let sp = sc.species.get(f);
-        Ok(Some(format!(
-            "numerical fault: field `{}` has {} non-finite values at step {} (day {:.3}); first at voxel ({i}, {j}, {k}) = {value}; \
-             dt {} min, D {} µm²/min, decay {}/min, scheme theta {}",
-            sc.species.names()[f],
-            stats[f].nonfinite,
-            self.step_index(),
-            self.time_min() / 1440.0,
-            sc.dt_min,
-            sp.diffusion_um2_min,
-            sp.decay_per_min,
-            sc.theta
-        )))
+        Ok(Some(NumericalFault {
+            field: sc.species.names()[f].to_string(),
+            count: stats[f].nonfinite,
+            step: self.step_index(),
+            day: self.time_min() / 1440.0,
+            voxel: sc.grid.coords(v),
+            value,
+            dt_min: sc.dt_min,
+            diffusion_um2_min: sp.diffusion_um2_min,
+            decay_per_min: sp.decay_per_min,
+            theta: sc.theta,
+        }))
     }
 
     /// Per-field statistics.

@@ -2,6 +2,7 @@
 //! Keep in sync with `shaders/shared/params.wgsl`: the sizes are asserted at compile time and
 //! checked against naga's layout of the shaders (`gpu::bindings` tests).
 
+use crate::wgsl::{Members, wgsl_members};
 use bytemuck::{Pod, Zeroable};
 
 /// Grid and step constants. Keep in sync with `Step` in `shaders/shared/params.wgsl`.
@@ -35,6 +36,15 @@ pub struct StepUniform {
 }
 const _: () = assert!(std::mem::size_of::<StepUniform>() == 48);
 
+impl StepUniform {
+    /// Each member of `Step` (`shaders/shared/params.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(StepUniform {
+        "nx" => nx, "ny" => ny, "nz" => nz, "nf" => nf, "n_vox" => n_vox,
+        "field_base" => field_base, "n_regions" => n_regions, "chunk_fields" => chunk_fields,
+        "dt" => dt, "dt_over_dx2" => dt_over_dx2, "theta" => theta, "dx" => dx,
+    });
+}
+
 /// Transport parameters of one field. Keep in sync with `FieldTransport` in
 /// `shaders/shared/params.wgsl`.
 #[repr(C)]
@@ -58,6 +68,16 @@ pub struct FieldTransport {
     pub _pad: f32,
 }
 const _: () = assert!(std::mem::size_of::<FieldTransport>() == 48);
+
+impl FieldTransport {
+    /// Each member of `FieldTransport` (`shaders/shared/params.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(FieldTransport {
+        "diffusion" => diffusion, "bone_permeability" => bone_permeability,
+        "dirichlet_mask" => dirichlet_mask, "mobile" => mobile,
+        "dirichlet_lo" => dirichlet, "dirichlet_hi" => dirichlet + 16,
+        "retain" => retain, "pad" => _pad,
+    });
+}
 
 /// Region shapes, as `SourceRegion::shape` codes.
 pub mod shape {
@@ -100,6 +120,15 @@ pub struct SourceRegion {
     pub b: [f32; 4],
 }
 const _: () = assert!(std::mem::size_of::<SourceRegion>() == 64);
+
+impl SourceRegion {
+    /// Each member of `SourceRegion` (`shaders/shared/params.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(SourceRegion {
+        "shape" => shape, "field" => field, "weight_field" => weight_field, "_pad0" => _pad0,
+        "supply" => supply, "target_value" => target, "uptake" => uptake, "_pad1" => _pad1,
+        "a" => a, "b" => b,
+    });
+}
 
 impl SourceRegion {
     /// Weight of the region at voxel centre `p` (µm) of a grid of extent `ext` (µm): 1 or 0
@@ -182,6 +211,14 @@ pub struct Chemotaxis {
     pub dx: f32,
 }
 const _: () = assert!(std::mem::size_of::<Chemotaxis>() == 32);
+
+impl Chemotaxis {
+    /// Each member of `Chemotaxis` (`shaders/motility.wgsl`) and its offset here.
+    pub const WGSL_MEMBERS: Members = wgsl_members!(Chemotaxis {
+        "cell" => cell, "attractant" => attractant, "substeps" => substeps, "pad" => _pad,
+        "chi" => chi, "vmax" => vmax, "dt_sub" => dt_sub, "dx" => dx,
+    });
+}
 
 impl Chemotaxis {
     /// Drift speed across a face, µm/min, from the attractant difference `da` (nM) over one

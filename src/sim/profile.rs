@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::setup::Setup;
+use crate::kernels::Kernel;
 
 /// A stage of the coupled step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -21,9 +22,9 @@ pub enum Stage {
     /// Chemotaxis of the motile cells.
     Motility,
     /// Per-voxel reactions (biology, drug pools).
-    Reaction,
+    React,
     /// Bone surface update after remodelling.
-    Bone,
+    Surface,
     /// Host side: systemic pools, pharmacokinetics, the small reductions they read.
     Pk,
 }
@@ -35,22 +36,28 @@ impl Stage {
         Stage::Transport,
         Stage::Implicit,
         Stage::Motility,
-        Stage::Reaction,
-        Stage::Bone,
+        Stage::React,
+        Stage::Surface,
         Stage::Pk,
     ];
 
-    /// Its name in tables.
-    pub fn name(self) -> &'static str {
+    /// The kernel that runs it on the GPU (and whose CPU mirror runs it on the CPU); none
+    /// for the host's `Pk`.
+    pub fn kernel(self) -> Option<Kernel> {
         match self {
-            Stage::Sources => "sources",
-            Stage::Transport => "transport",
-            Stage::Implicit => "implicit",
-            Stage::Motility => "motility",
-            Stage::Reaction => "reaction",
-            Stage::Bone => "bone",
-            Stage::Pk => "pk",
+            Stage::Sources => Some(Kernel::Sources),
+            Stage::Transport => Some(Kernel::Transport),
+            Stage::Implicit => Some(Kernel::Implicit),
+            Stage::Motility => Some(Kernel::Motility),
+            Stage::React => Some(Kernel::React),
+            Stage::Surface => Some(Kernel::Surface),
+            Stage::Pk => None,
         }
+    }
+
+    /// Its name in tables: its kernel's, or `pk`.
+    pub fn name(self) -> &'static str {
+        self.kernel().map_or("pk", Kernel::name)
     }
 }
 
@@ -161,9 +168,9 @@ pub struct Traffic {
 /// each solved field read+written once (the conjugate-gradient iterations move about ten
 /// vectors per iteration on top; not counted, so its bandwidth is a floor); motility, per
 /// chemotaxis sub-step the cell field read+written twice (kernel, copy back) and the
-/// attractant and bone read; reaction, every field read+written and the implicit rates
-/// written; bone, the bone field read and the surface written; pk, each summed field read
-/// once.
+/// attractant and bone read; react, every field read+written and the implicit rates
+/// written; surface, the bone field read and the surface written; pk, each summed field
+/// read once.
 pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
     let n = setup.grid.len() as f64;
     let has_bone = setup.species.bone().is_some();
@@ -187,13 +194,13 @@ pub fn traffic(setup: &Setup, stage: Stage, pk_fields: usize) -> Traffic {
             });
             24.0 * subs * n
         }
-        Stage::Reaction if !setup.reacts() => 0.0,
-        Stage::Reaction => {
+        Stage::React if !setup.reacts() => 0.0,
+        Stage::React => {
             let f = setup.species.len() as f64;
             let rates = 2.0 * setup.implicit_rate_slots() as f64;
             (8.0 * f + 4.0 * rates) * n
         }
-        Stage::Bone => match setup.model {
+        Stage::Surface => match setup.model {
             Some(_) => 8.0 * n,
             None => 0.0,
         },

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::time::Instant;
 
-use crate::io::metrics::MetricsTable;
 use crate::io::vti::write_vti;
 use crate::launch::BackendChoice;
 use crate::pharma::Route;
 use crate::pharma::dose::{DoseRecord, DoseRequest, Scheduled};
 use crate::preset::Preset;
 use crate::report::UM3_PER_MM3;
+use crate::run::Run;
 use crate::sim::Simulation;
 
 /// What the UI asks of the session.
@@ -157,9 +157,10 @@ impl Drop for Session {
 
 /// A loaded run and what the session keeps about it.
 struct Live {
-    sim: Simulation,
+    /// The run: the simulation, its metrics (a row for every update after steps) and the
+    /// numerical guard.
+    run: Run,
     info: RunInfo,
-    metrics: MetricsTable,
     field: usize,
     bone: Option<usize>,
     idx: Indices,
@@ -216,43 +217,43 @@ fn load(preset: &Preset, resolution: Option<usize>, backend: BackendChoice) -> c
             })
             .collect(),
     };
-    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let scalar_refs: Vec<&str> = scalar_names.iter().map(String::as_str).collect();
-    let metrics = MetricsTable::new(
-        std::path::Path::new("metrics.csv"),
-        &s.grid,
-        &names,
-        &scalar_refs,
-    );
     let field = idx.tumour.unwrap_or(0);
     let bone = s.species.bone();
-    Ok(Live {
+    let run = Run::start(
         sim,
+        preset.clone(),
+        resolution,
+        std::path::Path::new("metrics.csv"),
+    )?;
+    Ok(Live {
+        run,
         info,
-        metrics,
         field,
         bone,
         idx,
     })
 }
 
-/// Samples the reductions, records a metrics row and sends the state.
+/// Sends the state: the reductions of the last metrics row, or fresh ones when the state
+/// changed without a step (a dose), with the field on show and the bone.
 fn report(
     live: &mut Live,
     out: &Sender<Update>,
     steps_per_s: f64,
     playing: bool,
+    fresh: bool,
 ) -> crate::Result<()> {
-    let stats = live.sim.stats()?;
-    let (_, scalars) = live.sim.named_scalars();
-    live.metrics
-        .push(live.sim.step_index(), live.sim.time_min(), &stats, &scalars);
-    let g = live.sim.setup().grid;
+    let stats = match fresh {
+        true => live.run.sim_mut().stats()?,
+        false => live.run.last_stats().to_vec(),
+    };
+    let (_, scalars) = live.run.sim().named_scalars();
+    let g = live.run.sim().setup().grid;
     let vol = g.voxel_volume_um3() / UM3_PER_MM3;
     let integral = |i: Option<usize>| i.map_or(f64::NAN, |i| stats[i].sum * vol);
     let scalar = |i: Option<usize>| i.map_or(f64::NAN, |i| scalars[i]);
     let sample = Sample {
-        day: live.sim.time_min() / 1440.0,
+        day: live.run.sim().time_min() / 1440.0,
         tumour_mm3: integral(live.idx.tumour),
         bv_tv: live
             .bone
@@ -266,18 +267,19 @@ fn report(
             .map(|&(p, t)| (scalar(p), scalar(t)))
             .collect(),
     };
-    let field = live.sim.backend_mut().read_field(live.field)?;
+    let field = live.run.sim_mut().backend_mut().read_field(live.field)?;
     let bone = match live.bone {
-        Some(b) => Some(live.sim.backend_mut().read_field(b)?),
+        Some(b) => Some(live.run.sim_mut().backend_mut().read_field(b)?),
         None => None,
     };
     let doses = live
-        .sim
+        .run
+        .sim()
         .pharmacology()
         .map(|p| p.state.log.clone())
         .unwrap_or_default();
     let _ = out.send(Update::State {
-        step: live.sim.step_index(),
+        step: live.run.sim().step_index(),
         field_index: live.field,
         field,
         bone,
@@ -307,7 +309,7 @@ fn run(
         }
     };
     let _ = out.send(Update::Loaded(live.info.clone()));
-    if let Err(e) = report(&mut live, &out, 0.0, false) {
+    if let Err(e) = report(&mut live, &out, 0.0, false, false) {
         say(format!("reading the first state failed: {e}"));
     }
     let (mut playing, mut pending, mut batch) = (false, 0u64, 1u64);
@@ -342,7 +344,7 @@ fn run(
                     changed = true;
                 }
                 Command::Select(f) => say(format!("no field {f}")),
-                Command::Dose(d) => match live.sim.dose(&d) {
+                Command::Dose(d) => match live.run.sim_mut().dose(&d) {
                     Ok(r) => {
                         say(format!(
                             "dosed {} {} {:.4} mg at day {:.3}",
@@ -357,7 +359,7 @@ fn run(
                 },
                 Command::Schedule(s) => {
                     let n = s.len();
-                    match live.sim.schedule(s) {
+                    match live.run.sim_mut().schedule(s) {
                         Ok(()) => say(format!("{n} doses scheduled")),
                         Err(e) => say(format!("schedule refused (nothing changed): {e}")),
                     }
@@ -373,30 +375,32 @@ fn run(
                     Err(e) => say(format!("could not load {}: {e}", p.origin)),
                 },
                 Command::ExportVti(path) => {
-                    let g = live.sim.setup().grid;
+                    let g = live.run.sim().setup().grid;
                     let names: Vec<&str> = live.info.fields.iter().map(String::as_str).collect();
+                    let time = live.run.sim().time_min();
                     let written = live
-                        .sim
+                        .run
+                        .sim_mut()
                         .fields()
-                        .and_then(|f| write_vti(&path, &g, &names, &f, live.sim.time_min()));
+                        .and_then(|f| write_vti(&path, &g, &names, &f, time));
                     match written {
                         Ok(()) => say(format!("wrote {}", path.display())),
                         Err(e) => say(format!("could not write {}: {e}", path.display())),
                     }
                 }
-                Command::ExportCsv(path) => match live.metrics.write_to(&path) {
+                Command::ExportCsv(path) => match live.run.write_metrics_to(&path) {
                     Ok(()) => say(format!("wrote {}", path.display())),
                     Err(e) => say(format!("could not write {}: {e}", path.display())),
                 },
             }
-            if changed && let Err(e) = report(&mut live, &out, 0.0, playing) {
+            if changed && let Err(e) = report(&mut live, &out, 0.0, playing, true) {
                 say(format!("reading the state failed: {e}"));
             }
             continue;
         }
         let n = if playing { batch } else { pending.min(batch) };
         let t = Instant::now();
-        if let Err(e) = live.sim.advance(n) {
+        if let Err(e) = live.run.advance_and_record(n) {
             playing = false;
             pending = 0;
             say(format!("the run stopped: {e}"));
@@ -404,7 +408,7 @@ fn run(
         }
         pending = pending.saturating_sub(n);
         let rate = n as f64 / t.elapsed().as_secs_f64().max(1e-9);
-        if let Err(e) = report(&mut live, &out, rate, playing || pending > 0) {
+        if let Err(e) = report(&mut live, &out, rate, playing || pending > 0, false) {
             playing = false;
             pending = 0;
             say(format!("reading the state failed: {e}"));
