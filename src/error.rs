@@ -100,6 +100,24 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A checkpoint that cannot be continued: not a checkpoint, corrupt, of another format
+    /// version, or not fitting the preset inside it.
+    #[error("{}: {message}", path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A dose refused: its drug is not loaded, its amount, route, duration or point is out of
+    /// range, or it is scheduled in the past. Nothing was given or scheduled.
+    #[error("{message}")]
+    Dose {
+        /// The drug asked for.
+        drug: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// A field turned NaN or infinite: the numerical guard's finding, with the field, the
     /// step and the first bad voxel.
     #[error("{0}")]

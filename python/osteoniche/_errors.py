@@ -23,12 +23,18 @@ class PresetError(Error, ValueError):
 
 class InvalidError(Error, ValueError):
     """A request that does not fit this simulation: an unknown field, a dose of a drug not
-    loaded, a point outside the domain, a bad route or backend name."""
+    loaded, a point outside the domain, a bad route or backend name.
+
+    A refused dose has ``drug`` (the drug asked for); other refusals have it None."""
+
+    drug = None
 
 
 class CheckpointError(Error, ValueError):
     """A checkpoint that is corrupt, of another format version, or does not fit its
-    preset."""
+    preset; ``path`` is the checkpoint file (a ``pathlib.Path``)."""
+
+    path = None
 
 
 class FileError(Error, OSError):

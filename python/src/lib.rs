@@ -36,13 +36,14 @@ fn raise(py: Python<'_>, name: &str, message: String) -> PyErr {
 
 /// The library's error as the documented Python exception, with the CLI's message and,
 /// where the library says where, attributes: a preset error's `file`, `line`, `column` and
-/// `key`; a numerical fault's `field`, `step`, `day`, `voxel` (i, j, k) and `value`; a solve
+/// `key`; a checkpoint's `path`; a refused dose's `drug`; a numerical fault's `field`, `step`, `day`, `voxel` (i, j, k) and `value`; a solve
 /// that did not converge, its `field`, `iterations` and `residual`.
 fn to_py(e: osteoniche::Error) -> PyErr {
     use osteoniche::Error as E;
     let class = match &e {
         E::Preset { .. } | E::Value { .. } => "PresetError",
-        E::Invalid(_) => "InvalidError",
+        E::Invalid(_) | E::Dose { .. } => "InvalidError",
+        E::Checkpoint { .. } => "CheckpointError",
         E::Io { .. } => "FileError",
         E::Resources { .. } => "ResourceError",
         E::Gpu(_) | E::Device { .. } | E::DeviceLost { .. } => "BackendError",
@@ -70,6 +71,8 @@ fn annotate(py: Python<'_>, err: &PyErr, e: &osteoniche::Error) -> PyResult<()> 
     match e {
         E::Preset { location, .. } => located(location, None)?,
         E::Value { location, key, .. } => located(location, Some(key))?,
+        E::Checkpoint { path, .. } => value.setattr("path", path)?,
+        E::Dose { drug, .. } => value.setattr("drug", drug)?,
         E::Numerical(f) => {
             value.setattr("field", &f.field)?;
             value.setattr("step", f.step)?;
@@ -94,15 +97,6 @@ fn annotate(py: Python<'_>, err: &PyErr, e: &osteoniche::Error) -> PyResult<()> 
 /// A refusal of this module's own (bad keyword combinations), as `InvalidError`.
 fn invalid(message: String) -> PyErr {
     Python::attach(|py| raise(py, "InvalidError", message))
-}
-
-/// A checkpoint that cannot be read or does not fit its preset: `CheckpointError`, or
-/// `FileError` when the file cannot be read at all.
-fn checkpoint_error(e: osteoniche::Error) -> PyErr {
-    match e {
-        osteoniche::Error::Invalid(m) => Python::attach(|py| raise(py, "CheckpointError", m)),
-        other => to_py(other),
-    }
 }
 
 /// A JSON value as the Python object `json.loads` would give.
@@ -252,7 +246,7 @@ impl PySimulation {
             backend.map(|b| b.parse().map_err(invalid)).transpose()?;
         let live = py
             .detach(move || Run::resume(&path, choice, Path::new("")).map(|(run, _)| run))
-            .map_err(checkpoint_error)?;
+            .map_err(to_py)?;
         Ok(PySimulation {
             live: Mutex::new(live),
         })

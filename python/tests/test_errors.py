@@ -81,8 +81,11 @@ def test_a_missing_preset_is_a_file_error(tmp_path):
 )
 def test_bad_doses_change_nothing(dosed, args, kwargs, pattern):
     before = dosed.fields()
-    with pytest.raises(on.InvalidError, match=pattern):
+    with pytest.raises(on.InvalidError, match=pattern) as e:
         dosed.dose(*args, **kwargs)
+    by_library = args[1] != "teleport" and len({"mg", "mg_per_kg"} & kwargs.keys()) == 1
+    # A dose the library refused names its drug; the keyword checks before it do not.
+    assert e.value.drug == (args[0] if by_library else None)
     assert dosed.doses() == []
     after = dosed.fields()
     assert all((before[k] == after[k]).all() for k in before)
@@ -117,8 +120,9 @@ def test_bad_checkpoints(tmp_path):
     data[len(data) // 2] ^= 0xFF
     corrupt = tmp_path / "corrupt.osck"
     corrupt.write_bytes(bytes(data))
-    with pytest.raises(on.CheckpointError, match=re.escape(str(corrupt))):
+    with pytest.raises(on.CheckpointError, match=re.escape(str(corrupt))) as e:
         on.Simulation.resume(corrupt)
+    assert e.value.path == corrupt
     text = tmp_path / "text.osck"
     text.write_text("not a checkpoint")
     with pytest.raises(on.CheckpointError, match="text.osck"):
@@ -162,6 +166,6 @@ def test_a_preset_error_carries_file_line_column_and_key(tmp_path):
 
 def test_a_day_count_past_the_step_limit_is_refused_and_nothing_steps(dosed):
     before = dosed.step_index
-    with pytest.raises(on.InvalidError, match=r"run\(days=1e\+20\): .*more than 1000000000 steps"):
+    with pytest.raises(on.InvalidError, match=r"run\(days=10+\): .*more than 1000000000 steps"):
         dosed.run(days=1e20)
     assert dosed.step_index == before

@@ -110,7 +110,10 @@ impl Checkpoint {
     /// Reads and verifies a checkpoint.
     pub fn read(path: &Path) -> Result<Checkpoint> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let bad = |m: String| Error::Invalid(format!("{}: {m}", path.display()));
+        let bad = |message: String| Error::Checkpoint {
+            path: path.to_path_buf(),
+            message,
+        };
         if bytes.len() < 8 + 4 + 8 + 8 + 4 || &bytes[..8] != MAGIC {
             return Err(bad("not an osteoniche checkpoint".into()));
         }

@@ -56,7 +56,10 @@ pub fn restore(
     backend: Option<BackendChoice>,
 ) -> Result<(Preset, Simulation)> {
     let h = &ck.header;
-    let at = |m: String| Error::Invalid(format!("{}: {m}", path.display()));
+    let at = |message: String| Error::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    };
     let embedded = Embedded {
         model: h.model.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),
         library: h.library.as_ref().map(|(t, o)| (t.as_str(), o.as_str())),

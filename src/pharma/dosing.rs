@@ -334,18 +334,24 @@ impl Pharmacology {
     pub fn check(&self, dose: &DoseRequest, grid: &Grid) -> crate::Result<usize> {
         let Some(i) = self.position(&dose.drug) else {
             let names: Vec<&str> = self.drugs.iter().map(|d| d.drug.name.as_str()).collect();
-            return Err(crate::Error::Invalid(format!(
-                "drug `{}` is not loaded in this run (loaded: {}); add it to [pharmacology] drugs",
-                dose.drug,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            )));
+            return Err(crate::Error::Dose {
+                drug: dose.drug.clone(),
+                message: format!(
+                    "drug `{}` is not loaded in this run (loaded: {}); add it to [pharmacology] drugs",
+                    dose.drug,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            });
         };
         dose.check(&self.drugs[i].drug, self.body_weight_kg, grid)
-            .map_err(crate::Error::Invalid)?;
+            .map_err(|message| crate::Error::Dose {
+                drug: dose.drug.clone(),
+                message,
+            })?;
         Ok(i)
     }
 

@@ -338,12 +338,15 @@ impl Simulation {
         let p = self.pharma_or_err()?;
         for d in &doses {
             if !(d.time_min.is_finite() && d.time_min >= now - 1e-9) {
-                return Err(Error::Invalid(format!(
-                    "dose of `{}` scheduled at {:.3} h: that is in the past (now {:.3} h)",
-                    d.dose.drug,
-                    d.time_min / 60.0,
-                    now / 60.0
-                )));
+                return Err(Error::Dose {
+                    drug: d.dose.drug.clone(),
+                    message: format!(
+                        "dose of `{}` scheduled at {:.3} h: that is in the past (now {:.3} h)",
+                        d.dose.drug,
+                        d.time_min / 60.0,
+                        now / 60.0
+                    ),
+                });
             }
             p.check(&d.dose, &self.setup.grid)?;
         }
