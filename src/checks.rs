@@ -10,12 +10,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{
-    ModelOverrides, Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want,
-};
 use crate::error::{Error, Result};
 use crate::preset::Scenario;
 use crate::sim::Simulation;
+use crate::study::{
+    ModelOverrides, Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want,
+};
 
 /// The scale a ratio is compared on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

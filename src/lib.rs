@@ -41,6 +41,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod sim;
+pub mod study;
 pub mod sweep;
 #[cfg(feature = "viewer")]
 pub mod viewer;

@@ -28,11 +28,12 @@ const LAYERS: &[(&str, u32)] = &[
     ("report", 8),
     ("launch", 9),
     ("run", 10),
-    ("claims", 11),
-    ("converge", 11),
-    ("sweep", 11),
-    ("checks", 12),
-    ("viewer", 12),
+    ("study", 11),
+    ("claims", 12),
+    ("converge", 12),
+    ("sweep", 12),
+    ("checks", 13),
+    ("viewer", 13),
 ];
 
 const MAX_LINES: usize = 650;

@@ -114,8 +114,8 @@ struct StudyArgs {
 }
 
 impl StudyArgs {
-    fn overrides(&self) -> osteoniche::claims::ModelOverrides {
-        osteoniche::claims::ModelOverrides {
+    fn overrides(&self) -> osteoniche::study::ModelOverrides {
+        osteoniche::study::ModelOverrides {
             set: self.set.clone(),
             mechanisms: self.mechanisms.clone(),
         }
@@ -263,7 +263,7 @@ fn run_study<V: serde::Serialize>(
         &std::path::Path,
         &[Option<usize>],
         &[Option<u64>],
-        &osteoniche::claims::ModelOverrides,
+        &osteoniche::study::ModelOverrides,
         MakeSim,
         &mut dyn FnMut(&str),
     ) -> osteoniche::Result<Vec<V>>,
