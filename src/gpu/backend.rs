@@ -2,7 +2,7 @@
 //! range), stepping with a submission every few steps, the statistics and sums through the
 //! `reduce` kernel, and the counters.
 
-use super::context::map_read_all;
+use super::context::{map_read, map_read_all};
 use super::recorder::Recorder;
 use super::{GpuBackend, STEPS_PER_SUBMIT, compute_pass, implicit};
 use crate::error::{Error, Result};
@@ -193,5 +193,35 @@ impl Backend for GpuBackend {
                 "this simulation has no model parameters to update".into(),
             )),
         }
+    }
+}
+
+/// The backend's own readbacks and waits (used by the trait methods above only).
+impl GpuBackend {
+    /// Copies `size` bytes of `src` back to the host.
+    fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
+        self.read_range(src, 0, size)
+    }
+
+    /// Copies `size` bytes of `src` from byte `offset` back to the host.
+    fn read_range(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
+        let device = &self.ctx.device;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("osteoniche.readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
+        self.ctx.check_fault()?;
+        self.ctx.submit(enc.finish());
+        let data = map_read(&self.ctx, &staging);
+        self.ctx.check_fault()?;
+        data
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.ctx.wait()
     }
 }

@@ -417,33 +417,6 @@ impl GpuBackend {
         (f / fpc, 4 * ((f % fpc) * self.setup.grid.len()) as u64)
     }
 
-    /// Copies `size` bytes of `src` back to the host.
-    fn read_buffer(&self, src: &wgpu::Buffer, size: u64) -> Result<Vec<u8>> {
-        self.read_range(src, 0, size)
-    }
-
-    /// Copies `size` bytes of `src` from byte `offset` back to the host.
-    fn read_range(&self, src: &wgpu::Buffer, offset: u64, size: u64) -> Result<Vec<u8>> {
-        let device = &self.ctx.device;
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("osteoniche.readback"),
-            size,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut enc = device.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(src, offset, &staging, 0, size);
-        self.ctx.check_fault()?;
-        self.ctx.submit(enc.finish());
-        let data = map_read(&self.ctx, &staging);
-        self.ctx.check_fault()?;
-        data
-    }
-
-    fn wait(&self) -> Result<()> {
-        self.ctx.wait()
-    }
-
     /// Reads the state of the last recorded implicit solve, if not read yet, and lets the
     /// solver continue one that ran out of recorded iterations.
     fn settle(&self) -> Result<()> {

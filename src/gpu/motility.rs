@@ -10,7 +10,7 @@ use crate::kernels::Kernel;
 use crate::model::SpeciesList;
 use crate::sim::params::Chemotaxis;
 
-/// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
+/// Invocations per workgroup (the shader's `WG`, from the kernel table).
 const WG: u32 = Kernel::Motility.spec().workgroup;
 
 /// The chemotaxis pairs of a run, each with its bind group.

@@ -6,8 +6,8 @@ use crate::error::Result;
 use crate::kernels::Kernel;
 use crate::model::SpeciesList;
 
-/// Invocations per workgroup (keep in sync with `@workgroup_size` in the shader).
-const WG: u32 = 64;
+/// Invocations per workgroup (the shader's `WG`, from the kernel table).
+const WG: u32 = Kernel::Transport.spec().workgroup;
 
 /// Pipelines of the three sweeps (and their variants as a step's last, which apply the
 /// fields' folded decay) and one bind group per field chunk.

@@ -15,7 +15,8 @@ use crate::lanes::Real;
 pub const PER_DAY: f32 = 1.0 / 1440.0;
 
 /// Reaction parameters of one species, as the shaders read them.
-/// Keep in sync with `SpeciesRates` in `shaders/shared/model.wgsl`.
+/// Uploaded as `SpeciesRates` of `shaders/shared/params.wgsl` (every member's offset is
+/// checked against it: [`SpeciesRates::WGSL_MEMBERS`]).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct SpeciesRates {

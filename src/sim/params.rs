@@ -133,7 +133,7 @@ impl SourceRegion {
 impl SourceRegion {
     /// Weight of the region at voxel centre `p` (µm) of a grid of extent `ext` (µm): 1 or 0
     /// for geometric shapes, the weighting field's value `w` for [`shape::FIELD`].
-    /// CPU mirror of `region_weight` in `shaders/sources.wgsl`.
+    /// CPU mirror of `region_weight` in `shaders/shared/regions.wgsl`.
     #[inline]
     pub fn weight(&self, p: [f32; 3], ext: [f32; 3], w: f32) -> f32 {
         let inside = match self.shape {
