@@ -1,5 +1,7 @@
 //! The `osteoniche` binary: outputs of `run`, determinism, and clean refusals.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -216,23 +218,7 @@ fn bad_inputs_exit_with_a_message_and_no_panic() {
 fn the_status_line_prints_numbers_as_people_write_them() {
     // 12 voxels over a 2.56 mm box: 213.333... µm, printed as 213.333.
     let dir = tempfile::tempdir().unwrap();
-    let o = bin()
-        .args([
-            "run",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/presets/breast-osteolytic.toml"
-            ),
-            "--resolution",
-            "12",
-            "--days",
-            "0.1",
-            "--backend",
-            "cpu",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path().join("r"))
+    let o = common::cli::default_preset_run(&dir.path().join("r"), "12", "0.1", &[])
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);

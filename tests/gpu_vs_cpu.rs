@@ -12,60 +12,14 @@ const TOL: f64 = 2e-5;
 /// A preset exercising every kernel: bone lattice, Dirichlet faces, sources of all shapes,
 /// decay and logistic growth.
 fn rich_preset(scheme: &str, size: [usize; 3]) -> String {
-    format!(
-        r#"
-name = "rich"
-grid = {{ size = [{}, {}, {}], voxel_um = 20.0 }}
-time = {{ dt = "0.5 min", duration = "5 min", scheme = "{scheme}" }}
-lattice = {{ kind = "procedural", bv_tv = 0.2, tb_th_um = 50.0 }}
-[[species]]
-name = "bone"
-kind = "bone"
-initial = {{ kind = "lattice", of = "bone" }}
-[[species]]
-name = "surface"
-kind = "geometry"
-initial = {{ kind = "lattice", of = "surface" }}
-[[species]]
-name = "a"
-diffusion = 4000.0
-decay = 0.05
-bone_permeability = 0.1
-initial = {{ kind = "gaussian", center_um = [150.0, 120.0, 100.0], sigma_um = 60.0, amplitude = 3.0, background = 0.2 }}
-dirichlet = {{ x_min = 1.0, z_max = 0.5 }}
-[[species]]
-name = "b"
-diffusion = 200.0
-bone_permeability = 0.5
-initial = {{ kind = "box", min_um = [40.0, 40.0, 40.0], max_um = [200.0, 160.0, 120.0], value = 2.0 }}
-[[species]]
-name = "cells"
-kind = "cell"
-diffusion = 5.0
-bone_permeability = 0.0
-growth = 0.01
-capacity = 0.8
-initial = {{ kind = "uniform", value = 0.1 }}
-[[sources]]
-species = "b"
-region = {{ kind = "field", species = "surface" }}
-supply_rate = 0.5
-target = 4.0
-[[sources]]
-species = "a"
-region = {{ kind = "sphere", center_um = [100.0, 100.0, 100.0], radius_um = 60.0 }}
-uptake_rate = 2.0
-[[sources]]
-species = "b"
-region = {{ kind = "shell", width_um = 30.0 }}
-supply_rate = 1.0
-target = 1.0
-[[sources]]
-species = "cells"
-region = {{ kind = "box", min_um = [0.0, 0.0, 0.0], max_um = [100.0, 100.0, 100.0] }}
-uptake_rate = 0.1
-"#,
-        size[0], size[1], size[2]
+    preset_text(
+        "rich",
+        &[
+            ("nx", &size[0]),
+            ("ny", &size[1]),
+            ("nz", &size[2]),
+            ("scheme", &scheme),
+        ],
     )
 }
 

@@ -106,29 +106,14 @@ fn tumour_scenario(
     set: &str,
     days: f64,
 ) -> osteoniche::preset::Scenario {
-    let text = format!(
-        r#"name = "well-mixed-tumour"
-[grid]
-size = [1, 1, 1]
-voxel_um = 20.0
-[time]
-dt = "0.5 h"
-duration = "{days} d"
-[switches]
-transport = false
-[model]
-file = "presets/model/bone-metastasis.toml"
-well_mixed = true
-mechanisms = {{ {mechanisms} }}
-# A whole-voxel bone compartment remodels at Komarova's pace (1% of it per percent).
-set = {{ bone_per_percent = 0.003, {set} }}
-[model.initial]
-bone = {{ kind = "uniform", value = 0.3 }}
-vessels = {{ kind = "uniform", value = 0.03 }}
-osteoclast = {{ kind = "uniform", value = 0.010607 }}
-osteoblast = {{ kind = "uniform", value = 0.10607 }}
-tumour = {{ kind = "uniform", value = {tumour} }}
-"#
+    let text = common::preset_text(
+        "well-mixed-tumour",
+        &[
+            ("days", &days),
+            ("mechanisms", &mechanisms),
+            ("set", &set),
+            ("tumour", &tumour),
+        ],
     );
     Preset::parse(&text, "<test>")
         .unwrap_or_else(|e| panic!("{e}"))

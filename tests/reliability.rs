@@ -478,26 +478,7 @@ fn a_run_with_drugs_resumes_exactly_from_its_checkpoint() {
 /// `run` of the default preset at 12^3 for `days` on the CPU into `out`, with a
 /// checkpoint every simulated day.
 fn model_run(out: &Path, days: &str) -> Command {
-    let mut c = bin();
-    c.args([
-        "run",
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/presets/breast-osteolytic.toml"
-        ),
-        "--resolution",
-        "12",
-        "--days",
-        days,
-        "--backend",
-        "cpu",
-        "--quiet",
-        "--checkpoint-every",
-        "1 d",
-        "--out",
-    ])
-    .arg(out);
-    c
+    common::cli::default_preset_run(out, "12", days, &["--checkpoint-every", "1 d"])
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The review's therapy claims (MODEL.md section 5; presets/therapy/claims.toml), each an
+//! The review's therapy claims (docs/model.md, Claims; presets/therapy/claims.toml), each an
 //! ordering of an endpoint at a day, checked at 16 voxels on the longest axis (the
 //! presets' 2.56 mm box at 160 µm): over three lattice seeds on the CPU, where every claim
 //! must be robust (hold in every seed), and at one seed on the GPU. The check at each
@@ -24,7 +24,7 @@ fn report(verdicts: &[ClaimVerdict], backend: &str, seeds: usize) {
     assert_eq!(
         verdicts.len(),
         12,
-        "every claim of MODEL.md section 5 with a drug, once"
+        "every claim of presets/therapy/claims.toml with a drug, once"
     );
     let weak: Vec<String> = verdicts
         .iter()

@@ -1,4 +1,4 @@
-//! The transport solver against theory: BioFVM's convergence tests (MODEL.md section 5),
+//! The transport solver against theory: BioFVM's convergence tests (docs/model.md, Checks),
 //! the 3-D heat kernel, stability at large D dt/dx^2, mass conservation, bone barriers and
 //! fixed-value faces. All on the CPU backend (the GPU is compared to it in gpu_vs_cpu.rs).
 
@@ -11,18 +11,17 @@ const D: f64 = 1e5; // µm^2/min
 /// Max error of the 1-D cosine test (BioFVM convergence test 1) at t = 0.5 min.
 fn cosine_error(cells: usize, dt_min: f64, scheme: &str) -> f64 {
     let dx = L / cells as f64;
-    let text = format!(
-        r#"
-name = "cosine"
-grid = {{ size = [{cells}, 1, 1], voxel_um = {dx} }}
-time = {{ dt = "{dt_min} min", duration = "0.5 min", scheme = "{scheme}" }}
-[[species]]
-name = "rho"
-diffusion = {D}
-initial = {{ kind = "cosine", axis = "x", mean = 1.0, amplitude = 1.0 }}
-"#
+    let sc = preset_scenario(
+        "cosine-1d",
+        &[
+            ("name", &"cosine"),
+            ("cells", &cells),
+            ("dx", &dx),
+            ("dt", &dt_min),
+            ("scheme", &scheme),
+            ("diffusion", &D),
+        ],
     );
-    let sc = scenario(&text);
     let mut sim = cpu_sim(&sc);
     sim.advance(sc.steps).unwrap();
     let t = sim.time_min();
@@ -80,18 +79,17 @@ fn cosine_1d_is_second_order_in_space() {
 /// Max difference between runs at `dt` and at `dt/32` on the same grid: the time error.
 fn time_error(scheme: &str, dt: f64) -> f64 {
     let run = |dt: f64| {
-        let text = format!(
-            r#"
-name = "cosine-t"
-grid = {{ size = [50, 1, 1], voxel_um = 10.0 }}
-time = {{ dt = "{dt} min", duration = "0.5 min", scheme = "{scheme}" }}
-[[species]]
-name = "rho"
-diffusion = {D}
-initial = {{ kind = "cosine", axis = "x", mean = 1.0, amplitude = 1.0 }}
-"#
+        let sc = preset_scenario(
+            "cosine-1d",
+            &[
+                ("name", &"cosine-t"),
+                ("cells", &50),
+                ("dx", &10.0),
+                ("dt", &dt),
+                ("scheme", &scheme),
+                ("diffusion", &D),
+            ],
         );
-        let sc = scenario(&text);
         let mut sim = cpu_sim(&sc);
         sim.advance(sc.steps).unwrap();
         sim.field("rho").unwrap()
@@ -186,28 +184,17 @@ fn box_rates(n: usize, dx: f64) -> (Vec<f64>, Vec<f64>) {
 fn source_sink_box_reaches_its_steady_state() {
     let (n, dx) = (25usize, 40.0f64);
     let run = |dt: f64| {
-        let text = format!(
-            r#"
-name = "box"
-grid = {{ size = [{n}, {n}, {n}], voxel_um = {dx} }}
-time = {{ dt = "{dt} min", duration = "40 min" }}
-[[species]]
-name = "s"
-diffusion = 1e5
-decay = 0.1
-initial = {{ kind = "uniform", value = 38.0 }}
-[[sources]]
-species = "s"
-region = {{ kind = "shell", width_um = 40.0 }}
-supply_rate = 38.0
-target = 38.0
-[[sources]]
-species = "s"
-region = {{ kind = "sphere", center_um = [500.0, 500.0, 500.0], radius_um = 400.0 }}
-uptake_rate = 10.0
-"#
+        let sc = preset_scenario(
+            "source-sink-box",
+            &[
+                ("name", &"box"),
+                ("n", &n),
+                ("dx", &dx),
+                ("dt", &format!("{dt} min")),
+                ("duration", &"40 min"),
+                ("solver", &"split"),
+            ],
         );
-        let sc = scenario(&text);
         let mut sim = cpu_sim(&sc);
         sim.advance(sc.steps).unwrap();
         sim.field("s").unwrap()
@@ -259,29 +246,17 @@ fn implicit_solver_reaches_the_exact_steady_state_at_long_steps() {
     let (s_rate, up) = box_rates(n, dx);
     let r = box_steady_state(n, dx, &s_rate, &up);
     for dt in ["1 min", "10 min"] {
-        let text = format!(
-            r#"
-name = "box-implicit"
-grid = {{ size = [{n}, {n}, {n}], voxel_um = {dx} }}
-time = {{ dt = "{dt}", duration = "60 min" }}
-[[species]]
-name = "s"
-diffusion = 1e5
-decay = 0.1
-solver = "implicit"
-initial = {{ kind = "uniform", value = 38.0 }}
-[[sources]]
-species = "s"
-region = {{ kind = "shell", width_um = 40.0 }}
-supply_rate = 38.0
-target = 38.0
-[[sources]]
-species = "s"
-region = {{ kind = "sphere", center_um = [500.0, 500.0, 500.0], radius_um = 400.0 }}
-uptake_rate = 10.0
-"#
+        let sc = preset_scenario(
+            "source-sink-box",
+            &[
+                ("name", &"box-implicit"),
+                ("n", &n),
+                ("dx", &dx),
+                ("dt", &dt),
+                ("duration", &"60 min"),
+                ("solver", &"implicit"),
+            ],
         );
-        let sc = scenario(&text);
         let mut sim = cpu_sim(&sc);
         sim.advance(sc.steps).unwrap();
         let u = sim.field("s").unwrap();
@@ -300,18 +275,17 @@ uptake_rate = 10.0
 fn gaussian_pulse_follows_the_heat_kernel() {
     let (n, dx, d, sigma0, t) = (48usize, 10.0f64, 500.0f64, 30.0f64, 4.0f64);
     let c = n as f64 * dx / 2.0;
-    let text = format!(
-        r#"
-name = "pulse"
-grid = {{ size = [{n}, {n}, {n}], voxel_um = {dx} }}
-time = {{ dt = "0.05 min", duration = "{t} min", scheme = "crank-nicolson" }}
-[[species]]
-name = "g"
-diffusion = {d}
-initial = {{ kind = "gaussian", center_um = [{c}, {c}, {c}], sigma_um = {sigma0}, amplitude = 1.0 }}
-"#
+    let sc = preset_scenario(
+        "gaussian-pulse",
+        &[
+            ("n", &n),
+            ("dx", &dx),
+            ("t", &t),
+            ("diffusion", &d),
+            ("c", &c),
+            ("sigma0", &sigma0),
+        ],
     );
-    let sc = scenario(&text);
     let mut sim = cpu_sim(&sc);
     let before = total(&sim.field("g").unwrap());
     sim.advance(sc.steps).unwrap();
@@ -337,18 +311,7 @@ initial = {{ kind = "gaussian", center_um = [{c}, {c}, {c}], sigma_um = {sigma0}
 #[test]
 fn stable_and_non_negative_at_large_steps() {
     for scheme in ["backward-euler", "crank-nicolson"] {
-        let text = format!(
-            r#"
-name = "stiff"
-grid = {{ size = [24, 24, 24], voxel_um = 20.0 }}
-time = {{ dt = "0.2 min", duration = "20 min", scheme = "{scheme}" }}
-[[species]]
-name = "u"
-diffusion = 1e5
-initial = {{ kind = "box", min_um = [100.0, 100.0, 100.0], max_um = [300.0, 300.0, 300.0], value = 1.0 }}
-"#
-        );
-        let sc = scenario(&text);
+        let sc = preset_scenario("stiff-box", &[("scheme", &scheme)]);
         let lambda = 1e5 * 0.2 / 400.0;
         assert!(lambda >= 10.0);
         let mut sim = cpu_sim(&sc);
@@ -408,24 +371,7 @@ initial = { kind = "cosine", axis = "y", mean = 1.0, amplitude = 1.0 }
 #[test]
 fn mass_is_conserved_over_1000_steps() {
     for scheme in ["backward-euler", "crank-nicolson"] {
-        let text = format!(
-            r#"
-name = "mass"
-grid = {{ size = [24, 20, 16], voxel_um = 20.0 }}
-time = {{ dt = "0.05 min", duration = "50 min", scheme = "{scheme}" }}
-lattice = {{ kind = "procedural", bv_tv = 0.25, tb_th_um = 50.0 }}
-[[species]]
-name = "bone"
-kind = "bone"
-initial = {{ kind = "lattice", of = "bone" }}
-[[species]]
-name = "u"
-diffusion = 3000.0
-bone_permeability = 0.1
-initial = {{ kind = "gaussian", center_um = [150.0, 200.0, 160.0], sigma_um = 60.0, amplitude = 5.0, background = 0.5 }}
-"#
-        );
-        let sc = scenario(&text);
+        let sc = preset_scenario("mass-on-lattice", &[("scheme", &scheme)]);
         assert_eq!(sc.steps, 1000);
         let mut sim = cpu_sim(&sc);
         let m0 = total(&sim.field("u").unwrap());
@@ -442,23 +388,7 @@ initial = {{ kind = "gaussian", center_um = [150.0, 200.0, 160.0], sigma_um = 60
 #[test]
 fn bone_slows_diffusion_as_configured() {
     let run = |perm: f64| {
-        let text = format!(
-            r#"
-name = "wall"
-grid = {{ size = [30, 4, 4], voxel_um = 20.0 }}
-time = {{ dt = "0.1 min", duration = "5 min" }}
-[[species]]
-name = "bone"
-kind = "bone"
-initial = {{ kind = "box", min_um = [280.0, -1.0, -1.0], max_um = [320.0, 100.0, 100.0], value = 1.0 }}
-[[species]]
-name = "u"
-diffusion = 2000.0
-bone_permeability = {perm}
-initial = {{ kind = "box", min_um = [-1.0, -1.0, -1.0], max_um = [200.0, 100.0, 100.0], value = 1.0 }}
-"#
-        );
-        let sc = scenario(&text);
+        let sc = preset_scenario("bone-wall", &[("permeability", &perm)]);
         let mut sim = cpu_sim(&sc);
         sim.advance(sc.steps).unwrap();
         let u = sim.field("u").unwrap();

@@ -1,6 +1,7 @@
 //! Running the `osteoniche` binary from a test: the command, its success with all it
 //! printed, a refusal with the message expected, and the repository's presets.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The binary under test.
@@ -33,4 +34,21 @@ pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// A preset of the repository by its path under presets/.
 pub fn preset(rel: &str) -> String {
     format!("{ROOT}/presets/{rel}")
+}
+
+/// `run` of the default preset on the CPU at `resolution` for `days` into `out`, quiet, with
+/// `extra` flags after.
+pub fn default_preset_run(out: &Path, resolution: &str, days: &str, extra: &[&str]) -> Command {
+    let mut c = bin();
+    c.args([
+        "run",
+        &preset("breast-osteolytic.toml"),
+        "--resolution",
+        resolution,
+    ])
+    .args(["--days", days, "--backend", "cpu", "--quiet"])
+    .args(extra)
+    .arg("--out")
+    .arg(out);
+    c
 }

@@ -16,6 +16,36 @@ pub fn scenario(text: &str) -> Scenario {
         .expect("scenario")
 }
 
+/// The text of the test preset `tests/presets/<name>.toml` with each `${key}` replaced by
+/// its value; panics on a placeholder left unfilled or a value no placeholder takes.
+pub fn preset_text(name: &str, vars: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/presets")
+        .join(format!("{name}.toml"));
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    for (key, value) in vars {
+        let placeholder = format!("${{{key}}}");
+        assert!(
+            text.contains(&placeholder),
+            "{}: no {placeholder}",
+            path.display()
+        );
+        text = text.replace(&placeholder, &value.to_string());
+    }
+    if let Some(i) = text.find("${") {
+        let left: String = text[i..].chars().take_while(|c| *c != '}').collect();
+        panic!("{}: {left}}} is not filled in", path.display());
+    }
+    text
+}
+
+/// The scenario of the test preset `tests/presets/<name>.toml` filled in with `vars`
+/// ([`preset_text`]).
+pub fn preset_scenario(name: &str, vars: &[(&str, &dyn std::fmt::Display)]) -> Scenario {
+    scenario(&preset_text(name, vars))
+}
+
 /// A simulation of `sc` on the CPU backend.
 pub fn cpu_sim(sc: &Scenario) -> Simulation {
     let setup = Setup::new(sc).expect("setup");
