@@ -1,4 +1,4 @@
-//! The bone-metastasis model's per-voxel terms (MODEL.md sections 2-3): the Komarova 2003
+//! The bone-metastasis model's per-voxel terms (docs/model.md, Reference: fields and mechanisms): the Komarova 2003
 //! remodelling core at bone surfaces, the tumour, the immune cells and the soluble factors,
 //! with mechanisms M1-M19 each behind a switch. CPU mirror of
 //! `shaders/shared/biology.wgsl`; `docs/model.md` writes out the equations.
@@ -13,7 +13,7 @@ use super::parameters::{Slot, p, switch_index};
 use crate::lanes::{Real, sat};
 use crate::model::therapy::Target;
 
-/// The fields the model needs, with their kinds (MODEL.md section 2).
+/// The fields the model needs, with their kinds (docs/model.md, Reference: Fields).
 pub const MODEL_FIELDS: &[(&str, SpeciesKind, &str)] = &[
     ("bone", SpeciesKind::Bone, "mineralised bone fraction"),
     ("vessels", SpeciesKind::Geometry, "sinusoid density"),

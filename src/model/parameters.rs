@@ -218,7 +218,7 @@ registry! {
     EFFECT_CX43 = "effect_cx43", "1", "therapy", "Cx43 hemichannel activation";
 }
 
-/// The mechanisms of MODEL.md section 3, each with a switch `S_M<k>` in the kernel.
+/// The mechanisms M1-M19 (docs/model.md, Reference), each with a switch `S_M<k>` in the kernel.
 pub const MECHANISMS: &[(&str, &str)] = &[
     ("M1", "vicious cycle [3]"),
     ("M2", "DKK1 keeps neutrophils immature, CHI3L3+ [4]"),

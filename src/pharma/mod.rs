@@ -1,4 +1,4 @@
-//! Pharmacology (MODEL.md section 4): the drug library, systemic pharmacokinetics, drugs
+//! Pharmacology (docs/pharmacology.md): the drug library, systemic pharmacokinetics, drugs
 //! in tissue (exchange, bone binding, carriers, pharmacodynamics), doses and schedules.
 
 pub mod dose;

@@ -69,7 +69,7 @@ pub const KEYS: &[KeyDoc] = &[
         "µm",
         "required",
         "(0, 1000]",
-        "Voxel edge (MODEL.md: 20 µm default, 10-40 µm for tissue).",
+        "Voxel edge (20 µm by default; 10-40 µm resolves tissue).",
     ),
     k(
         "time.dt",
@@ -443,7 +443,7 @@ pub const KEYS: &[KeyDoc] = &[
         "Field whose value scales the rates voxel by voxel.",
     ),
     k("model.file", "-", "required", "path relative to the preset", "Model file: the model's fields and every parameter with unit and source (docs/model.md)."),
-    k("model.mechanisms.<Mk>", "-", "true", "true | false; M1..M19", "Switch of mechanism Mk (MODEL.md section 3)."),
+    k("model.mechanisms.<Mk>", "-", "true", "true | false; M1..M19", "Switch of mechanism Mk (docs/model.md, Reference)."),
     k("model.set.<parameter>", "parameter's unit", "the model file's value", "the parameter's range (docs/model.md)", "Replaces one parameter of the model file."),
     k("model.initial.<field>", "-", "the model file's", "an initial condition (as species[].initial)", "Replaces the initial condition of one of the model's fields."),
     k("model.well_mixed", "-", "false", "true needs grid.size = [1, 1, 1]", "One voxel without transport, bone-surface indicator held at 1 (calibration against the ODE models)."),

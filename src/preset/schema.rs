@@ -148,7 +148,7 @@ fn default_seed() -> u64 {
 pub struct GridSpec {
     /// Voxels along x, y, z; each 1..=4096.
     pub size: [usize; 3],
-    /// Voxel edge, µm; 0 < voxel_um <= 1000 (MODEL.md: 10-40 µm for tissue, 20 by default).
+    /// Voxel edge, µm; 0 < voxel_um <= 1000 (20 by default; 10-40 µm resolves tissue).
     pub voxel_um: f64,
 }
 

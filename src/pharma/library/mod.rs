@@ -1,4 +1,4 @@
-//! The drug library: drugs as data (MODEL.md section 4). A library file holds, per drug,
+//! The drug library: drugs as data (docs/pharmacology.md). A library file holds, per drug,
 //! its systemic PK (per kg of body weight), its tissue transport, an optional bone
 //! affinity, an optional carrier and its pharmacodynamic targets; every number is written
 //! `{ value, unit, source }` and checked against the unit and range below.
