@@ -199,7 +199,14 @@ pub fn drive(
     run.flush_metrics()?;
     let wall = started.elapsed().as_secs_f64();
     let stepped = run.sim().step_index() - first_step;
-    let text = summary(run, outputs, lattice, &ending, wall, stepped);
+    let text = summary(
+        run,
+        outputs.resumed_from.as_deref(),
+        lattice,
+        &ending,
+        wall,
+        stepped,
+    );
     write_atomic(
         &out.join("summary.json"),
         serde_json::to_string_pretty(&text)

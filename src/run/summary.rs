@@ -2,10 +2,9 @@
 //! library text, seed, grid, backend, lattice, versions, the command line), how it ended
 //! (finished, or interrupted with the checkpoint to resume from), and its final state.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Run;
-use super::folder::Outputs;
 
 /// How a folder run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +41,12 @@ pub fn versions() -> serde_json::Value {
     })
 }
 
-/// The summary of `run`, written to `outputs` and ended as `ending`, `stepped` steps in
-/// `wall` seconds; `lattice` is the lattice as built (parameters and morphometrics).
+/// The summary of `run` (continued from the checkpoint `resumed_from`, if any), ended as
+/// `ending`, `stepped` steps in `wall` seconds; `lattice` is the lattice as built
+/// (parameters and morphometrics).
 pub(super) fn summary(
     run: &Run,
-    outputs: &Outputs,
+    resumed_from: Option<&Path>,
     lattice: Option<serde_json::Value>,
     ending: &Ending,
     wall: f64,
@@ -98,7 +98,7 @@ pub(super) fn summary(
                 "auc_tissue_nM_h": p.state.drugs[i].auc_tissue,
             })).collect::<Vec<_>>(),
         })),
-        "resumed_from": outputs.resumed_from.as_ref().map(|p| p.display().to_string()),
+        "resumed_from": resumed_from.map(|p| p.display().to_string()),
         "versions": versions(),
         "command": std::env::args().collect::<Vec<_>>(),
         "resolution": run.resolution(),
