@@ -93,7 +93,7 @@ impl CpuBackend {
     fn step(&mut self, stages: Stages, mut clock: Option<&mut StageClock>) -> Result<()> {
         let n = self.setup.grid.len();
         let dt = self.setup.step.dt;
-        for entry in plan(&self.setup, stages) {
+        for &entry in plan(&self.setup, stages).entries() {
             match entry {
                 Planned::HalfSources => sources::sources(
                     &mut self.fields,

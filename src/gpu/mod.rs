@@ -323,7 +323,7 @@ impl GpuBackend {
     /// Records one coupled step: the entries of [`plan`], in order, each a named pass of
     /// its kernel (the implicit solves recorded whole: no host wait inside).
     fn record_step(&self, rec: &mut Recorder<'_>, step: u64, stages: Stages) -> Result<()> {
-        for entry in plan(&self.setup, stages) {
+        for &entry in plan(&self.setup, stages).entries() {
             let Some(stage) = entry.stage() else {
                 // No reaction rates for the implicit solves of this step.
                 rec.enc().clear_buffer(&self.implicit_rates, 0, None);

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::io::checkpoint::{Checkpoint, CheckpointHeader};
 use crate::io::metrics::MetricsTable;
 use crate::launch::{BackendChoice, restart};
-use crate::preset::{Preset, SimDuration, steps_for};
+use crate::preset::{MAX_STEPS, Preset, SimDuration};
 use crate::sim::{FieldStats, Simulation};
 
 /// A simulation being run: the simulation, what it was made from, and its metrics.
@@ -237,11 +237,12 @@ impl Run {
             self.last = stats;
             return Err(Error::Numerical(Box::new(fault)));
         }
-        let names = self.sim.scenario().species.owned_names();
-        for (name, s) in names.iter().zip(&stats) {
+        let species = &self.sim.scenario().species;
+        for (i, s) in stats.iter().enumerate() {
             if s.negative > 0 {
                 log::warn!(
-                    "field `{name}` has {} negative values (min {:e}) at step {}",
+                    "field `{}` has {} negative values (min {:e}) at step {}",
+                    species.get(i).name,
                     s.negative,
                     s.min,
                     self.sim.step_index()
@@ -272,12 +273,14 @@ pub fn steps_in_days(days: f64, dt_min: f64) -> Result<u64> {
     if !(days.is_finite() && days > 0.0) {
         return Err(Error::Invalid("must be a positive number of days".into()));
     }
-    let minutes = SimDuration::from_days(days).minutes();
     // Rounded to the nearest whole step, as a day count asks for.
-    steps_for((minutes / dt_min).round().max(1.0) * dt_min, dt_min).ok_or_else(|| {
-        Error::Invalid(format!(
-            "at a step of {dt_min} min that is more than {} steps, the most a run takes",
-            crate::preset::MAX_STEPS
-        ))
-    })
+    let steps = (SimDuration::from_days(days).minutes() / dt_min)
+        .round()
+        .max(1.0);
+    if steps > MAX_STEPS as f64 {
+        return Err(Error::Invalid(format!(
+            "at a step of {dt_min} min that is more than {MAX_STEPS} steps, the most a run takes"
+        )));
+    }
+    Ok(steps as u64)
 }

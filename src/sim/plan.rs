@@ -45,9 +45,32 @@ impl Planned {
     }
 }
 
+/// The entries of one step, in order: at most seven, held inline, so the per-step walk
+/// allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    entries: [Planned; 7],
+    len: usize,
+}
+
+impl Plan {
+    fn push(&mut self, entry: Planned) {
+        self.entries[self.len] = entry;
+        self.len += 1;
+    }
+
+    /// The entries, in order.
+    pub fn entries(&self) -> &[Planned] {
+        &self.entries[..self.len]
+    }
+}
+
 /// The entries of one step of `setup` running `stages`, in order.
-pub fn plan(setup: &Setup, stages: Stages) -> Vec<Planned> {
-    let mut p = Vec::with_capacity(8);
+pub fn plan(setup: &Setup, stages: Stages) -> Plan {
+    let mut p = Plan {
+        entries: [Planned::HalfSources; 7],
+        len: 0,
+    };
     let sources = stages.sources && !setup.regions.is_empty();
     if sources {
         p.push(Planned::HalfSources);

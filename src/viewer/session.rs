@@ -243,9 +243,10 @@ fn report(
     playing: bool,
     fresh: bool,
 ) -> crate::Result<()> {
-    let stats = match fresh {
-        true => live.run.sim_mut().stats()?,
-        false => live.run.last_stats().to_vec(),
+    let stats = if fresh {
+        live.run.sim_mut().stats()?
+    } else {
+        live.run.last_stats().to_vec()
     };
     let (_, scalars) = live.run.sim().named_scalars();
     let g = live.run.sim().setup().grid;
