@@ -13,8 +13,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::preset::Scenario;
 use crate::sim::Simulation;
+use serde::ser::SerializeMap;
+
+pub use crate::study::Rating;
 use crate::study::{
-    ModelOverrides, Wanted, grid_words, measure_all, per_grid_and_seed, point_key, want,
+    ModelOverrides, Scored, Verdict, Wanted, Words, grid_words, measure_all, per_grid_and_seed,
+    point_key, want,
 };
 
 /// The scale a ratio is compared on.
@@ -249,87 +253,64 @@ pub fn check(
         .collect()
 }
 
-/// How a check fares over the seeds at one resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Within the tolerance in every seed.
-    Passes,
-    /// The mean over the seeds is within it, not every seed.
-    PassesOnAverage,
-    /// The mean is outside it.
-    Fails,
+/// A check's statistics over the seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckMeans {
+    /// The model's ratio (on the check's scale), mean over the seeds.
+    pub model: f64,
+    /// Its deviation in spreads.
+    pub deviation: f64,
 }
 
-impl Outcome {
-    /// The words `checks` prints.
-    pub fn words(self) -> &'static str {
-        match self {
-            Outcome::Passes => "passes",
-            Outcome::PassesOnAverage => "passes on average",
-            Outcome::Fails => "fails",
-        }
+impl Scored for CheckResult {
+    type Item = Check;
+    type Means = CheckMeans;
+    const WORDS: Words = Words {
+        item: "check",
+        count: "passed_in",
+        rating: "outcome",
+        ratings: ["passes", "passes on average", "fails"],
+    };
+
+    fn item(&self) -> &Check {
+        &self.check
     }
 
-    /// Whether this is what the file says of the check.
-    pub fn agrees_with(self, status: Status) -> bool {
-        matches!(
-            (self, status),
-            (Outcome::Passes, Status::Passes) | (Outcome::Fails, Status::Fails)
+    fn holds(&self) -> bool {
+        self.passes
+    }
+
+    fn means(per_seed: &[Self]) -> (CheckMeans, bool) {
+        let check = &per_seed[0].check;
+        let model = per_seed.iter().map(|r| r.model).sum::<f64>() / per_seed.len() as f64;
+        let deviation = deviation(check, model);
+        (
+            CheckMeans { model, deviation },
+            deviation.abs() <= check.tolerance,
         )
     }
+
+    fn serialize_means<M: SerializeMap>(
+        means: &CheckMeans,
+        map: &mut M,
+    ) -> std::result::Result<(), M::Error> {
+        map.serialize_entry("mean_model", &means.model)?;
+        map.serialize_entry("mean_deviation", &means.deviation)
+    }
 }
 
-/// One check over several seeds at one resolution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckVerdict {
-    /// The check.
-    pub check: Check,
-    /// Voxels on the longest axis (`None`: each preset's own grid).
-    pub resolution: Option<usize>,
-    /// The seeds, in order (`None`: the presets' own).
-    pub seeds: Vec<Option<u64>>,
-    /// The result in each seed.
-    pub per_seed: Vec<CheckResult>,
-    /// The model's ratio (on the check's scale), mean over the seeds.
-    pub mean_model: f64,
-    /// Its deviation in spreads.
-    pub mean_deviation: f64,
-    /// In how many seeds it is within the tolerance.
-    pub passed_in: usize,
-    /// Passes, passes on average or fails.
-    pub outcome: Outcome,
-}
+/// One check over several seeds at one resolution: passes (within the tolerance in every
+/// seed), passes on average or fails.
+pub type CheckVerdict = Verdict<CheckResult>;
 
 impl CheckVerdict {
-    /// Rates one check from its results in each seed.
-    pub fn from_seeds(
-        resolution: Option<usize>,
-        seeds: &[Option<u64>],
-        per_seed: Vec<CheckResult>,
-    ) -> Self {
-        assert!(!per_seed.is_empty() && per_seed.len() == seeds.len());
-        let check = per_seed[0].check.clone();
-        let mean_model = per_seed.iter().map(|r| r.model).sum::<f64>() / per_seed.len() as f64;
-        let mean_deviation = deviation(&check, mean_model);
-        let passed_in = per_seed.iter().filter(|r| r.passes).count();
-        let outcome = if passed_in == per_seed.len() {
-            Outcome::Passes
-        } else if mean_deviation.abs() <= check.tolerance {
-            Outcome::PassesOnAverage
-        } else {
-            Outcome::Fails
-        };
-        CheckVerdict {
-            check,
-            resolution,
-            seeds: seeds.to_vec(),
-            per_seed,
-            mean_model,
-            mean_deviation,
-            passed_in,
-            outcome,
-        }
+    /// Whether it came out as the file says of it (`status`): passes in every seed, or
+    /// fails for the mean.
+    pub fn agrees_with_file(&self) -> bool {
+        matches!(
+            (self.rating, self.item().status),
+            (Rating::EverySeed, Status::Passes) | (Rating::Fails, Status::Fails)
+        )
     }
 }
 
@@ -348,7 +329,6 @@ pub fn study(
         resolutions,
         seeds,
         |r, s, p| check(file, dir, r, s, overrides, &mut make_sim, p),
-        CheckVerdict::from_seeds,
         &mut progress,
     )
 }
@@ -359,7 +339,7 @@ pub fn study(
 pub fn chi_square(verdicts: &[CheckVerdict]) -> Vec<(Option<usize>, f64, usize)> {
     let mut out: Vec<(Option<usize>, f64, usize)> = Vec::new();
     for v in verdicts {
-        let d2 = v.mean_deviation * v.mean_deviation;
+        let d2 = v.means.deviation * v.means.deviation;
         match out.iter_mut().find(|(r, _, _)| *r == v.resolution) {
             Some((_, sum, n)) => {
                 *sum += d2;
@@ -379,7 +359,7 @@ pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for v in verdicts {
-        let c = &v.check;
+        let c = v.item();
         let denominator = match (&c.relative_to_day, &c.relative_to_preset) {
             (Some(d), _) => format!("day {d}"),
             (None, Some(p)) => p.clone(),
@@ -409,14 +389,14 @@ pub fn verdict_markdown(verdicts: &[CheckVerdict]) -> String {
             denominator,
             c.observed,
             c.spread,
-            v.mean_model,
+            v.means.model,
             lo,
             hi,
-            v.mean_deviation,
+            v.means.deviation,
             c.tolerance,
-            v.passed_in,
+            v.held_in,
             v.seeds.len(),
-            v.outcome.words(),
+            v.words(),
         ));
     }
     for (resolution, sum, n) in chi_square(verdicts) {
@@ -486,23 +466,31 @@ mod tests {
             &seeds,
             vec![result(&c, 0.80), result(&c, 0.85), result(&c, 1.10)],
         );
-        assert_eq!((v.outcome, v.passed_in), (Outcome::Passes, 3));
-        assert!((v.mean_deviation - (0.916_666_666_666_666_6 - 0.76) / 0.19).abs() < 1e-9);
-        assert!(v.outcome.agrees_with(Status::Passes));
+        assert_eq!((v.rating, v.held_in), (Rating::EverySeed, 3));
+        assert!((v.means.deviation - (0.916_666_666_666_666_6 - 0.76) / 0.19).abs() < 1e-9);
+        assert!(v.agrees_with_file());
         let v = CheckVerdict::from_seeds(
             Some(16),
             &seeds,
             vec![result(&c, 0.80), result(&c, 0.85), result(&c, 1.20)],
         );
-        assert_eq!((v.outcome, v.passed_in), (Outcome::PassesOnAverage, 2));
-        assert!(!v.outcome.agrees_with(Status::Passes) && !v.outcome.agrees_with(Status::Fails));
+        assert_eq!((v.rating, v.held_in), (Rating::OnAverage, 2));
+        assert!(!v.agrees_with_file());
+        let failing = |v: &CheckVerdict| {
+            let mut f = v.clone();
+            for r in &mut f.per_seed {
+                r.check.status = Status::Fails;
+            }
+            f
+        };
+        assert!(!failing(&v).agrees_with_file());
         let v = CheckVerdict::from_seeds(
             Some(16),
             &seeds,
             vec![result(&c, 1.20), result(&c, 1.30), result(&c, 1.0)],
         );
-        assert_eq!((v.outcome, v.passed_in), (Outcome::Fails, 1));
-        assert!(v.outcome.agrees_with(Status::Fails));
+        assert_eq!((v.rating, v.held_in), (Rating::Fails, 1));
+        assert!(!v.agrees_with_file() && failing(&v).agrees_with_file());
         let table = verdict_markdown(&[v]);
         assert!(table.contains("| 1/3 | fails | passes |"), "{table}");
     }

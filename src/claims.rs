@@ -10,11 +10,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::preset::Scenario;
 use crate::sim::Simulation;
+use serde::ser::SerializeMap;
+
 use crate::study::{
-    Wanted, grid_words, measure_all, per_grid_and_seed, point_key, seed_words, want,
+    Scored, Verdict, Wanted, Words, grid_words, measure_all, per_grid_and_seed, point_key,
+    seed_words, want,
 };
-// The study's model changes and endpoints, where claims callers have always found them.
-pub use crate::study::{ModelOverrides, endpoint_value};
+// The study's model changes, endpoints and ratings, where claims callers have always found
+// them.
+pub use crate::study::{ModelOverrides, Rating, endpoint_value};
 
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,65 +170,39 @@ pub fn check(
         .collect())
 }
 
-/// How a claim fares over the seeds at one resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rating {
-    /// The ordering holds in every seed.
-    Robust,
-    /// The ordering of the seed means holds, but not in every seed.
-    HoldsOnAverage,
-    /// The ordering of the seed means does not hold.
-    Fails,
-}
-
-impl Rating {
-    /// The words `claims` prints.
-    pub fn words(self) -> &'static str {
-        match self {
-            Rating::Robust => "robust",
-            Rating::HoldsOnAverage => "holds on average",
-            Rating::Fails => "fails",
-        }
-    }
-}
-
-/// One claim over several seeds at one resolution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClaimVerdict {
-    /// The claim.
-    pub claim: Claim,
-    /// Voxels on the longest axis (`None`: each preset's own grid).
-    pub resolution: Option<usize>,
-    /// The seeds (lattice; the initial conditions follow from it), in order (`None`: the
-    /// presets' own).
-    pub seeds: Vec<Option<u64>>,
-    /// The result in each seed, in the order of `seeds`.
-    pub per_seed: Vec<ClaimResult>,
+/// A claim's statistics over the seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimMeans {
     /// The better preset's endpoint, mean over the seeds.
-    pub mean_better: f64,
+    pub better: f64,
     /// Each compared endpoint, mean over the seeds.
-    pub mean_others: Vec<(String, f64)>,
+    pub others: Vec<(String, f64)>,
     /// The margin of the means (see [`margin`]).
-    pub mean_margin: f64,
-    /// In how many seeds the ordering holds.
-    pub held_in: usize,
-    /// Robust, holds on average or fails.
-    pub rating: Rating,
+    pub margin: f64,
 }
 
-impl ClaimVerdict {
-    /// Rates one claim from its results in each seed.
-    pub fn from_seeds(
-        resolution: Option<usize>,
-        seeds: &[Option<u64>],
-        per_seed: Vec<ClaimResult>,
-    ) -> Self {
-        assert!(!per_seed.is_empty() && per_seed.len() == seeds.len());
-        let claim = per_seed[0].claim.clone();
+impl Scored for ClaimResult {
+    type Item = Claim;
+    type Means = ClaimMeans;
+    const WORDS: Words = Words {
+        item: "claim",
+        count: "held_in",
+        rating: "rating",
+        ratings: ["robust", "holds on average", "fails"],
+    };
+
+    fn item(&self) -> &Claim {
+        &self.claim
+    }
+
+    fn holds(&self) -> bool {
+        self.holds
+    }
+
+    fn means(per_seed: &[Self]) -> (ClaimMeans, bool) {
         let n = per_seed.len() as f64;
-        let mean_better = per_seed.iter().map(|r| r.better_value).sum::<f64>() / n;
-        let mean_others: Vec<(String, f64)> = (0..per_seed[0].others.len())
+        let better = per_seed.iter().map(|r| r.better_value).sum::<f64>() / n;
+        let others: Vec<(String, f64)> = (0..per_seed[0].others.len())
             .map(|k| {
                 let name = per_seed[0].others[k].0.clone();
                 (
@@ -233,28 +211,30 @@ impl ClaimVerdict {
                 )
             })
             .collect();
-        let mean_margin = margin(claim.direction, mean_better, &mean_others);
-        let held_in = per_seed.iter().filter(|r| r.holds).count();
-        let rating = if held_in == per_seed.len() {
-            Rating::Robust
-        } else if mean_margin > 0.0 {
-            Rating::HoldsOnAverage
-        } else {
-            Rating::Fails
-        };
-        ClaimVerdict {
-            claim,
-            resolution,
-            seeds: seeds.to_vec(),
-            per_seed,
-            mean_better,
-            mean_others,
-            mean_margin,
-            held_in,
-            rating,
-        }
+        let margin = margin(per_seed[0].claim.direction, better, &others);
+        (
+            ClaimMeans {
+                better,
+                others,
+                margin,
+            },
+            margin > 0.0,
+        )
+    }
+
+    fn serialize_means<M: SerializeMap>(
+        means: &ClaimMeans,
+        map: &mut M,
+    ) -> std::result::Result<(), M::Error> {
+        map.serialize_entry("mean_better", &means.better)?;
+        map.serialize_entry("mean_others", &means.others)?;
+        map.serialize_entry("mean_margin", &means.margin)
     }
 }
+
+/// One claim over several seeds at one resolution: robust (holds in every seed), holds on
+/// average or fails.
+pub type ClaimVerdict = Verdict<ClaimResult>;
 
 /// Checks every claim at each resolution in each seed ([`check`] once per pair, each
 /// preset run once per pair) and rates each claim per resolution over the seeds: one
@@ -273,7 +253,6 @@ pub fn study(
         resolutions,
         seeds,
         |r, s, p| check(file, dir, r, s, overrides, &mut make_sim, p),
-        ClaimVerdict::from_seeds,
         &mut progress,
     )
 }
@@ -287,9 +266,10 @@ pub fn verdict_markdown(verdicts: &[ClaimVerdict]) -> String {
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for v in verdicts {
-        let c = &v.claim;
+        let c = v.item();
         let others: Vec<String> = v
-            .mean_others
+            .means
+            .others
             .iter()
             .map(|(p, x)| format!("{p}: {x:.4e}"))
             .collect();
@@ -313,14 +293,14 @@ pub fn verdict_markdown(verdicts: &[ClaimVerdict]) -> String {
             grid_words(v.resolution),
             seeds.join(","),
             c.better,
-            v.mean_better,
+            v.means.better,
             others.join("; "),
-            100.0 * v.mean_margin,
+            100.0 * v.means.margin,
             100.0 * lo,
             100.0 * hi,
             v.held_in,
             v.seeds.len(),
-            v.rating.words(),
+            v.words(),
         ));
     }
     out
@@ -379,8 +359,8 @@ mod tests {
             result(d, 7.0, [9.0, 10.0]),
         ];
         let v = ClaimVerdict::from_seeds(Some(16), &seeds, all);
-        assert_eq!((v.rating, v.held_in), (Rating::Robust, 3));
-        assert!((v.mean_better - 8.0).abs() < 1e-12);
+        assert_eq!((v.rating, v.held_in), (Rating::EverySeed, 3));
+        assert!((v.means.better - 8.0).abs() < 1e-12);
         // Fails in one seed, holds for the means: (8 + 11 + 7) / 3 = 8.67 < 9.67.
         let one_fails = vec![
             result(d, 8.0, [10.0, 12.0]),
@@ -388,8 +368,8 @@ mod tests {
             result(d, 7.0, [9.0, 10.0]),
         ];
         let v = ClaimVerdict::from_seeds(Some(16), &seeds, one_fails);
-        assert_eq!((v.rating, v.held_in), (Rating::HoldsOnAverage, 2));
-        assert!(v.mean_margin > 0.0);
+        assert_eq!((v.rating, v.held_in), (Rating::OnAverage, 2));
+        assert!(v.means.margin > 0.0);
         // Holds in one seed only, and not for the means.
         let mostly_fails = vec![
             result(d, 8.0, [10.0, 12.0]),

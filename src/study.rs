@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::error::{Error, Result};
 use crate::preset::{Preset, Scenario};
@@ -182,23 +183,138 @@ pub(crate) fn measure_all(
     Ok(values)
 }
 
+/// How an item of a study (a claim, a check) fares over the seeds at one resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rating {
+    /// It holds in every seed (a claim is robust, a check passes).
+    EverySeed,
+    /// It holds for the mean over the seeds, not in every seed.
+    OnAverage,
+    /// It does not hold for the mean.
+    Fails,
+}
+
+/// What a kind of study item calls things: its key in the JSON verdicts, the keys of the
+/// count and the rating, and the rating's words (in the order of [`Rating`]'s variants).
+#[derive(Debug, Clone, Copy)]
+pub struct Words {
+    /// The item's key (`claim`).
+    pub item: &'static str,
+    /// The key of how many seeds it holds in (`held_in`).
+    pub count: &'static str,
+    /// The rating's key (`rating`).
+    pub rating: &'static str,
+    /// The words of every seed, on average and fails (`robust`, ...).
+    pub ratings: [&'static str; 3],
+}
+
+/// One run's result for one item of a study, as its verdict over the seeds reads it: a
+/// claim's ordering and margin, a check's ratio and deviation.
+pub trait Scored: Clone + Serialize {
+    /// What is rated (a claim, a check).
+    type Item: Serialize;
+    /// The item's statistics over the seeds (the means it is rated on).
+    type Means: std::fmt::Debug + Clone + PartialEq;
+    /// How this kind names things.
+    const WORDS: Words;
+    /// The item.
+    fn item(&self) -> &Self::Item;
+    /// Whether it holds in this run.
+    fn holds(&self) -> bool;
+    /// The statistics over the seeds, and whether the item holds for them.
+    fn means(per_seed: &[Self]) -> (Self::Means, bool);
+    /// Writes the statistics' entries into a verdict's JSON object.
+    fn serialize_means<M: SerializeMap>(
+        means: &Self::Means,
+        map: &mut M,
+    ) -> std::result::Result<(), M::Error>;
+}
+
+/// One item of a study (a claim, a check) over several seeds at one resolution: the one
+/// verdict type of `claims`, `checks` and the calibration's runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict<R: Scored> {
+    /// Voxels on the longest axis (`None`: each preset's own grid).
+    pub resolution: Option<usize>,
+    /// The seeds (lattice; the initial conditions follow from it), in order (`None`: the
+    /// presets' own).
+    pub seeds: Vec<Option<u64>>,
+    /// The result in each seed, in the order of `seeds`.
+    pub per_seed: Vec<R>,
+    /// The statistics over the seeds.
+    pub means: R::Means,
+    /// In how many seeds the item holds.
+    pub held_in: usize,
+    /// Every seed, on average or fails.
+    pub rating: Rating,
+}
+
+impl<R: Scored> Verdict<R> {
+    /// Rates one item from its results in each seed.
+    pub fn from_seeds(resolution: Option<usize>, seeds: &[Option<u64>], per_seed: Vec<R>) -> Self {
+        assert!(!per_seed.is_empty() && per_seed.len() == seeds.len());
+        let (means, holds_on_means) = R::means(&per_seed);
+        let held_in = per_seed.iter().filter(|r| r.holds()).count();
+        let rating = if held_in == per_seed.len() {
+            Rating::EverySeed
+        } else if holds_on_means {
+            Rating::OnAverage
+        } else {
+            Rating::Fails
+        };
+        Verdict {
+            resolution,
+            seeds: seeds.to_vec(),
+            per_seed,
+            means,
+            held_in,
+            rating,
+        }
+    }
+
+    /// The item (from the first seed's result; every seed's is the same).
+    pub fn item(&self) -> &R::Item {
+        self.per_seed[0].item()
+    }
+
+    /// The rating in this kind's words (`robust`, `passes on average`, ...).
+    pub fn words(&self) -> &'static str {
+        R::WORDS.ratings[self.rating as usize]
+    }
+}
+
+impl<R: Scored> Serialize for Verdict<R> {
+    /// The item under its kind's key, the grid and seeds, each seed's result, the
+    /// statistics, the count and the rating (in words, `_` for spaces).
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(R::WORDS.item, self.item())?;
+        m.serialize_entry("resolution", &self.resolution)?;
+        m.serialize_entry("seeds", &self.seeds)?;
+        m.serialize_entry("per_seed", &self.per_seed)?;
+        R::serialize_means(&self.means, &mut m)?;
+        m.serialize_entry(R::WORDS.count, &self.held_in)?;
+        m.serialize_entry(R::WORDS.rating, &self.words().replace(' ', "_"))?;
+        m.end()
+    }
+}
+
 /// Runs `one` once per resolution and seed (`what` names the study in the refusal of
 /// empty lists; each run's progress lines are prefixed with its grid and seed); `one`
-/// gives one result per item (claim or check), and `rate` turns an item's results over the
-/// seeds at one resolution into its verdict. The verdicts: per resolution in the order
+/// gives one result per item (claim or check), and each item's results over the seeds
+/// at one resolution become its [`Verdict`]. The verdicts: per resolution in the order
 /// given, per item in the file's order.
 #[allow(
     clippy::type_complexity,
     reason = "one run's arguments: grid, seed and its progress line"
 )]
-pub(crate) fn per_grid_and_seed<R: Clone, V>(
+pub(crate) fn per_grid_and_seed<R: Scored>(
     what: &str,
     resolutions: &[Option<usize>],
     seeds: &[Option<u64>],
     mut one: impl FnMut(Option<usize>, Option<u64>, &mut dyn FnMut(&str)) -> Result<Vec<R>>,
-    rate: impl Fn(Option<usize>, &[Option<u64>], Vec<R>) -> V,
     mut progress: impl FnMut(&str),
-) -> Result<Vec<V>> {
+) -> Result<Vec<Verdict<R>>> {
     if seeds.is_empty() || resolutions.is_empty() {
         return Err(Error::Invalid(format!(
             "{what}: give at least one seed and one resolution"
@@ -216,7 +332,7 @@ pub(crate) fn per_grid_and_seed<R: Clone, V>(
         let items = runs.first().map_or(0, Vec::len);
         for k in 0..items {
             let per_seed = runs.iter().map(|r| r[k].clone()).collect();
-            out.push(rate(resolution, seeds, per_seed));
+            out.push(Verdict::from_seeds(resolution, seeds, per_seed));
         }
     }
     Ok(out)

@@ -14,7 +14,7 @@ mod common;
 
 use std::path::Path;
 
-use osteoniche::checks::{ChecksFile, Outcome, Scale, Status, study, verdict_markdown};
+use osteoniche::checks::{ChecksFile, Rating, Scale, Status, study, verdict_markdown};
 use osteoniche::claims::ModelOverrides;
 
 #[test]
@@ -46,7 +46,7 @@ fn published_checks_come_out_as_the_file_says_over_three_seeds() {
     println!("{}", verdict_markdown(&verdicts));
     assert_eq!(verdicts.len(), file.check.len());
     for v in &verdicts {
-        let c = &v.check;
+        let c = v.item();
         assert_eq!(v.per_seed.len(), 3);
         for r in &v.per_seed {
             assert!(r.model.is_finite() && r.numerator > 0.0 && r.denominator > 0.0);
@@ -60,22 +60,22 @@ fn published_checks_come_out_as_the_file_says_over_three_seeds() {
         }
         match c.status {
             Status::Passes => assert_eq!(
-                v.outcome,
-                Outcome::Passes,
+                v.rating,
+                Rating::EverySeed,
                 "{}: the file says it passes; model {:.3} against {:.3} +- {} x {:.3}",
                 c.id,
-                v.mean_model,
+                v.means.model,
                 c.observed,
                 c.tolerance,
                 c.spread
             ),
             Status::Fails => assert_eq!(
-                v.outcome,
-                Outcome::Fails,
+                v.rating,
+                Rating::Fails,
                 "{}: the file says it fails ({}); model {:.3} against {:.3} +- {} x {:.3}",
                 c.id,
                 c.why.as_deref().unwrap_or(""),
-                v.mean_model,
+                v.means.model,
                 c.observed,
                 c.tolerance,
                 c.spread
@@ -132,13 +132,13 @@ fn the_tumour_preset_holds_the_best_point_of_its_calibration_grid() {
     let (best, verdicts) = score(Vec::new());
     for v in &verdicts {
         assert!(
-            v.outcome.agrees_with(v.check.status),
+            v.agrees_with_file(),
             "{}: the file says it {:?}, the model gives {:.3} against {:.3} +- {:.3}",
-            v.check.id,
-            v.check.status,
-            v.mean_model,
-            v.check.observed,
-            v.check.spread
+            v.item().id,
+            v.item().status,
+            v.means.model,
+            v.item().observed,
+            v.item().spread
         );
     }
     let point = |g: f64, b: f64| {

@@ -28,8 +28,8 @@ fn report(verdicts: &[ClaimVerdict], backend: &str, seeds: usize) {
     );
     let weak: Vec<String> = verdicts
         .iter()
-        .filter(|v| v.rating != Rating::Robust)
-        .map(|v| format!("{} ({})", v.claim.id, v.rating.words()))
+        .filter(|v| v.rating != Rating::EverySeed)
+        .map(|v| format!("{} ({})", v.item().id, v.words()))
         .collect();
     assert!(
         weak.is_empty(),
@@ -38,7 +38,7 @@ fn report(verdicts: &[ClaimVerdict], backend: &str, seeds: usize) {
     for v in verdicts {
         assert_eq!(v.per_seed.len(), seeds);
         assert_eq!(v.resolution, Some(RESOLUTION));
-        assert!(v.mean_margin > 0.0 && v.per_seed.iter().all(|r| r.margin > 0.0));
+        assert!(v.means.margin > 0.0 && v.per_seed.iter().all(|r| r.margin > 0.0));
     }
 }
 

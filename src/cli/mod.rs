@@ -302,7 +302,7 @@ fn claims(a: &StudyArgs) -> anyhow::Result<()> {
     )?;
     let not_robust = verdicts
         .iter()
-        .filter(|v| v.rating != Rating::Robust)
+        .filter(|v| v.rating != Rating::EverySeed)
         .count();
     if not_robust > 0 {
         anyhow::bail!(
@@ -352,8 +352,8 @@ fn checks(a: &StudyArgs) -> anyhow::Result<()> {
     }
     let changed: Vec<String> = verdicts
         .iter()
-        .filter(|v| !v.outcome.agrees_with(v.check.status))
-        .map(|v| format!("{} ({})", v.check.id, v.outcome.words()))
+        .filter(|v| !v.agrees_with_file())
+        .map(|v| format!("{} ({})", v.item().id, v.words()))
         .collect();
     if !changed.is_empty() {
         anyhow::bail!(
