@@ -93,10 +93,6 @@ def _table(text: str) -> Any:
     return out
 
 
-def _array(buf: bytearray, shape: Sequence[int]) -> np.ndarray:
-    return np.frombuffer(buf, dtype="<f4").reshape(tuple(shape))
-
-
 class Simulation:
     """One simulation of a preset, stepped from Python.
 
@@ -192,13 +188,13 @@ class Simulation:
     def field(self, name: str) -> np.ndarray:
         """A copy of field ``name`` as a float32 array shaped (z, y, x); changing it does
         not change the simulation."""
-        return _array(self._sim.field_bytes(name), self.shape)
+        return self._sim.field_array(name)
 
     def fields(self) -> Dict[str, np.ndarray]:
         """Every field, read in one go: name -> float32 array (z, y, x). The arrays are
-        views of one copy."""
+        views of one copy (shaped field, z, y, x)."""
         names = self.field_names
-        allf = _array(self._sim.fields_bytes(), (len(names),) + tuple(self.shape))
+        allf = self._sim.fields_array()
         return {n: allf[i] for i, n in enumerate(names)}
 
     def metrics(self) -> Any:
@@ -343,7 +339,7 @@ class Run:
         path = self._snapshots[i][1]
         g = self.summary["grid"]
         shape = (g["nz"], g["ny"], g["nx"])
-        return {name: _array(buf, shape) for name, buf in _native.read_vti(os.fspath(path))}
+        return dict(_native.read_vti(os.fspath(path), shape))
 
     @property
     def endpoints(self) -> Dict[str, Dict[str, Any]]:

@@ -19,8 +19,9 @@ use osteoniche::pharma::dose::{Amount, DoseRequest, Scheduled};
 use osteoniche::preset::Preset;
 use osteoniche::run::Run;
 use osteoniche::sim::Simulation;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyDict, PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 
 /// A Python exception of class `name` from `osteoniche._errors` with `message`.
 fn raise(py: Python<'_>, name: &str, message: String) -> PyErr {
@@ -294,20 +295,27 @@ impl PySimulation {
         Ok((g.nz, g.ny, g.nx))
     }
 
-    /// One field's values (x fastest) as little-endian float32 bytes.
-    fn field_bytes<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyByteArray>> {
-        let values = self
-            .detached(py, |live| live.sim_mut().field(name))?
+    /// One field's values as a float32 NumPy array shaped (z, y, x).
+    fn field_array<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
+        let (values, shape) = self
+            .detached(py, |live| {
+                let g = live.sim().scenario().grid;
+                live.sim_mut().field(name).map(|v| (v, [g.nz, g.ny, g.nx]))
+            })?
             .map_err(to_py)?;
-        le_bytearray(py, &values)
+        f32_array(py, &values, &shape)
     }
 
-    /// Every field, field-major, as little-endian float32 bytes.
-    fn fields_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
-        let values = self
-            .detached(py, |live| live.sim_mut().fields())?
+    /// Every field as one float32 NumPy array shaped (field, z, y, x).
+    fn fields_array<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (values, shape) = self
+            .detached(py, |live| {
+                let g = live.sim().scenario().grid;
+                let n = live.sim().scenario().species.len();
+                live.sim_mut().fields().map(|v| (v, [n, g.nz, g.ny, g.nx]))
+            })?
             .map_err(to_py)?;
-        le_bytearray(py, &values)
+        f32_array(py, &values, &shape)
     }
 
     /// metrics.csv as `run` writes it, rows so far.
@@ -414,28 +422,63 @@ impl PySimulation {
     }
 }
 
-/// f32 values as a bytearray of their little-endian bytes, written in place: the one copy
-/// between the library's values and the NumPy array that views the bytearray.
-fn le_bytearray<'py>(py: Python<'py>, values: &[f32]) -> PyResult<Bound<'py, PyByteArray>> {
-    PyByteArray::new_with(py, values.len() * 4, |bytes| {
-        for (b, v) in bytes.chunks_exact_mut(4).zip(values) {
-            b.copy_from_slice(&v.to_le_bytes());
-        }
-        Ok(())
-    })
+/// A new C-ordered little-endian float32 NumPy array of `shape` holding `values`, written
+/// straight into the array's own memory: the one copy between the library's values and
+/// NumPy (no bytearray or bytes object between them; the array owns its data).
+fn f32_array<'py>(py: Python<'py>, values: &[f32], shape: &[usize]) -> PyResult<Bound<'py, PyAny>> {
+    let wanted: usize = shape.iter().product();
+    if wanted != values.len() {
+        return Err(PyValueError::new_err(format!(
+            "{} values do not fill an array of shape {shape:?}",
+            values.len()
+        )));
+    }
+    let array = py
+        .import("numpy")?
+        .call_method1("empty", (PyTuple::new(py, shape)?, "<f4"))?;
+    let flags = array.getattr("flags")?;
+    let contiguous: bool = flags.getattr("c_contiguous")?.extract()?;
+    let nbytes: usize = array.getattr("nbytes")?.extract()?;
+    if !contiguous || nbytes != 4 * values.len() {
+        return Err(PyValueError::new_err(format!(
+            "numpy.empty gave {nbytes} bytes (contiguous: {contiguous}) for {} float32 values",
+            values.len()
+        )));
+    }
+    let address: usize = array
+        .getattr("__array_interface__")?
+        .get_item("data")?
+        .get_item(0)?
+        .extract()?;
+    // SAFETY: `array` is a fresh, C-contiguous, writeable array of exactly `nbytes` bytes
+    // at `address` (checked above), owned by this thread's new reference and alive until
+    // the end of this function at least; nothing else can reach it while the GIL is held.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(address as *mut u8, nbytes) };
+    for (b, v) in bytes.chunks_exact_mut(4).zip(values) {
+        b.copy_from_slice(&v.to_le_bytes());
+    }
+    Ok(array)
 }
 
-/// The arrays of a .vti file written by osteoniche: (name, little-endian float32 bytes).
+/// The arrays of a .vti file written by osteoniche, each a float32 NumPy array of `shape`
+/// (z, y, x): (name, array).
 #[pyfunction]
 fn read_vti<'py>(
     py: Python<'py>,
     path: PathBuf,
-) -> PyResult<Vec<(String, Bound<'py, PyByteArray>)>> {
+    shape: (usize, usize, usize),
+) -> PyResult<Vec<(String, Bound<'py, PyAny>)>> {
     let arrays = osteoniche::io::vti::read_vti_arrays(&path)
         .map_err(|e| to_py(osteoniche::Error::io(&path, e)))?;
+    let shape = [shape.0, shape.1, shape.2];
     arrays
         .into_iter()
-        .map(|(name, v)| Ok((name, le_bytearray(py, &v)?)))
+        .map(|(name, v)| {
+            let array = f32_array(py, &v, &shape).map_err(|e| {
+                PyValueError::new_err(format!("{}: array `{name}`: {e}", path.display()))
+            })?;
+            Ok((name, array))
+        })
         .collect()
 }
 

@@ -199,13 +199,16 @@ def test_reading_a_simulation_while_another_thread_steps_it_waits_and_returns():
 def test_a_field_reaches_numpy_in_one_copy():
     sim = on.Simulation(BASE, resolution=8, backend="cpu")
     a = sim.field("tumour")
-    # A view of the one buffer the library's values were written into: not a copy of it.
-    assert not a.flags.owndata
-    assert isinstance(a.base, (bytearray, memoryview)) or isinstance(a.base.base, (bytearray, memoryview))
+    # The library's values were written straight into the array's own memory: it owns its
+    # data, views nothing (no bytearray or bytes object behind it) and is contiguous.
+    assert a.flags.owndata and a.base is None and a.flags.c_contiguous
     assert a.flags.writeable and a.dtype == np.float32 and a.shape == sim.shape
     all_fields = sim.fields()
     assert np.shares_memory(all_fields["tumour"], all_fields["bone"]) is False
-    assert all_fields["tumour"].base is all_fields["bone"].base
+    # Every field is a view of one array that owns the one copy of all of them.
+    whole = all_fields["tumour"].base
+    assert whole is all_fields["bone"].base and whole.flags.owndata and whole.base is None
+    assert whole.shape == (len(sim.field_names),) + tuple(sim.shape)
     assert (all_fields["tumour"] == a).all()
 
 
