@@ -71,6 +71,33 @@ pub struct KernelSpec {
     pub workgroup: u32,
 }
 
+impl KernelSpec {
+    /// Its debug label, `osteoniche.<name>`.
+    pub fn label(&self) -> String {
+        format!("osteoniche.{}", self.name)
+    }
+
+    /// Whether it binds every field chunk.
+    pub fn binds_all_chunks(&self) -> bool {
+        self.chunks == Chunks::All
+    }
+}
+
+/// Everything that builds a kernel (`gpu/layout.rs`, `gpu/bindings.rs`, `gpu/kernel.rs`,
+/// the host modules) takes its record this way: a [`Kernel`] of the table, or a record of
+/// its own (a scratch kernel in a test, built and dispatched through the same code).
+impl AsRef<KernelSpec> for KernelSpec {
+    fn as_ref(&self) -> &KernelSpec {
+        self
+    }
+}
+
+impl AsRef<KernelSpec> for Kernel {
+    fn as_ref(&self) -> &KernelSpec {
+        self.spec()
+    }
+}
+
 /// The bindings of the implicit solve and its preconditioner (`shared/solve.wgsl`).
 const SOLVE_HOST: &[&str] = &[
     "step", "lvl", "fields", "regions", "bone", "reaction", "slots", "state", "partials", "kx",
@@ -178,12 +205,12 @@ impl Kernel {
 
     /// Its debug label, `osteoniche.<name>`.
     pub fn label(self) -> String {
-        format!("osteoniche.{}", self.name())
+        self.spec().label()
     }
 
     /// Whether it binds every field chunk.
     pub fn binds_all_chunks(self) -> bool {
-        self.spec().chunks == Chunks::All
+        self.spec().binds_all_chunks()
     }
 
     /// The kernel of that name.

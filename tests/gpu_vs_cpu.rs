@@ -461,3 +461,154 @@ fn implicit_rates_beyond_the_binding_limit_are_refused() {
         "{err}"
     );
 }
+
+/// A kernel that is in no table of the product: built and dispatched from its record, its
+/// WGSL and its CPU mirror alone, through the code every voxel-wise kernel goes through
+/// (the generated prelude with `WG`, `MAX_GROUPS` and the chunk accessors, the bindings
+/// reflected and checked against the record's `host`, the pipeline, the host of
+/// `gpu/voxelwise.rs`). This is what docs/architecture.md says adding a kernel takes.
+const SCRATCH_WGSL: &str = r#"
+struct Scratch { gain: f32, pad0: f32, pad1: f32, pad2: f32 }
+@group(0) @binding(0) var<uniform> step: Scratch;
+
+@compute @workgroup_size(WG)
+fn scratch(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let v = gid.x + gid.y * MAX_GROUPS * WG;
+    if (v >= NV) {
+        return;
+    }
+    let x = v % NX;
+    let right = v - x + min(x + 1u, NX - 1u);
+    let up = select(v + NX * NY, v, v / (NX * NY) + 1u >= NZ);
+    store(1u, v, step.gain * load(0u, v) + load(0u, right) - 0.5 * load(0u, up));
+}
+"#;
+
+/// The scratch kernel's record, as it would stand in `src/kernels.rs`.
+const SCRATCH: osteoniche::kernels::KernelSpec = osteoniche::kernels::KernelSpec {
+    name: "scratch",
+    source: SCRATCH_WGSL,
+    includes: &[],
+    host: &["step"],
+    chunks: osteoniche::kernels::Chunks::All,
+    needs_model: false,
+    workgroup: 32,
+};
+
+/// The scratch kernel's CPU mirror: field 1 from field 0 and its +x and +z neighbours
+/// (clamped at the walls).
+fn scratch_cpu(gain: f32, u: &[f32], [nx, ny, nz]: [usize; 3]) -> Vec<f32> {
+    (0..nx * ny * nz)
+        .map(|v| {
+            let x = v % nx;
+            let right = v - x + (x + 1).min(nx - 1);
+            let up = if v / (nx * ny) + 1 >= nz {
+                v
+            } else {
+                v + nx * ny
+            };
+            gain * u[v] + u[right] - 0.5 * u[up]
+        })
+        .collect()
+}
+
+#[test]
+fn a_scratch_kernel_runs_from_its_record_wgsl_and_cpu_mirror_alone() {
+    use osteoniche::gpu::layout::FieldLayout;
+    use osteoniche::gpu::voxelwise::Voxelwise;
+    use osteoniche::model::{Solver, Species, SpeciesKind, SpeciesList};
+    use wgpu::util::DeviceExt;
+    let Some(ctx) = gpu_context("a_scratch_kernel_runs_from_its_record_wgsl_and_cpu_mirror_alone")
+    else {
+        return;
+    };
+    assert_eq!(osteoniche::kernels::Kernel::named(SCRATCH.name), None);
+    let species = SpeciesList::new(
+        ["u", "w"]
+            .map(|name| Species {
+                name: name.into(),
+                kind: SpeciesKind::Factor,
+                unit: "nM".into(),
+                diffusion_um2_min: 0.0,
+                decay_per_min: 0.0,
+                bone_permeability: 1.0,
+                growth_per_min: 0.0,
+                capacity: 1.0,
+                solver: Solver::Split,
+            })
+            .to_vec(),
+    );
+    let size = [9, 7, 5];
+    let grid = osteoniche::grid::Grid::new(size[0], size[1], size[2], 20.0);
+    let n = grid.len();
+    // One field per buffer, so the kernel reaches its two fields through two chunks.
+    let limits = wgpu::Limits {
+        max_storage_buffer_binding_size: 4 * n as u64,
+        ..ctx.limits.clone()
+    };
+    let fl = FieldLayout::new(grid, species.len(), &limits).unwrap();
+    assert_eq!(fl.chunks(), 2);
+    let u: Vec<f32> = (0..n).map(|v| ((v * 37) % 101) as f32 / 7.0).collect();
+    let device = &ctx.device;
+    let usage =
+        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+    let chunks = [
+        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("scratch.u"),
+            contents: bytemuck::cast_slice(&u),
+            usage,
+        }),
+        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("scratch.w"),
+            contents: bytemuck::cast_slice(&vec![0f32; n]),
+            usage,
+        }),
+    ];
+    let gain = 0.75f32;
+    let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: Some("scratch.step"),
+        contents: bytemuck::cast_slice(&[gain, 0.0, 0.0, 0.0]),
+        usage: wgpu::BufferUsages::UNIFORM,
+    });
+    let kernel = Voxelwise::new(device, SCRATCH, &fl, &species, &uniform, &[], &chunks)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let readback = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("scratch.readback"),
+        size: 4 * n as u64,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut enc = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = enc.begin_compute_pass(&Default::default());
+        assert_eq!(kernel.encode(&mut pass), 1);
+    }
+    enc.copy_buffer_to_buffer(&chunks[1], 0, &readback, 0, 4 * n as u64);
+    ctx.queue.submit([enc.finish()]);
+    readback.map_async(wgpu::MapMode::Read, .., |r| r.unwrap());
+    device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+    let gpu: Vec<f32> = bytemuck::cast_slice(&readback.get_mapped_range(..).unwrap()).to_vec();
+    let cpu = scratch_cpu(gain, &u, size);
+    let (d, m) = max_diff(&gpu, &cpu);
+    assert!(
+        m > 1.0 && d <= 1e-6 * m,
+        "max difference {d} (magnitude {m})"
+    );
+
+    // A record whose host disagrees with its WGSL is refused before any pipeline, with
+    // both lists.
+    let wrong = osteoniche::kernels::KernelSpec {
+        host: &["params"],
+        ..SCRATCH
+    };
+    let e = Voxelwise::new(device, wrong, &fl, &species, &uniform, &[], &chunks)
+        .err()
+        .expect("a host naming `params` where the shader binds `step`")
+        .to_string();
+    assert!(
+        e.contains("scratch")
+            && e.contains("[step, chunk0, chunk1]")
+            && e.contains("[params, chunk0, chunk1]"),
+        "{e}"
+    );
+}

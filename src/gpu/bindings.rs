@@ -8,17 +8,18 @@
 
 use super::kernel::Slot;
 use crate::error::{Error, Result};
-use crate::kernels::Kernel;
+use crate::kernels::KernelSpec;
 
 /// The bindings the host passes to `kernel`, in order, before its field chunks
 /// (`chunk0`, `chunk1`, ...): its record in the kernel table.
-pub fn host(kernel: Kernel) -> &'static [&'static str] {
-    kernel.spec().host
+pub fn host(kernel: impl AsRef<KernelSpec>) -> &'static [&'static str] {
+    kernel.as_ref().host
 }
 
 /// First binding of the field chunks of `kernel`, when it binds them all.
-pub fn first_chunk(kernel: Kernel) -> Option<u32> {
-    kernel.binds_all_chunks().then(|| host(kernel).len() as u32)
+pub fn first_chunk(kernel: impl AsRef<KernelSpec>) -> Option<u32> {
+    let spec = kernel.as_ref();
+    spec.binds_all_chunks().then(|| spec.host.len() as u32)
 }
 
 /// One binding a shader declares.
@@ -34,7 +35,8 @@ pub struct Binding {
 
 /// The bindings of group 0 that `source` declares, in index order; every binding must be
 /// a buffer in group 0, and the indices `0..n` without a gap.
-pub fn reflect(kernel: Kernel, source: &str) -> Result<Vec<Binding>> {
+pub fn reflect(kernel: impl AsRef<KernelSpec>, source: &str) -> Result<Vec<Binding>> {
+    let kernel = kernel.as_ref().name;
     let module = naga::front::wgsl::parse_str(source)
         .map_err(|e| Error::Gpu(format!("kernel `{kernel}`: {}", e.emit_to_string(source))))?;
     let mut out = Vec::new();
@@ -84,9 +86,10 @@ pub fn reflect(kernel: Kernel, source: &str) -> Result<Vec<Binding>> {
 }
 
 /// The names the host binds for `kernel` with `chunks` field chunks.
-pub fn host_names(kernel: Kernel, chunks: usize) -> Vec<String> {
-    let mut names: Vec<String> = host(kernel).iter().map(|s| s.to_string()).collect();
-    if kernel.binds_all_chunks() {
+pub fn host_names(kernel: impl AsRef<KernelSpec>, chunks: usize) -> Vec<String> {
+    let spec = kernel.as_ref();
+    let mut names: Vec<String> = spec.host.iter().map(|s| s.to_string()).collect();
+    if spec.binds_all_chunks() {
         names.extend((0..chunks).map(|c| format!("chunk{c}")));
     }
     names
@@ -94,7 +97,8 @@ pub fn host_names(kernel: Kernel, chunks: usize) -> Vec<String> {
 
 /// Refuses a kernel whose shader declares other bindings than the host passes: a missing
 /// or extra binding, or another name at an index, said with both sides.
-pub fn check(kernel: Kernel, shader: &[Binding], host: &[String]) -> Result<()> {
+pub fn check(kernel: impl AsRef<KernelSpec>, shader: &[Binding], host: &[String]) -> Result<()> {
+    let kernel = kernel.as_ref().name;
     let shown = |names: Vec<&str>| names.join(", ");
     if shader.len() != host.len() || shader.iter().zip(host).any(|(b, h)| b.name != *h) {
         let at = shader
@@ -112,9 +116,10 @@ pub fn check(kernel: Kernel, shader: &[Binding], host: &[String]) -> Result<()> 
 }
 
 /// The checked, reflected slots of `kernel`'s generated `source` with `chunks` chunks.
-pub fn slots(kernel: Kernel, source: &str, chunks: usize) -> Result<Vec<Slot>> {
-    let shader = reflect(kernel, source)?;
-    check(kernel, &shader, &host_names(kernel, chunks))?;
+pub fn slots(kernel: impl AsRef<KernelSpec>, source: &str, chunks: usize) -> Result<Vec<Slot>> {
+    let spec = kernel.as_ref();
+    let shader = reflect(spec, source)?;
+    check(spec, &shader, &host_names(spec, chunks))?;
     Ok(shader.into_iter().map(|b| b.slot).collect())
 }
 

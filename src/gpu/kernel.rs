@@ -3,7 +3,7 @@
 //! turned into [`Error::Gpu`].
 
 use crate::error::{Error, Result};
-use crate::kernels::Kernel;
+use crate::kernels::KernelSpec;
 
 /// How a binding is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +69,13 @@ pub fn bind(
 /// compiler's message instead of panicking.
 pub fn pipelines(
     device: &wgpu::Device,
-    kernel: Kernel,
+    kernel: impl AsRef<KernelSpec>,
     source: &str,
     layout: &wgpu::BindGroupLayout,
     entries: &[&str],
 ) -> Result<Vec<wgpu::ComputePipeline>> {
     let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let kernel = kernel.as_ref();
     let label = kernel.label();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(&label),
@@ -100,7 +101,8 @@ pub fn pipelines(
         .collect();
     if let Some(e) = pollster::block_on(scope.pop()) {
         return Err(Error::Gpu(format!(
-            "kernel `{kernel}` failed to build: {e}"
+            "kernel `{}` failed to build: {e}",
+            kernel.name
         )));
     }
     Ok(out)

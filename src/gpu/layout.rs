@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Limit, Result};
 use crate::grid::Grid;
-use crate::kernels::{Include, Kernel};
+use crate::kernels::{Include, Kernel, KernelSpec};
 use crate::model::SpeciesList;
 
 /// Shared WGSL files, in the order they are prepended.
@@ -152,8 +152,13 @@ impl FieldLayout {
     /// The WGSL source of `kernel`: generated constants (the kernel's workgroup size as
     /// `WG` among them), shared files, the files its record includes, and (for kernels
     /// that bind every chunk) the chunk bindings with `load`/`store`.
-    pub fn shader_source(&self, kernel: Kernel, species: &SpeciesList) -> Result<String> {
-        let spec = kernel.spec();
+    pub fn shader_source(
+        &self,
+        kernel: impl AsRef<KernelSpec>,
+        species: &SpeciesList,
+    ) -> Result<String> {
+        let spec = kernel.as_ref();
+        let kernel = spec.name;
         let g = &self.grid;
         let model = crate::model::ModelIndex::new(species).is_ok();
         if spec.needs_model && !model {
@@ -195,7 +200,7 @@ impl FieldLayout {
             s.push_str(SOLVE);
             s.push('\n');
         }
-        if let Some(first) = super::bindings::first_chunk(kernel) {
+        if let Some(first) = super::bindings::first_chunk(spec) {
             s.push_str(&self.chunk_accessors(first));
         }
         if spec.includes.contains(&Include::Biology) {

@@ -5,7 +5,7 @@
 use super::kernel::{bind, layout, pipelines, split_groups};
 use super::layout::FieldLayout;
 use crate::error::{Error, Result};
-use crate::kernels::Kernel;
+use crate::kernels::KernelSpec;
 use crate::model::SpeciesList;
 
 /// One per-voxel kernel with its bind group.
@@ -16,21 +16,24 @@ pub struct Voxelwise {
 }
 
 impl Voxelwise {
-    /// Builds `kernel` with its parameter arrays `params` (bindings 1.., in the order of
-    /// its record's `host`; whether each is read or written comes from the shader).
+    /// Builds `kernel` (its entry point of the same name) with its parameter arrays
+    /// `params` (bindings 1.., in the order of its record's `host`; whether each is read or
+    /// written comes from the shader).
     pub fn new(
         device: &wgpu::Device,
-        kernel: Kernel,
+        kernel: impl AsRef<KernelSpec>,
         fl: &FieldLayout,
         species: &SpeciesList,
         step_uniform: &wgpu::Buffer,
         params: &[&wgpu::Buffer],
         chunks: &[wgpu::Buffer],
     ) -> Result<Self> {
+        let kernel = kernel.as_ref();
         let first = super::bindings::first_chunk(kernel);
         if first != Some(1 + params.len() as u32) {
             return Err(Error::Gpu(format!(
-                "kernel `{kernel}` binds its chunks at {first:?}, not after {} parameter arrays",
+                "kernel `{}` binds its chunks at {first:?}, not after {} parameter arrays",
+                kernel.name,
                 params.len()
             )));
         }
@@ -38,7 +41,7 @@ impl Voxelwise {
         let slots = super::bindings::slots(kernel, &source, chunks.len())?;
         let label = kernel.label();
         let bgl = layout(device, &label, &slots);
-        let pipeline = pipelines(device, kernel, &source, &bgl, &[kernel.name()])?.remove(0);
+        let pipeline = pipelines(device, kernel, &source, &bgl, &[kernel.name])?.remove(0);
         let mut buffers = vec![step_uniform];
         buffers.extend(params.iter().copied());
         buffers.extend(chunks.iter());
@@ -46,7 +49,7 @@ impl Voxelwise {
         Ok(Voxelwise {
             pipeline,
             group,
-            groups: split_groups((fl.grid.len() as u32).div_ceil(kernel.spec().workgroup)),
+            groups: split_groups((fl.grid.len() as u32).div_ceil(kernel.workgroup)),
         })
     }
 
