@@ -19,7 +19,7 @@ pub fn host(kernel: impl AsRef<KernelSpec>) -> &'static [&'static str] {
 /// First binding of the field chunks of `kernel`, when it binds them all.
 pub fn first_chunk(kernel: impl AsRef<KernelSpec>) -> Option<u32> {
     let spec = kernel.as_ref();
-    spec.binds_all_chunks().then(|| spec.host.len() as u32)
+    spec.binds_all_chunks().then_some(spec.host.len() as u32)
 }
 
 /// One binding a shader declares.
