@@ -56,6 +56,22 @@ pub fn wgsl_constants() -> String {
     )
 }
 
+/// `12` for 12.0, `213.333` for 213.33333333333334: a number as people write it (at most
+/// `digits` significant digits, no trailing zeros).
+pub fn plain(x: f64, digits: usize) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    let decimals = (digits as i64 - 1 - magnitude).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

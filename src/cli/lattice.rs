@@ -48,9 +48,14 @@ pub fn lattice(args: LatticeArgs) -> anyhow::Result<()> {
     let m = measure(&sc.grid, &lattice.bone);
     let measured_s = t1.elapsed().as_secs_f64();
     let g = sc.grid;
+    let warning = osteoniche::lattice::resolution_warning(spec, &g, &m);
+    if let Some(w) = &warning {
+        eprintln!("warning: {w}");
+    }
     if args.json {
         let out = serde_json::json!({
             "grid": g, "seed": sc.seed, "lattice": spec, "morphometrics": m,
+            "resolution_warning": warning,
             "vessel_fraction": lattice.vessel_fraction(),
             "generate_s": generated_s, "measure_s": measured_s,
         });
@@ -58,7 +63,13 @@ pub fn lattice(args: LatticeArgs) -> anyhow::Result<()> {
     } else {
         println!(
             "grid {}x{}x{} at {} µm, seed {}; built in {:.2} s, measured in {:.2} s",
-            g.nx, g.ny, g.nz, g.dx_um, sc.seed, generated_s, measured_s
+            g.nx,
+            g.ny,
+            g.nz,
+            osteoniche::numerics::plain(g.dx_um, 6),
+            sc.seed,
+            generated_s,
+            measured_s
         );
         println!("BV/TV        {:.4}", m.bv_tv);
         println!("BS/TV        {:.2} /mm", m.bs_tv_per_mm);

@@ -276,6 +276,12 @@ impl Observer for Shown {
         }
     }
 
+    fn warn(&self, msg: &str) {
+        // On stderr, above the bar, whether or not the run is quiet.
+        self.bar
+            .suspend(|| eprintln!("warning: [{}] {msg}", self.name));
+    }
+
     fn progress(&self, step: u64, end: u64, day: f64, days: f64, steps_per_s: f64) {
         self.bar.set_length(end);
         self.bar.set_position(step);

@@ -142,9 +142,9 @@ pub fn struct_layout(source: &str, name: &str) -> Option<(u32, Vec<(String, u32)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::Kernel;
     use crate::gpu::layout::FieldLayout;
     use crate::grid::Grid;
+    use crate::kernels::Kernel;
     use crate::model::{Solver, Species, SpeciesList};
 
     /// The model's fields, so that every kernel (the model's included) can be assembled.

@@ -48,8 +48,10 @@ pub fn procedural_targets(
 }
 
 /// Builds the lattice a preset asks for on `grid`; file paths are relative to `base_dir`.
+/// Refuses a grid on which less than a tenth of the asked bone volume (the procedural
+/// BV/TV, or the scan's after segmentation) is left: nothing meaningful remains.
 pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Result<Lattice> {
-    let (bone, vessels) = match spec {
+    let (bone, vessels, asked_bv_tv) = match spec {
         LatticeSpec::Procedural {
             bv_tv,
             tb_th_um,
@@ -72,7 +74,7 @@ pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Resu
                     .map(|c| c.faces.iter().map(|&f| (f, c.thickness_um)).collect())
                     .unwrap_or_default(),
             };
-            (generate::trabecular(grid, &params, seed), vessels)
+            (generate::trabecular(grid, &params, seed), vessels, b)
         }
         LatticeSpec::File {
             path,
@@ -91,9 +93,30 @@ pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Resu
                 Some(r) => import::crop(&volume, r.origin_um, r.size_um)?,
                 None => volume,
             };
-            (import::resample(&volume, &grid)?, vessels)
+            let scan_bv_tv = volume.data.iter().map(|&b| b as f64).sum::<f64>()
+                / volume.data.len().max(1) as f64;
+            (import::resample(&volume, &grid)?, vessels, scan_bv_tv)
         }
     };
+    let got = bone.iter().map(|&b| b as f64).sum::<f64>() / bone.len().max(1) as f64;
+    if asked_bv_tv > 0.0 && got < 0.1 * asked_bv_tv {
+        let (t, _) = thickness_asked(spec);
+        return Err(Error::Invalid(format!(
+            "lattice: a {}x{}x{} grid at {} µm keeps BV/TV {got:.3} of the {asked_bv_tv:.3} asked: \
+             nothing meaningful of the bone remains{}",
+            grid.nx,
+            grid.ny,
+            grid.nz,
+            crate::numerics::plain(grid.dx_um, 4),
+            t.map(|t| format!(
+                " (trabeculae {} µm thick are {:.2} voxels across); use --resolution {} or finer",
+                crate::numerics::plain(t, 4),
+                t / grid.dx_um,
+                two_voxels_across(&grid, t)
+            ))
+            .unwrap_or_default()
+        )));
+    }
     let vessels = vessels.as_ref().map(|v| {
         let params = generate::TrabecularParams {
             bv_tv: v.density,
@@ -115,6 +138,62 @@ pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Resu
         bone,
         vessels,
     })
+}
+
+/// The trabecular thickness a procedural lattice asks for, µm, and its BV/TV (`None` for
+/// a scan, whose thickness is what it measures).
+fn thickness_asked(spec: &LatticeSpec) -> (Option<f64>, Option<f64>) {
+    match spec {
+        LatticeSpec::Procedural {
+            bv_tv,
+            tb_th_um,
+            tb_sp_um,
+            ..
+        } => match procedural_targets(*bv_tv, *tb_th_um, *tb_sp_um) {
+            Ok((b, t)) => (Some(t), Some(b)),
+            Err(_) => (None, None),
+        },
+        LatticeSpec::File { .. } => (None, None),
+    }
+}
+
+/// The `--resolution` (voxels on the longest axis of the same box) that puts two voxels
+/// across a trabecula `t` µm thick.
+fn two_voxels_across(grid: &Grid, t: f64) -> usize {
+    let longest = grid.extent_um().into_iter().fold(0.0, f64::max);
+    (longest / (0.5 * t)).ceil() as usize
+}
+
+/// What the grid makes of a procedural lattice whose trabeculae are under two voxels
+/// across: the asked and measured figures and the `--resolution` that resolves them (the
+/// surface, and every surface-bound quantity with it, follows the measured figures).
+/// `None` when the grid resolves the lattice, or for a scan.
+pub fn resolution_warning(
+    spec: &LatticeSpec,
+    grid: &Grid,
+    measured: &morphometry::Morphometrics,
+) -> Option<String> {
+    let (Some(t), Some(b)) = thickness_asked(spec) else {
+        return None;
+    };
+    let across = t / grid.dx_um;
+    if across >= 2.0 {
+        return None;
+    }
+    let p = |x: f64| crate::numerics::plain(x, 3);
+    Some(format!(
+        "the grid does not resolve the lattice: trabeculae {} µm thick are {across:.2} voxels across at {} µm, \
+         so it measures Tb.Th {} µm, BV/TV {} and BS/TV {}/mm (asked: Tb.Th {} µm, BV/TV {}); \
+         bone-surface quantities follow the measured figures. --resolution {} or finer gives two voxels across",
+        p(t),
+        p(grid.dx_um),
+        p(measured.tb_th_um),
+        p(measured.bv_tv),
+        p(measured.bs_tv_per_mm),
+        p(t),
+        p(b),
+        two_voxels_across(grid, t)
+    ))
 }
 
 /// Small deterministic generator (SplitMix64): the same seed gives the same lattice on
@@ -207,5 +286,42 @@ mod tests {
         let partial = a.bone.iter().filter(|&&b| b > 0.0 && b < 1.0).count();
         assert!(partial > 0, "edges carry partial volumes");
         assert!(a.surface().iter().any(|&s| s > 0.0));
+    }
+
+    #[test]
+    fn grids_too_coarse_for_the_lattice_warn_or_are_refused() {
+        let spec: LatticeSpec =
+            toml::from_str("kind = \"procedural\"\nbv_tv = 0.15\ntb_th_um = 80.0").unwrap();
+        let box_um = 2560.0;
+        let on = |n: usize| Grid::cube(n, box_um / n as f64);
+        // Two voxels across a trabecula of 80 µm: 40 µm voxels, 64 on the axis.
+        let fine = build(&spec, on(64), 1, Path::new("")).unwrap();
+        let m = morphometry::measure(&fine.grid, &fine.bone);
+        assert_eq!(resolution_warning(&spec, &fine.grid, &m), None);
+        // One voxel across: warned, with the asked and measured figures and the grid to use.
+        let coarse = build(&spec, on(32), 1, Path::new("")).unwrap();
+        let m = morphometry::measure(&coarse.grid, &coarse.bone);
+        let w = resolution_warning(&spec, &coarse.grid, &m).expect("a warning at 32^3");
+        for words in [
+            "1.00 voxels across at 80 µm",
+            "asked: Tb.Th 80 µm",
+            "--resolution 64",
+        ] {
+            assert!(w.contains(words), "{words:?} not in {w}");
+        }
+        assert!(w.contains(&format!(
+            "Tb.Th {} µm",
+            crate::numerics::plain(m.tb_th_um, 3)
+        )));
+        // One voxel for the whole box: nothing of the bone is left, refused.
+        let e = build(&spec, on(1), 1, Path::new(""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("1x1x1 grid")
+                && e.contains("nothing meaningful")
+                && e.contains("--resolution 64"),
+            "{e}"
+        );
     }
 }

@@ -71,34 +71,10 @@ pub fn measure(grid: &Grid, bone: &[f32]) -> Morphometrics {
     }
 }
 
-/// Surface per volume, 1/µm: the integral of |grad b| over the box (exact for a surface
-/// smeared over a voxel, as partial volumes are), central differences inside, one-sided at
-/// the faces.
+/// Surface per volume, 1/µm: the bone surface area ([`super::surface::surface_area_um2`],
+/// the volume integral of the area density |grad b|) over the box's volume.
 pub fn surface_density(grid: &Grid, bone: &[f32]) -> f64 {
-    let (nx, ny, nz) = (grid.nx, grid.ny, grid.nz);
-    // Per-voxel values in parallel, summed in order (reproducible to the last bit).
-    let values: Vec<f64> = (0..grid.len())
-        .into_par_iter()
-        .map(|v| {
-            let c = [v % nx, (v / nx) % ny, v / (nx * ny)];
-            let n = [nx, ny, nz];
-            let stride = [1, nx, nx * ny];
-            let mut g2 = 0.0;
-            for a in 0..3 {
-                let (lo, hi, h) = match (c[a] > 0, c[a] + 1 < n[a]) {
-                    (true, true) => (v - stride[a], v + stride[a], 2.0),
-                    (false, true) => (v, v + stride[a], 1.0),
-                    (true, false) => (v - stride[a], v, 1.0),
-                    (false, false) => (v, v, 1.0),
-                };
-                let d = (bone[hi] - bone[lo]) as f64 / (h * grid.dx_um);
-                g2 += d * d;
-            }
-            g2.sqrt()
-        })
-        .collect();
-    let total: f64 = values.iter().sum();
-    total / grid.len() as f64
+    super::surface::surface_area_um2(bone, grid) / (grid.len() as f64 * grid.voxel_volume_um3())
 }
 
 /// Squared Euclidean distance (voxels^2) from each voxel of `mask` to the nearest voxel

@@ -42,6 +42,11 @@ pub struct Outputs {
 pub trait Observer {
     /// A status line (the grid, the lattice, a note, the end).
     fn say(&self, msg: &str);
+    /// Something the user must see even in a quiet run (a grid too coarse for its
+    /// lattice); by default a status line starting `warning:`.
+    fn warn(&self, msg: &str) {
+        self.say(&format!("warning: {msg}"));
+    }
     /// The run's position: `step` of `end`, simulated day of `days`, steps per second over
     /// the last stretch.
     fn progress(&self, _step: u64, _end: u64, _day: f64, _days: f64, _steps_per_s: f64) {}
@@ -56,21 +61,8 @@ impl Observer for Silent {
     fn say(&self, _msg: &str) {}
 }
 
-/// `12` for 12.0, `213.333` for 213.33333333333334: a number as people write it (at most
-/// `digits` significant digits, no trailing zeros).
-pub fn plain(x: f64, digits: usize) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let magnitude = x.abs().log10().floor() as i64;
-    let decimals = (digits as i64 - 1 - magnitude).max(0) as usize;
-    let s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
-}
+// Numbers as people write them, where the folder's status lines have always found it.
+pub use crate::numerics::plain;
 
 /// Steps `run` to its preset's end, writing `outputs`; stops early (and says how to
 /// resume) when `stop` is raised. On a numerical fault or an output that cannot be
@@ -103,7 +95,16 @@ pub fn drive(
             "lattice: BV/TV {:.3}, Tb.Th {:.1} µm, Tb.Sp {:.1} µm, Conn.D {:.1}/mm^3, DA {:.2}",
             m.bv_tv, m.tb_th_um, m.tb_sp_um, m.conn_d_per_mm3, m.da
         ));
+        let warning = scenario
+            .preset
+            .lattice
+            .as_ref()
+            .and_then(|spec| crate::lattice::resolution_warning(spec, &l.grid, &m));
+        if let Some(w) = &warning {
+            observer.warn(w);
+        }
         serde_json::json!({
+            "resolution_warning": warning,
             "spec": scenario.preset.lattice,
             "seed": scenario.seed,
             "morphometrics": m,
