@@ -202,6 +202,30 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["needs `vessels"],
         ),
         (
+            "surface IC without a layer depth or a model",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\ninitial = { kind = \"lattice\", of = \"surface\" }",
+            )
+            .replace(
+                "[[species]]",
+                "[lattice]\nkind = \"procedural\"\n[[species]]",
+            ),
+            vec!["initial.of", "needs `layer_um`"],
+        ),
+        (
+            "layer depth on a bone IC",
+            with(
+                "diffusion = 100.0",
+                "diffusion = 1.0\ninitial = { kind = \"lattice\", of = \"bone\", layer_um = 40.0 }",
+            )
+            .replace(
+                "[[species]]",
+                "[lattice]\nkind = \"procedural\"\n[[species]]",
+            ),
+            vec!["initial.layer_um", "of = \"surface\" only"],
+        ),
+        (
             "cosine amplitude above mean",
             with(
                 "diffusion = 100.0",

@@ -74,6 +74,10 @@ initial = { kind = "cosine", axis = "x", mean = 1.0, amplitude = 1.0, modes = 2 
 [[species]]
 name = "e"
 initial = { kind = "lattice", of = "bone", scale = 1.0 }
+[[species]]
+name = "e2"
+kind = "geometry"
+initial = { kind = "lattice", of = "surface", scale = 1.0, layer_um = 40.0 }
 [[sources]]
 species = "a"
 region = { kind = "everywhere" }

@@ -20,7 +20,11 @@ fn biology(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>,
            prod: ptr<function, array<f32, NF>>, loss: ptr<function, array<f32, NF>>) -> f32 {
     let b = (*u)[F_BONE];
     let vessel = (*u)[F_VESSELS];
+    // The surface share (surface_layer_um times the bone-surface area density): rates per
+    // unit surface scale with it; `near`, the share capped at 1, is how much of the voxel
+    // lies at a surface, for effects of nearness to bone.
     let s = (*u)[F_SURFACE];
+    let near = min(s, 1.0);
     let tumour = (*u)[F_TUMOUR];
     let pre = (*u)[F_OC_PRECURSOR];
     let oc = (*u)[F_OSTEOCLAST];
@@ -112,7 +116,7 @@ fn biology(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>,
         * (1.0 + q(S_M9) * q(P_MDSC_SUPPRESSION) * sat(mdsc, q(P_MDSC_K)))
         * (1.0 + q(S_M18) * q(P_LACTATE_SUPPRESSION) * sat(lactate, q(P_LACTATE_K)));
     let sen_share = sat(sen, q(P_SENESCENT_K));
-    let immunogenic = 1.0 + q(S_M15) * q(P_STING_IMMUNOGENICITY) * s * (1.0 - sen_share);
+    let immunogenic = 1.0 + q(S_M15) * q(P_STING_IMMUNOGENICITY) * near * (1.0 - sen_share);
     let killers = cd8 + q(P_EXHAUSTED_KILL_SHARE) * tex;
     (*loss)[F_TUMOUR] += q(P_CD8_KILL) * killers * immunogenic / brakes;
     // M6: mature neutrophils kill; under androgen deprivation TGF-beta blocks them.
@@ -121,7 +125,7 @@ fn biology(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>,
     (*loss)[F_TUMOUR] += q(P_NEUTROPHIL_KILL) * nm / nm_block;
     // M16, M17: drug kill, weakened in the niche.
     (*loss)[F_TUMOUR] += q(P_CHEMO_KILL) * (*th)[T_CHEMO]
-        / (1.0 + q(S_M16) * q(P_CYP3A4_PROTECTION) * s);
+        / (1.0 + q(S_M16) * q(P_CYP3A4_PROTECTION) * near);
     (*loss)[F_TUMOUR] += q(P_PARP_KILL) * (*th)[T_PARP]
         / (1.0 + q(S_M17) * q(P_GLUTATHIONE_RESISTANCE) * sat(oc, q(P_OSTEOCLAST_K)));
 
@@ -137,7 +141,7 @@ fn biology(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, NT>>,
     (*prod)[F_CCL5] += q(S_M8) * (q(P_CCL5_SECRETION) * tumour
         + q(P_CCL5_OSTEOBLAST) * ob * tumour_signal);
     // M1: bone cells answer PTHrP with RANKL; M14: the SASP adds RANKL.
-    (*prod)[F_RANKL] += q(S_M1) * q(P_RANKL_FROM_PTHRP) * tumour_signal * max(b, s)
+    (*prod)[F_RANKL] += q(S_M1) * q(P_RANKL_FROM_PTHRP) * tumour_signal * max(b, near)
         + q(S_M14) * q(P_SASP_RANKL) * sen;
 
     // M14: osteocytes turn senescent near tumour; clearance and senolytics remove them.

@@ -19,7 +19,7 @@ fn drug_effects(u: ptr<function, array<f32, NF>>, th: ptr<function, array<f32, N
         var c = (*u)[u32(model[b + D_FREE])];
         let fb = drug_field(b, D_BOUND);
         if (fb >= 0) {
-            c += (*u)[F_SURFACE] * (*u)[u32(fb)];
+            c += min((*u)[F_SURFACE], 1.0) * (*u)[u32(fb)];
         }
         if (c <= 0.0) {
             continue;

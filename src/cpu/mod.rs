@@ -129,6 +129,7 @@ impl CpuBackend {
                         b,
                         s,
                         well_mixed,
+                        m.params.surface_layer_um(),
                     );
                 }
             }

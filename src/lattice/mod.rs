@@ -241,16 +241,15 @@ impl Lattice {
         self.bone.iter().map(|&b| b as f64).sum::<f64>() / self.bone.len().max(1) as f64
     }
 
-    /// Bone-surface indicator `min(1, 2 |grad b|)` (see [`surface`]): 1 on both sides of
-    /// a sharp bone-marrow interface, zero inside solid bone and in open marrow. The same
-    /// indicator the model's `surface` kernel recomputes every step.
-    pub fn surface(&self) -> Vec<f32> {
+    /// Bone-surface area density of every voxel, 1/µm ([`surface::area_density`]): zero
+    /// inside solid bone and in open marrow; its volume integral is the bone surface area.
+    pub fn area_density(&self) -> Vec<f32> {
         let g = self.grid;
         (0..g.len())
             .into_par_iter()
             .map(|v| {
                 let [x, y, z] = g.coords(v);
-                surface::indicator(&self.bone, &g, x, y, z)
+                surface::area_density(&self.bone, &g, x, y, z)
             })
             .collect()
     }
@@ -285,7 +284,7 @@ mod tests {
         assert!(a.bone.iter().all(|&b| (0.0..=1.0).contains(&b)));
         let partial = a.bone.iter().filter(|&&b| b > 0.0 && b < 1.0).count();
         assert!(partial > 0, "edges carry partial volumes");
-        assert!(a.surface().iter().any(|&s| s > 0.0));
+        assert!(a.area_density().iter().any(|&s| s > 0.0));
     }
 
     #[test]

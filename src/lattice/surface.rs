@@ -1,34 +1,13 @@
-//! Bone surfaces of a partial-volume bone field, two ways:
-//! - the area density `a` = |grad b| in 1/µm ([`area_density`]), whose volume integral is
-//!   the bone surface area on any grid (the lattice's BS/TV, docs/lattice.md);
-//! - the model's indicator `s = min(1, 2 |grad b|)` (central differences in voxel units,
-//!   mirrored at the walls), 1 on both sides of a sharp bone-marrow interface and 0 deep in
-//!   bone or marrow: the CPU mirror of the `surface` kernel (`shaders/surface.wgsl`), which
-//!   the CPU backend runs after every reaction step since remodelling moves the surface.
+//! Bone surfaces of a partial-volume bone field: the area density `a` = |grad b| in 1/µm
+//! ([`area_density`]), whose volume integral is the bone surface area on any grid (the
+//! lattice's BS/TV, docs/lattice.md), and the model's surface share `s = l a` of each voxel
+//! ([`surface`], `l` the depth of the layer of bone-surface cells): the CPU mirror of the
+//! `surface` kernel (`shaders/surface.wgsl`), which the CPU backend runs after every
+//! reaction step since remodelling moves the surface.
 
 use rayon::prelude::*;
 
 use crate::grid::Grid;
-
-/// Indicator at voxel (x, y, z) from the bone field `b`.
-#[inline]
-pub fn indicator(b: &[f32], g: &Grid, x: usize, y: usize, z: usize) -> f32 {
-    let at = |x: usize, y: usize, z: usize| b[x + g.nx * (y + g.ny * z)];
-    let d = |lo: f32, hi: f32| 0.5 * (hi - lo);
-    let gx = d(
-        at(x.saturating_sub(1), y, z),
-        at((x + 1).min(g.nx - 1), y, z),
-    );
-    let gy = d(
-        at(x, y.saturating_sub(1), z),
-        at(x, (y + 1).min(g.ny - 1), z),
-    );
-    let gz = d(
-        at(x, y, z.saturating_sub(1)),
-        at(x, y, (z + 1).min(g.nz - 1)),
-    );
-    (2.0 * (gx * gx + gy * gy + gz * gz).sqrt()).min(1.0)
-}
 
 /// Bone-surface area density `a` = |grad b| in 1/µm at voxel (x, y, z) of the bone
 /// fractions `b`: central differences along each axis, each averaged over the two
@@ -48,6 +27,8 @@ pub fn area_density(b: &[f32], g: &Grid, x: usize, y: usize, z: usize) -> f32 {
     let lo = |i: usize| c[i].saturating_sub(1);
     let hi = |i: usize| (c[i] + 1).min(dims[i] - 1);
     let mut g2 = 0.0f32;
+    // Summed in the order of the `surface` kernel: transverse axes axis + 1 (outer), then
+    // axis + 2 (inner).
     for axis in 0..3 {
         let (t1, t2) = ((axis + 1) % 3, (axis + 2) % 3);
         let mut d = 0.0f32;
@@ -87,9 +68,23 @@ pub fn surface_area_um2(b: &[f32], g: &Grid) -> f64 {
     per_slab.iter().sum::<f64>() * g.voxel_volume_um3()
 }
 
-/// Writes the indicator of field `bone` into field `surface` (1 everywhere when
-/// `well_mixed`).
-pub fn surface(fields: &mut [f32], grid: &Grid, bone: usize, surface: usize, well_mixed: bool) {
+/// The surface share `s = layer_um a` at voxel (x, y, z): `layer_um` µm of bone-surface
+/// cells on every µm^2 of bone surface.
+#[inline]
+pub fn share(b: &[f32], g: &Grid, layer_um: f32, x: usize, y: usize, z: usize) -> f32 {
+    layer_um * area_density(b, g, x, y, z)
+}
+
+/// Writes the surface share of field `bone` into field `surface` ([`share`] with the
+/// layer depth `layer_um`; 1 everywhere when `well_mixed`).
+pub fn surface(
+    fields: &mut [f32],
+    grid: &Grid,
+    bone: usize,
+    surface: usize,
+    well_mixed: bool,
+    layer_um: f32,
+) {
     let n = grid.len();
     let (b, s) = if bone < surface {
         let (lo, hi) = fields.split_at_mut(surface * n);
@@ -105,7 +100,7 @@ pub fn surface(fields: &mut [f32], grid: &Grid, bone: usize, surface: usize, wel
                 slab[x + grid.nx * y] = if well_mixed {
                     1.0
                 } else {
-                    indicator(b, grid, x, y, z)
+                    share(b, grid, layer_um, x, y, z)
                 };
             }
         }

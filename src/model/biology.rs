@@ -20,7 +20,7 @@ pub const MODEL_FIELDS: &[(&str, SpeciesKind, &str)] = &[
     (
         "surface",
         SpeciesKind::Geometry,
-        "bone-surface indicator, recomputed from bone every step",
+        "bone-surface share: surface_layer_um times the bone-surface area density |grad b| (1/um), recomputed from bone every step",
     ),
     ("tumour", SpeciesKind::Cell, "tumour cells"),
     (
@@ -232,7 +232,11 @@ pub fn biology<T: Real>(
     let zero = T::splat(0.0);
     let b = u[ix.bone];
     let vessel = u[ix.vessels];
+    // The surface share (surface_layer_um times the bone-surface area density): rates per
+    // unit surface scale with it; `near`, the share capped at 1, is how much of the voxel
+    // lies at a surface, for effects of nearness to bone.
     let s = u[ix.surface];
+    let near = s.min(T::splat(1.0));
     let tumour = u[ix.tumour];
     let pre = u[ix.precursor];
     let oc = u[ix.osteoclast];
@@ -344,7 +348,7 @@ pub fn biology<T: Real>(
         * (one + sw(9) * q(p::MDSC_SUPPRESSION) * sat(mdsc, q(p::MDSC_K)))
         * (one + sw(18) * q(p::LACTATE_SUPPRESSION) * sat(lactate, q(p::LACTATE_K)));
     let sen_share = sat(sen, q(p::SENESCENT_K));
-    let immunogenic = one + sw(15) * q(p::STING_IMMUNOGENICITY) * s * (one - sen_share);
+    let immunogenic = one + sw(15) * q(p::STING_IMMUNOGENICITY) * near * (one - sen_share);
     let killers = cd8 + q(p::EXHAUSTED_KILL_SHARE) * tex;
     loss[ix.tumour] += q(p::CD8_KILL) * killers * immunogenic / brakes;
     // M6: mature neutrophils kill; under androgen deprivation TGF-beta blocks them.
@@ -357,7 +361,7 @@ pub fn biology<T: Real>(
     loss[ix.tumour] += q(p::NEUTROPHIL_KILL) * nm / nm_block;
     // M16, M17: drug kill, weakened in the niche.
     loss[ix.tumour] += q(p::CHEMO_KILL) * th[Target::Chemo as usize]
-        / (one + sw(16) * q(p::CYP3A4_PROTECTION) * s);
+        / (one + sw(16) * q(p::CYP3A4_PROTECTION) * near);
     loss[ix.tumour] += q(p::PARP_KILL) * th[Target::Parp as usize]
         / (one + sw(17) * q(p::GLUTATHIONE_RESISTANCE) * sat(oc, q(p::OSTEOCLAST_K)));
 
@@ -373,8 +377,8 @@ pub fn biology<T: Real>(
     prod[ix.ccl5] +=
         sw(8) * (q(p::CCL5_SECRETION) * tumour + q(p::CCL5_OSTEOBLAST) * ob * tumour_signal);
     // M1: bone cells answer PTHrP with RANKL; M14: the SASP adds RANKL.
-    prod[ix.rankl] +=
-        sw(1) * q(p::RANKL_FROM_PTHRP) * tumour_signal * b.max(s) + sw(14) * q(p::SASP_RANKL) * sen;
+    prod[ix.rankl] += sw(1) * q(p::RANKL_FROM_PTHRP) * tumour_signal * b.max(near)
+        + sw(14) * q(p::SASP_RANKL) * sen;
 
     // M14: osteocytes turn senescent near tumour; clearance and senolytics remove them.
     let sen_drive = sw(14) * q(p::SENESCENCE_RATE) * tumour_signal;
@@ -478,6 +482,12 @@ impl ModelParams {
     /// Whether mechanism `k` (1..=19) is on.
     pub fn mechanism(&self, k: usize) -> bool {
         self.values[switch_index(k)] != 0.0
+    }
+
+    /// Depth of the layer of bone-surface cells, µm (`surface_layer_um`): the surface
+    /// share of a voxel per unit of its bone-surface area density.
+    pub fn surface_layer_um(&self) -> f32 {
+        self.values[p::SURFACE_LAYER]
     }
 
     /// True in the well-mixed mode.

@@ -67,9 +67,10 @@ registry! {
     G22 = "g22", "1", "core", "osteoblast autocrine exponent (g22)";
     K1 = "k1", "%/day", "core", "bone resorbed per osteoclast above steady state (k1)";
     K2 = "k2", "%/day", "core", "bone formed per osteoblast above steady state (k2)";
-    OC_UNIT = "oc_unit", "volume fraction", "core", "osteoclast volume fraction that counts as one Komarova cell on a fully surface voxel";
-    OB_UNIT = "ob_unit", "volume fraction", "core", "osteoblast volume fraction that counts as one Komarova cell on a fully surface voxel";
-    BONE_PER_PERCENT = "bone_per_percent", "volume fraction", "core", "bone fraction of a fully surface voxel per percent of Komarova's bone mass";
+    OC_UNIT = "oc_unit", "volume fraction", "core", "osteoclast volume fraction that counts as one Komarova cell at surface share 1 (per surface_layer_um of layer on each unit of bone surface)";
+    OB_UNIT = "ob_unit", "volume fraction", "core", "osteoblast volume fraction that counts as one Komarova cell at surface share 1 (per surface_layer_um of layer on each unit of bone surface)";
+    BONE_PER_PERCENT = "bone_per_percent", "volume fraction", "core", "bone fraction at surface share 1 per percent of Komarova's bone mass (times surface_layer_um: the bone surface's normal displacement per percent)";
+    SURFACE_LAYER = "surface_layer_um", "um", "core", "depth of the layer of bone-surface cells: a voxel's surface share is this depth times its bone-surface area density (1/um)";
     CELL_FLOOR = "cell_floor", "1", "core", "floor on the Komarova cell numbers inside the power laws (lets a new surface recruit its first cells)";
     // Tumour.
     TUMOUR_GROWTH = "tumour_growth", "1/day", "cells", "tumour proliferation rate with room to grow";

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::parameters::ParamEntry;
 
 /// Notation used in the equations.
-pub const NOTATION: &str = "Notation: `S(x, K) = x / (x + K)`; `b` bone fraction, `s` bone-surface indicator, `V` vessel density; \
+pub const NOTATION: &str = "Notation: `S(x, K) = x / (x + K)`; `b` bone fraction, `s` bone-surface share (`surface_layer_um` times the bone-surface area density `|grad b|` in 1/um, so that its volume integral is `surface_layer_um` times the bone surface area on any grid), `near = min(s, 1)`, `V` vessel density; \
 `T` tumour, `Pre` osteoclast precursors, `OC`, `OB`, `SEN` senescent osteocytes, `CD8`, `TEX` exhausted CD8, `Treg`, `MDSC`, \
 `NI`/`NM` immature/mature neutrophils, `MAC`/`M2` macrophages; `room = 1 - b - (marrow cells)`; `Mk` is 1 when the switch is on. \
 `E_x` are the therapy terms (constant, 0..1). Rates per day; `P_f` adds production of field `f`, `L_f` adds a loss rate.";
@@ -19,12 +19,12 @@ pub const EQUATIONS: &[(&str, &str, &str)] = &[
     (
         "core",
         "Remodelling core (Komarova et al. 2003)",
-        "Per unit surface `x1 = OC / (oc_unit s)`, `x2 = OB / (ob_unit s)` (floored at `cell_floor` inside the powers): `P_OC = s oc_unit alpha1 x1^g11 x2^g21 psi_OC`, `L_OC = beta1`; `P_OB = s ob_unit alpha2 x1^g12' x2^g22 psi_OB`, `L_OB = beta2`; bone `db/dt = s bone_per_percent (-k1 y1 + k2 y2)` with `yi = max(0, xi - xi_bar)` and `xi_bar` Komarova's steady state of the unmodified core. `psi_OC`, `psi_OB`, `g12'` are 1, 1, `g12` with every mechanism off: the core is then Komarova's ODE at every surface voxel.",
+        "Per unit surface `x1 = OC / (oc_unit s)`, `x2 = OB / (ob_unit s)` (floored at `cell_floor` inside the powers): `P_OC = s oc_unit alpha1 x1^g11 x2^g21 psi_OC`, `L_OC = beta1`; `P_OB = s ob_unit alpha2 x1^g12' x2^g22 psi_OB`, `L_OB = beta2`; bone `db/dt = s bone_per_percent (-k1 y1 + k2 y2)` with `yi = max(0, xi - xi_bar)` and `xi_bar` Komarova's steady state of the unmodified core. `psi_OC`, `psi_OB`, `g12'` are 1, 1, `g12` with every mechanism off: the core is then Komarova's ODE on every unit of bone surface, and bone moves at the normal speed `surface_layer_um bone_per_percent (k2 y2 - k1 y1)`.",
     ),
     (
         "M1",
         "",
-        "`P_PTHrP = pthrp_secretion T`; `P_RANKL += M1 rankl_from_pthrp S(PTHrP, pthrp_k) max(b, s)` (RANKL above the homeostatic level); `psi_OC *= 1 + M1 rankl_oc_boost S(RANKL (1 - E_rankl), rankl_k)`; precursors fuse at surfaces: `L_Pre += f`, `P_OC += f Pre`, `f = M1 precursor_fusion s S(RANKL_eff, rankl_k)`; resorption releases matrix TGF-beta: `P_TGF += M1 tgf_matrix_release R` (R = bone resorbed per day); tumour growth times `1 + M1 tgf_tumour_boost S(TGF, tgf_k)`.",
+        "`P_PTHrP = pthrp_secretion T`; `P_RANKL += M1 rankl_from_pthrp S(PTHrP, pthrp_k) max(b, near)` (RANKL above the homeostatic level); `psi_OC *= 1 + M1 rankl_oc_boost S(RANKL (1 - E_rankl), rankl_k)`; precursors fuse at surfaces: `L_Pre += f`, `P_OC += f Pre`, `f = M1 precursor_fusion s S(RANKL_eff, rankl_k)`; resorption releases matrix TGF-beta: `P_TGF += M1 tgf_matrix_release R` (R = bone resorbed per day); tumour growth times `1 + M1 tgf_tumour_boost S(TGF, tgf_k)`.",
     ),
     (
         "M2",
@@ -94,12 +94,12 @@ pub const EQUATIONS: &[(&str, &str, &str)] = &[
     (
         "M15",
         "",
-        "CD8 kill times `1 + M15 sting_immunogenicity s (1 - S(SEN, senescent_k))` (tumour touching healthy bone).",
+        "CD8 kill times `1 + M15 sting_immunogenicity near (1 - S(SEN, senescent_k))` (tumour touching healthy bone).",
     ),
     (
         "M16",
         "",
-        "`L_T += chemo_kill E_chemo / (1 + M16 cyp3a4_protection s)`.",
+        "`L_T += chemo_kill E_chemo / (1 + M16 cyp3a4_protection near)`.",
     ),
     (
         "M17",

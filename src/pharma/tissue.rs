@@ -15,7 +15,7 @@
 //! R  = R0 (1 + acid L/(L + Ka) + ros G/(G + Kr))
 //! ```
 //!
-//! with `v` vessel density, `s` bone-surface indicator, `r` the voxel's relative bone
+//! with `v` vessel density, `s` bone-surface share (capped at 1 where it scales an effect), `r` the voxel's relative bone
 //! resorption rate (bound drug and anchored carriers come off the bone that is resorbed),
 //! `T` tumour, `L` lactate, `G` MDSCs + immature neutrophils (the ROS makers). The step is
 //! backward Euler on this linear system, solved exactly (two 2x2 blocks, `C, K` first):
@@ -191,7 +191,7 @@ pub fn drug_effects<T: Real>(u: &[T], pv: &[f32], surface: usize, th: &mut [T; N
         let b = BASE + d * slot::STRIDE;
         let mut c = u[pv[b + slot::FREE] as usize];
         if let Some(fb) = field(pv, b, slot::BOUND) {
-            c += u[surface] * u[fb];
+            c += u[surface].min(T::splat(1.0)) * u[fb];
         }
         // Where there is no drug its effect is nothing (computed in every lane, kept where
         // the drug is; skipped where no lane has it).
@@ -221,7 +221,7 @@ pub fn drug_effects<T: Real>(u: &[T], pv: &[f32], surface: usize, th: &mut [T; N
 pub struct PoolInputs {
     /// Vessel density.
     pub vessels: usize,
-    /// Bone-surface indicator.
+    /// Bone-surface share (surface_layer_um times the area density).
     pub surface: usize,
     /// Tumour.
     pub tumour: usize,

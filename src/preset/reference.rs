@@ -314,7 +314,7 @@ pub const KEYS: &[KeyDoc] = &[
         "-",
         "required",
         "bone | marrow | surface | vessels",
-        "Which part of the lattice to copy.",
+        "Which part of the lattice to copy (surface: the surface share, `layer_um` times the bone-surface area density in 1/µm).",
     ),
     k(
         "species[].initial{lattice}.scale",
@@ -322,6 +322,13 @@ pub const KEYS: &[KeyDoc] = &[
         "1",
         ">= 0",
         "Factor applied to it.",
+    ),
+    k(
+        "species[].initial{lattice}.layer_um",
+        "µm",
+        "the model's surface_layer_um; required without a [model]",
+        "> 0; of = surface only",
+        "Depth of the surface layer: the surface share per unit of bone-surface area density.",
     ),
     k(
         "species[].dirichlet.x_min",
@@ -446,7 +453,7 @@ pub const KEYS: &[KeyDoc] = &[
     k("model.mechanisms.<Mk>", "-", "true", "true | false; M1..M19", "Switch of mechanism Mk (docs/model.md, Reference)."),
     k("model.set.<parameter>", "parameter's unit", "the model file's value", "the parameter's range (docs/model.md)", "Replaces one parameter of the model file."),
     k("model.initial.<field>", "-", "the model file's", "an initial condition (as species[].initial)", "Replaces the initial condition of one of the model's fields."),
-    k("model.well_mixed", "-", "false", "true needs grid.size = [1, 1, 1]", "One voxel without transport, bone-surface indicator held at 1 (calibration against the ODE models)."),
+    k("model.well_mixed", "-", "false", "true needs grid.size = [1, 1, 1]", "One voxel without transport, bone-surface share held at 1 (calibration against the ODE models)."),
     k("extends", "-", "none", "path relative to the preset", "Another preset this one starts from: its tables merge under this file's; `[[dose]]` entries add to the base's, other arrays replace. The base is checked on its own first."),
     k("pharmacology.library", "-", "required", "path relative to the preset", "Drug library: every drug's PK, tissue transport, bone affinity, carrier and targets with units and sources (docs/drugs.md). Needs `[model]`."),
     k("pharmacology.body_weight_kg", "kg", "0.025", "(0.0001, 500]", "Body the doses go into (a 25 g mouse by default; assumption). Volumes and clearances scale linearly with it."),

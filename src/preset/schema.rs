@@ -132,7 +132,7 @@ pub struct ModelSpec {
     /// Initial conditions replacing the model file's, by field name.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub initial: std::collections::BTreeMap<String, InitialSpec>,
-    /// One voxel without transport (grid 1x1x1): the bone-surface indicator is held at 1.
+    /// One voxel without transport (grid 1x1x1): the bone-surface share is held at 1.
     /// Default false.
     #[serde(default)]
     pub well_mixed: bool,
@@ -295,8 +295,9 @@ pub enum LatticePart {
     Bone,
     /// One minus the bone fraction.
     Marrow,
-    /// The bone-surface indicator `min(1, 2 |grad b|)`: 1 on both sides of a sharp
-    /// bone-marrow interface, 0 deep in bone or marrow.
+    /// The bone-surface share: a layer depth (`layer_um`, or the model's
+    /// `surface_layer_um`) times the bone-surface area density |grad b| in 1/µm; 0 deep in
+    /// bone or marrow.
     Surface,
     /// The vessel (sinusoid) density, when the lattice has vessels.
     Vessels,
@@ -350,11 +351,16 @@ pub enum InitialSpec {
     },
     /// `scale` times a part of the lattice.
     Lattice {
-        /// `bone`, `marrow` or `surface`.
+        /// `bone`, `marrow`, `vessels` or `surface` (the surface share: `layer_um` times the
+        /// bone-surface area density in 1/µm).
         of: LatticePart,
         /// Factor, field unit; >= 0. Default 1.
         #[serde(default = "one")]
         scale: f64,
+        /// For `of = "surface"`: the depth of the surface layer, µm (> 0). Default: the
+        /// model's `surface_layer_um`; required in a preset without a model.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        layer_um: Option<f64>,
     },
 }
 
@@ -448,7 +454,7 @@ pub enum RegionSpec {
         width_um: f64,
     },
     /// Every voxel, with the rates scaled by another field's value there (e.g. a
-    /// `geometry` field holding the bone-surface indicator, or a cell density).
+    /// `geometry` field holding the bone-surface share, or a cell density).
     Field {
         /// Name of the weighting field (a `[[species]]` name).
         species: String,

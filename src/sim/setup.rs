@@ -332,7 +332,10 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     let grid = sc.grid;
     let n = grid.len();
     let ext = grid.extent_um();
-    let surface = lattice.map(|l| l.surface());
+    // The bone-surface area density (1/µm) once; a `surface` initial condition is its
+    // surface share, `layer_um` (or the model's `surface_layer_um`) times it.
+    let area = lattice.map(|l| l.area_density());
+    let model_layer = sc.model.as_ref().map(|m| m.surface_layer_um() as f64);
     let mut out = vec![0f32; n * sc.species.len()];
     for (spec, field) in sc.specs.iter().zip(out.chunks_mut(n)) {
         field.par_iter_mut().enumerate().for_each(|(v, value)| {
@@ -370,7 +373,11 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
                     let x = p[a] / ext[a];
                     mean + amplitude * (*modes as f64 * std::f64::consts::PI * x).cos()
                 }
-                InitialSpec::Lattice { of, scale } => {
+                InitialSpec::Lattice {
+                    of,
+                    scale,
+                    layer_um,
+                } => {
                     let l = lattice.expect("validated: a lattice IC has a lattice");
                     let b = l.bone[v] as f64;
                     scale
@@ -378,7 +385,10 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
                             LatticePart::Bone => b,
                             LatticePart::Marrow => 1.0 - b,
                             LatticePart::Surface => {
-                                surface.as_ref().expect("lattice present")[v] as f64
+                                let layer = layer_um
+                                    .or(model_layer)
+                                    .expect("validated: a layer depth or a model");
+                                layer * area.as_ref().expect("lattice present")[v] as f64
                             }
                             LatticePart::Vessels => {
                                 l.vessels.as_ref().expect("validated: vessels configured")[v] as f64
@@ -390,7 +400,14 @@ pub fn initial_fields(sc: &Scenario, lattice: Option<&Lattice>) -> Vec<f32> {
     }
     if let Some(m) = &sc.model {
         let ix = ModelIndex::new(&sc.species).expect("validated model fields");
-        crate::lattice::surface::surface(&mut out, &grid, ix.bone, ix.surface, m.well_mixed());
+        crate::lattice::surface::surface(
+            &mut out,
+            &grid,
+            ix.bone,
+            ix.surface,
+            m.well_mixed(),
+            m.surface_layer_um(),
+        );
     }
     out
 }

@@ -129,6 +129,7 @@ pub fn bench_scenario(n: usize, fields: usize) -> Result<Scenario> {
         initial: InitialSpec::Lattice {
             of: crate::preset::LatticePart::Bone,
             scale: 1.0,
+            layer_um: None,
         },
         dirichlet: None,
         source: String::new(),

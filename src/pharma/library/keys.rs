@@ -167,7 +167,7 @@ pub(super) const BONE_KEYS: &[Key] = &[key(
     false,
     1e3,
     true,
-    "adsorption rate of free drug onto bone surface (indicator s = 1); released by resorption",
+    "adsorption rate of free drug onto bone surface (at surface share s = 1); released by resorption",
 )];
 
 /// `[drug.<name>.carrier]` (plus [`PK_KEYS`] for the carrier's plasma kinetics).

@@ -208,7 +208,12 @@ pub(super) fn check(file: &PresetFile, loc: &Locator<'_>, model: Option<&ModelDa
             "at least one [[species]] is needed (or a [model])",
         ));
     }
-    check_species(&c, &file.species, file.lattice.as_ref())?;
+    check_species(
+        &c,
+        &file.species,
+        file.lattice.as_ref(),
+        file.model.is_some(),
+    )?;
     let mut names: Vec<&str> = file.species.iter().map(|s| s.name.as_str()).collect();
     if let Some(m) = model {
         let mc = Checker { loc: &m.locator() };
@@ -262,6 +267,7 @@ fn check_species_name(c: &Checker<'_, '_>, path: &[Seg], name: &str, names: &[&s
 fn check_initial(
     c: &Checker<'_, '_>,
     lattice: Option<&LatticeSpec>,
+    has_model: bool,
     prefix: &[Seg],
     ic: &InitialSpec,
 ) -> Result<()> {
@@ -314,8 +320,26 @@ fn check_initial(
             }
             Ok(())
         }
-        InitialSpec::Lattice { scale, of } => {
+        InitialSpec::Lattice {
+            scale,
+            of,
+            layer_um,
+        } => {
             c.non_negative(&p("scale"), *scale)?;
+            match (of, layer_um) {
+                (LatticePart::Surface, Some(l)) => c.positive(&p("layer_um"), *l)?,
+                (LatticePart::Surface, None) if !has_model => {
+                    return Err(c.fail(
+                        &p("of"),
+                        "\"surface\"",
+                        "the surface share needs `layer_um` (µm of surface layer per µm^2 of bone surface) in a preset without a [model], whose `surface_layer_um` is the default",
+                    ));
+                }
+                (_, Some(l)) => {
+                    return Err(c.fail(&p("layer_um"), l, "applies to of = \"surface\" only"));
+                }
+                _ => {}
+            }
             let Some(lattice) = lattice else {
                 return Err(c.fail(
                     &p("of"),
@@ -362,7 +386,7 @@ fn check_model(
             s
         })
         .collect();
-    check_species(mc, &effective, file.lattice.as_ref())?;
+    check_species(mc, &effective, file.lattice.as_ref(), true)?;
     for (name, kind, what) in MODEL_FIELDS {
         match list.iter().position(|s| s.name == *name) {
             None => {
@@ -420,7 +444,7 @@ fn check_model(
     let model_names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
     for (name, ic) in &spec.initial {
         check_species_name(c, &mp("initial", name), name, &model_names)?;
-        check_initial(c, file.lattice.as_ref(), &mp("initial", name), ic)?;
+        check_initial(c, file.lattice.as_ref(), true, &mp("initial", name), ic)?;
     }
     if spec.well_mixed && file.grid.size != [1, 1, 1] {
         return Err(c.fail(
@@ -437,6 +461,7 @@ fn check_species(
     c: &Checker<'_, '_>,
     list: &[SpeciesSpec],
     lattice: Option<&LatticeSpec>,
+    has_model: bool,
 ) -> Result<()> {
     let mut bones = 0;
     for (i, s) in list.iter().enumerate() {
@@ -494,6 +519,7 @@ fn check_species(
         check_initial(
             c,
             lattice,
+            has_model,
             &[key("species"), Seg::Index(i), key("initial")],
             &s.initial,
         )?;
