@@ -229,3 +229,85 @@ fn every_model_preset_stays_finite_and_non_negative_on_the_gpu_for_its_whole_run
         );
     }
 }
+
+/// The bone-loss speed (µm/day, bone volume lost per unit area of a flat face) of a slab
+/// filling z < `face_um` in a `box_um` cube at `n`^3 with exact partial volumes, with
+/// `excess` Komarova osteoclasts above the steady state per unit surface and osteoblasts at
+/// theirs: the model's rates, every other field zero.
+fn slab_speed(n: usize, box_um: f64, face_um: f64, excess: f32) -> (f64, f64) {
+    use osteoniche::lattice::surface;
+    use osteoniche::model::biology::{ModelIndex, biology};
+    use osteoniche::model::parameters::p;
+    let sc = preset_scenario("breast-osteolytic", 16);
+    let m = sc.model.as_ref().expect("the default preset has the model");
+    let ix = ModelIndex::new(&sc.species).unwrap();
+    let pv = &m.values;
+    let grid = osteoniche::grid::Grid::cube(n, box_um / n as f64);
+    let h = grid.dx_um;
+    let nv = grid.len();
+    // Fields: bone, then the surface share.
+    let mut geo = vec![0f32; 2 * nv];
+    for v in 0..nv {
+        let z = grid.coords(v)[2] as f64 * h;
+        geo[v] = ((face_um - z) / h).clamp(0.0, 1.0) as f32;
+    }
+    surface::surface(&mut geo, &grid, 0, 1, false, m.surface_layer_um());
+    let x1 = pv[osteoniche::model::parameters::Slot::XBar1.index()] + excess;
+    let x2 = pv[osteoniche::model::parameters::Slot::XBar2.index()];
+    let th = osteoniche::pharma::tissue::therapy_defaults::<f32>(pv);
+    let (mut lost, mut shares) = (0.0f64, 0.0f64);
+    let mut u = vec![0f32; sc.species.len()];
+    for v in 0..nv {
+        let s = geo[nv + v];
+        u.fill(0.0);
+        u[ix.bone] = geo[v];
+        u[ix.surface] = s;
+        u[ix.osteoclast] = pv[p::OC_UNIT] * x1 * s;
+        u[ix.osteoblast] = pv[p::OB_UNIT] * x2 * s;
+        let (mut prod, mut loss) = (vec![0f32; u.len()], vec![0f32; u.len()]);
+        biology::<f32>(&u, &ix, pv, &th, &mut prod, &mut loss);
+        lost += (loss[ix.bone] * geo[v] - prod[ix.bone]) as f64;
+        shares += s as f64;
+    }
+    let area = box_um * box_um;
+    let volume = grid.voxel_volume_um3();
+    (lost * volume / area, shares * volume / area)
+}
+
+/// A flat bone face with a fixed osteoclast density per unit surface: the surface share
+/// integrates to `surface_layer_um` per unit of area on every grid and wherever the face
+/// sits within a voxel, and the face recedes at the same speed on every grid for a given
+/// position of the face within its voxel. What is not yet exact (issue 31, next step): the
+/// share on the marrow side of the face resorbs nothing (there is no bone in that voxel),
+/// so the speed is 1/2 of `surface_layer_um bone_per_percent k1 y1` for a face on a voxel
+/// boundary, 7/8 a quarter voxel in and 3/4 half a voxel in; the test pins those numbers so that the
+/// fix (resorption on the bone side of the face) shows as a change here.
+#[test]
+fn a_slab_with_fixed_osteoclasts_recedes_at_one_speed_on_every_grid() {
+    use osteoniche::model::parameters::p;
+    let sc = preset_scenario("breast-osteolytic", 16);
+    let pv = &sc.model.as_ref().unwrap().values;
+    let excess = 3.0;
+    let nominal = (pv[p::SURFACE_LAYER] * pv[p::BONE_PER_PERCENT] * pv[p::K1] * excess) as f64;
+    // The face's position within its voxel, and the share of the nominal speed it gets: the
+    // share in voxels with bone over the whole (0.5 of 0.5 + 0.5 on a voxel boundary;
+    // 0.375 + 0.5 of 0.375 + 0.5 + 0.125 with b = 1, 1/4, 0 a quarter voxel in; 0.25 + 0.5
+    // of 0.25 + 0.5 + 0.25 half a voxel in).
+    let expected = [(0.0, 0.5), (0.25, 0.875), (0.5, 0.75)];
+    let mut seen = Vec::new();
+    for n in [16, 32, 64] {
+        let h = 1000.0 / n as f64;
+        for (offset, share) in expected {
+            let (speed, layer) = slab_speed(n, 1000.0, 500.0 + offset * h, excess);
+            seen.push((n, offset, speed / nominal, layer));
+            assert!(
+                (layer / pv[p::SURFACE_LAYER] as f64 - 1.0).abs() < 1e-4,
+                "{n}^3, face at +{offset} voxel: share per area {layer:.4} um"
+            );
+            assert!(
+                (speed / nominal - share).abs() < 1e-4,
+                "{n}^3, face at +{offset} voxel: {speed:.4} um/day, {share} of {nominal:.4} expected ({seen:?})"
+            );
+        }
+    }
+}
