@@ -247,9 +247,9 @@ fn slab_speed(n: usize, box_um: f64, face_um: f64, excess: f32) -> (f64, f64) {
     let nv = grid.len();
     // Fields: bone, then the surface share.
     let mut geo = vec![0f32; 2 * nv];
-    for v in 0..nv {
+    for (v, b) in geo[..nv].iter_mut().enumerate() {
         let z = grid.coords(v)[2] as f64 * h;
-        geo[v] = ((face_um - z) / h).clamp(0.0, 1.0) as f32;
+        *b = ((face_um - z) / h).clamp(0.0, 1.0) as f32;
     }
     surface::surface(&mut geo, &grid, 0, 1, false, m.surface_layer_um());
     let x1 = pv[osteoniche::model::parameters::Slot::XBar1.index()] + excess;
