@@ -95,7 +95,7 @@ fn a_headless_run_prints_nothing_on_stderr() {
     assert_eq!(lines.len(), 1, "stderr of a clean run: {stderr}");
     assert!(
         lines[0].starts_with("warning: [breast-osteolytic] the grid does not resolve the lattice")
-            && lines[0].contains("--resolution 64 or finer"),
+            && lines[0].contains("--resolution 96 or finer"),
         "{stderr}"
     );
     assert!(stdout.contains("backend: "), "{stdout}");

@@ -86,12 +86,14 @@ fn published_checks_come_out_as_the_file_says_over_three_seeds() {
 
 /// The calibration of `mda231-nude.toml` (presets/published/calibration-blake2014.toml:
 /// Blake et al. 2014's PBS growth and OPG-Fc effect, six targets) rerun at its grid's
-/// resolution and seed: the preset's point scores lower than each of its four neighbours
-/// on the grid of docs/model.md and than the default preset's tumour, and comes out as the
-/// file says.
+/// resolution and seed: every target comes out as the file says, with a finite
+/// chi-square over the six. The fit (a hand grid at 16^3) was made with the voxel-unit
+/// surface indicator; with the surface in physical units (2026-12-05) the preset's point is
+/// no longer the best of its grid and every target fails, as the file now says, until the
+/// recalibration with `calibrate` (issue 34).
 #[test]
-fn the_tumour_preset_holds_the_best_point_of_its_calibration_grid() {
-    use osteoniche::checks::{CheckVerdict, chi_square};
+fn the_calibration_targets_come_out_as_the_file_says() {
+    use osteoniche::checks::chi_square;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets/published");
     let file = ChecksFile::load(&dir.join("calibration-blake2014.toml")).unwrap();
     assert_eq!(
@@ -101,35 +103,26 @@ fn the_tumour_preset_holds_the_best_point_of_its_calibration_grid() {
     );
     let preset = osteoniche::preset::Preset::load(&dir.join("mda231-nude.toml")).unwrap();
     let set = &preset.file.model.as_ref().unwrap().set;
-    let (growth, boost) = (set["tumour_growth"], set["tgf_tumour_boost"]);
     assert_eq!(
-        (growth, boost),
+        (set["tumour_growth"], set["tgf_tumour_boost"]),
         (0.05, 70.0),
-        "the preset's point, whose neighbours are below"
+        "the fitted point the file's statuses describe"
     );
-    let score = |set: Vec<(String, f64)>| -> (f64, Vec<CheckVerdict>) {
-        let overrides = ModelOverrides {
-            set,
-            mechanisms: Vec::new(),
-        };
-        let verdicts = study(
-            &file,
-            &dir,
-            &[Some(16)],
-            &[Some(1)],
-            &overrides,
-            |sc| Ok(common::cpu_sim(&sc)),
-            |p| println!("calibration ({}): running {p}", overrides.words()),
-        )
-        .unwrap();
-        println!("{}:\n{}", overrides.words(), verdict_markdown(&verdicts));
-        let chi = chi_square(&verdicts);
-        assert_eq!(chi.len(), 1);
-        assert_eq!(chi[0].2, 6);
-        assert!(chi[0].1.is_finite());
-        (chi[0].1, verdicts)
-    };
-    let (best, verdicts) = score(Vec::new());
+    let verdicts = study(
+        &file,
+        &dir,
+        &[Some(16)],
+        &[Some(1)],
+        &ModelOverrides::default(),
+        |sc| Ok(common::cpu_sim(&sc)),
+        |p| println!("calibration: running {p}"),
+    )
+    .unwrap();
+    println!("{}", verdict_markdown(&verdicts));
+    let chi = chi_square(&verdicts);
+    assert_eq!(chi.len(), 1);
+    assert_eq!(chi[0].2, 6);
+    assert!(chi[0].1.is_finite());
     for v in &verdicts {
         assert!(
             v.agrees_with_file(),
@@ -139,25 +132,6 @@ fn the_tumour_preset_holds_the_best_point_of_its_calibration_grid() {
             v.means.model,
             v.item().observed,
             v.item().spread
-        );
-    }
-    let point = |g: f64, b: f64| {
-        vec![
-            ("tumour_growth".to_string(), g),
-            ("tgf_tumour_boost".to_string(), b),
-        ]
-    };
-    for (g, b) in [
-        (0.04, 70.0),
-        (0.06, 70.0),
-        (0.05, 50.0),
-        (0.05, 100.0),
-        (0.4, 1.0),
-    ] {
-        let (other, _) = score(point(g, b));
-        assert!(
-            other > best,
-            "tumour_growth {g}, tgf_tumour_boost {b}: chi-square {other:.2}, not above the preset's {best:.2}"
         );
     }
 }
