@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import os
+import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
@@ -93,6 +94,14 @@ def _table(text: str) -> Any:
     return out
 
 
+def _warn_lattice(sim: Any) -> None:
+    # A grid that does not resolve the lattice's trabeculae undercounts the bone surface:
+    # said as `run` says it on stderr (docs/lattice.md), and kept in `info`.
+    message = sim.info().get("lattice_warning")
+    if message:
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
 class Simulation:
     """One simulation of a preset, stepped from Python.
 
@@ -126,6 +135,7 @@ class Simulation:
             set=[(str(k), float(v)) for k, v in (set or {}).items()],
             mechanisms=[(str(k), bool(v)) for k, v in (mechanisms or {}).items()],
         )
+        _warn_lattice(self._sim)
 
     @classmethod
     def resume(cls, path: PathLike, *, backend: Optional[str] = None) -> "Simulation":
@@ -134,6 +144,7 @@ class Simulation:
         to the one it ran on. A corrupt or mismatched file raises ``CheckpointError``."""
         self = cls.__new__(cls)
         self._sim = _native.Simulation.resume(os.fspath(path), backend=backend)
+        _warn_lattice(self._sim)
         return self
 
     def step(self, n: int = 1) -> None:
@@ -182,7 +193,9 @@ class Simulation:
     @property
     def info(self) -> Dict[str, Any]:
         """The backend (kind, device, driver, software), why it was chosen, the grid (voxel
-        counts, dx_um), dt_min, end_step, seed and version."""
+        counts, dx_um), dt_min, end_step, seed, version, and ``lattice_warning`` (what a
+        grid too coarse for the lattice's trabeculae does to the bone surface, or None; the
+        same text is given as a RuntimeWarning when the simulation is made)."""
         return self._sim.info()
 
     def field(self, name: str) -> np.ndarray:

@@ -133,6 +133,18 @@ fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py
 #[pyclass(module = "osteoniche._native", name = "Simulation")]
 struct PySimulation {
     live: Mutex<Run>,
+    /// What the grid makes of a lattice it does not resolve (`run` prints the same on
+    /// stderr), measured once at construction.
+    lattice_warning: Option<String>,
+}
+
+/// The lattice's resolution warning for the simulation `run` holds, if it has a lattice
+/// its grid does not resolve (docs/lattice.md).
+fn lattice_warning(run: &Run) -> Option<String> {
+    let lattice = run.sim().lattice()?;
+    let spec = run.sim().scenario().preset.lattice.as_ref()?;
+    let m = osteoniche::lattice::morphometry::measure(&lattice.grid, &lattice.bone);
+    osteoniche::lattice::resolution_warning(spec, &lattice.grid, &m)
 }
 
 impl PySimulation {
@@ -223,14 +235,17 @@ impl PySimulation {
         }
         let scenario = preset.scenario(resolution, seed).map_err(to_py)?;
         // Never flushed: Python reads the rows with `metrics_csv`.
-        let live = py
+        let (live, lattice_warning) = py
             .detach(move || {
                 let sim = Simulation::new(scenario, choice)?;
-                Run::start(sim, preset, resolution, Path::new(""))
+                let run = Run::start(sim, preset, resolution, Path::new(""))?;
+                let warning = lattice_warning(&run);
+                Ok::<_, osteoniche::Error>((run, warning))
             })
             .map_err(to_py)?;
         Ok(PySimulation {
             live: Mutex::new(live),
+            lattice_warning,
         })
     }
 
@@ -245,11 +260,17 @@ impl PySimulation {
     ) -> PyResult<PySimulation> {
         let choice: Option<BackendChoice> =
             backend.map(|b| b.parse().map_err(invalid)).transpose()?;
-        let live = py
-            .detach(move || Run::resume(&path, choice, Path::new("")).map(|(run, _)| run))
+        let (live, lattice_warning) = py
+            .detach(move || {
+                Run::resume(&path, choice, Path::new("")).map(|(run, _)| {
+                    let warning = lattice_warning(&run);
+                    (run, warning)
+                })
+            })
             .map_err(to_py)?;
         Ok(PySimulation {
             live: Mutex::new(live),
+            lattice_warning,
         })
     }
 
@@ -337,6 +358,7 @@ impl PySimulation {
             "end_step": sc.steps,
             "seed": sc.seed,
             "resolution": live.resolution(),
+            "lattice_warning": self.lattice_warning,
             "version": env!("CARGO_PKG_VERSION"),
         });
         json_to_py(py, &v)

@@ -54,3 +54,11 @@ def therapy_preset(
         f"drugs = [{listed}]\n{doses}"
     )
     return p
+
+
+def pytest_configure(config):
+    # The tests run deliberately tiny grids, which never resolve the lattice; the warning
+    # itself is checked in test_simulation.py (pytest.warns sees it through this filter).
+    config.addinivalue_line(
+        "filterwarnings", "ignore:the grid does not resolve the lattice:RuntimeWarning"
+    )

@@ -240,3 +240,12 @@ def test_an_interrupted_run_folder_loads_and_says_so(tmp_path):
     assert "osteoniche resume" in run.summary["resume_command"]
     sim = on.Simulation.resume(out / "checkpoint.osck")
     assert sim.step_index == run.summary["step_reached"]
+
+
+def test_a_grid_too_coarse_for_the_lattice_warns_and_says_so_in_info():
+    with pytest.warns(RuntimeWarning, match="does not resolve the lattice") as caught:
+        sim = on.Simulation(BASE, resolution=8, backend="cpu")
+    # Pointed at the caller's line, not at the package.
+    assert caught[0].filename == __file__
+    message = sim.info["lattice_warning"]
+    assert "voxels across" in message and "--resolution 96" in message
