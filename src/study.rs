@@ -12,7 +12,7 @@ use serde::ser::{SerializeMap, Serializer};
 use crate::error::{Error, Result};
 use crate::preset::{Preset, Scenario};
 use crate::run::Run;
-use crate::sim::Simulation;
+use crate::sim::{FieldStats, Simulation};
 
 /// Model changes applied to every preset a study runs, on top of each preset's own
 /// `[model]` (`claims` and `checks` with `--set` and `--mechanism`): a claim or a check
@@ -49,10 +49,9 @@ impl ModelOverrides {
     }
 }
 
-/// Endpoint values of one preset at the days asked for.
-/// Every field must stay finite and non-negative (docs/model.md, Checks).
-fn sound(sim: &mut Simulation, preset: &Path) -> Result<()> {
-    let stats = sim.stats()?;
+/// Every field must stay finite and non-negative (docs/model.md, Checks): refuses
+/// statistics `stats` of `sim` with a non-finite or negative value.
+fn sound(sim: &Simulation, stats: &[FieldStats], preset: &Path) -> Result<()> {
     for (s, name) in stats.iter().zip(sim.setup().species.names()) {
         if s.nonfinite > 0 || s.negative > 0 {
             return Err(Error::Invalid(format!(
@@ -110,8 +109,10 @@ pub(crate) fn measure(
             })?;
         }
         let sim = run.sim_mut();
-        sound(sim, preset)?;
-        let value = endpoint_value(sim, &endpoint).map_err(|m| {
+        // One reduction per day read, for the check and the endpoint both.
+        let stats = sim.stats()?;
+        sound(sim, &stats, preset)?;
+        let value = endpoint_of(sim, &stats, &endpoint).map_err(|m| {
             Error::Invalid(format!("{}: endpoint `{endpoint}`: {m}", preset.display()))
         })?;
         out.insert(point_key(day, &endpoint), value);
@@ -126,6 +127,16 @@ pub(crate) fn point_key(day: f64, endpoint: &str) -> String {
 
 /// The value of an endpoint in the simulation's current state.
 pub fn endpoint_value(sim: &mut Simulation, endpoint: &str) -> std::result::Result<f64, String> {
+    let stats = sim.stats().map_err(|e| e.to_string())?;
+    endpoint_of(sim, &stats, endpoint)
+}
+
+/// The value of an endpoint from the simulation and its current statistics `stats`.
+fn endpoint_of(
+    sim: &Simulation,
+    stats: &[FieldStats],
+    endpoint: &str,
+) -> std::result::Result<f64, String> {
     if let Some(rest) = endpoint.strip_prefix("bone_to_plasma_auc") {
         let p = sim.pharmacology().ok_or("this preset doses no drugs")?;
         let i = match rest.strip_prefix(':') {
@@ -147,7 +158,6 @@ pub fn endpoint_value(sim: &mut Simulation, endpoint: &str) -> std::result::Resu
         .index(endpoint)
         .ok_or_else(|| format!("no field `{endpoint}`"))?;
     let volume = sim.setup().grid.voxel_volume_um3();
-    let stats = sim.stats().map_err(|e| e.to_string())?;
     Ok(stats[f].sum * volume)
 }
 

@@ -141,10 +141,8 @@ struct PySimulation {
 /// The lattice's resolution warning for the simulation `run` holds, if it has a lattice
 /// its grid does not resolve (docs/lattice.md).
 fn lattice_warning(run: &Run) -> Option<String> {
-    let lattice = run.sim().lattice()?;
     let spec = run.sim().scenario().preset.lattice.as_ref()?;
-    let m = osteoniche::lattice::morphometry::measure(&lattice.grid, &lattice.bone);
-    osteoniche::lattice::resolution_warning(spec, &lattice.grid, &m)
+    run.sim().lattice()?.assess(Some(spec)).1
 }
 
 impl PySimulation {

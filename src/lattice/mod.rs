@@ -12,8 +12,6 @@ pub mod surface;
 
 use std::path::Path;
 
-use rayon::prelude::*;
-
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use spec::LatticeSpec;
@@ -93,14 +91,13 @@ pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Resu
                 Some(r) => import::crop(&volume, r.origin_um, r.size_um)?,
                 None => volume,
             };
-            let scan_bv_tv = volume.data.iter().map(|&b| b as f64).sum::<f64>()
-                / volume.data.len().max(1) as f64;
+            let scan_bv_tv = mean_fraction(&volume.data);
             (import::resample(&volume, &grid)?, vessels, scan_bv_tv)
         }
     };
-    let got = bone.iter().map(|&b| b as f64).sum::<f64>() / bone.len().max(1) as f64;
+    let got = mean_fraction(&bone);
     if asked_bv_tv > 0.0 && got < 0.1 * asked_bv_tv {
-        let (t, _) = thickness_asked(spec);
+        let t = asked(spec).map(|(t, _)| t);
         return Err(Error::Invalid(format!(
             "lattice: a {}x{}x{} grid at {} µm keeps BV/TV {got:.3} of the {asked_bv_tv:.3} asked: \
              nothing meaningful of the bone remains{}",
@@ -140,20 +137,24 @@ pub fn build(spec: &LatticeSpec, grid: Grid, seed: u64, base_dir: &Path) -> Resu
     })
 }
 
-/// The trabecular thickness a procedural lattice asks for, µm, and its BV/TV (`None` for
-/// a scan, whose thickness is what it measures).
-fn thickness_asked(spec: &LatticeSpec) -> (Option<f64>, Option<f64>) {
+/// Mean of fractions (BV/TV of bone fractions), 0 for none.
+fn mean_fraction(values: &[f32]) -> f64 {
+    values.iter().map(|&b| b as f64).sum::<f64>() / values.len().max(1) as f64
+}
+
+/// The trabecular thickness (µm) and BV/TV a procedural lattice asks for (`None` for a
+/// scan, whose thickness is what it measures).
+fn asked(spec: &LatticeSpec) -> Option<(f64, f64)> {
     match spec {
         LatticeSpec::Procedural {
             bv_tv,
             tb_th_um,
             tb_sp_um,
             ..
-        } => match procedural_targets(*bv_tv, *tb_th_um, *tb_sp_um) {
-            Ok((b, t)) => (Some(t), Some(b)),
-            Err(_) => (None, None),
-        },
-        LatticeSpec::File { .. } => (None, None),
+        } => procedural_targets(*bv_tv, *tb_th_um, *tb_sp_um)
+            .ok()
+            .map(|(b, t)| (t, b)),
+        LatticeSpec::File { .. } => None,
     }
 }
 
@@ -179,9 +180,7 @@ pub fn resolution_warning(
     grid: &Grid,
     measured: &morphometry::Morphometrics,
 ) -> Option<String> {
-    let (Some(t), Some(b)) = thickness_asked(spec) else {
-        return None;
-    };
+    let (t, b) = asked(spec)?;
     let across = t / grid.dx_um;
     if across >= RESOLVED_VOXELS_ACROSS {
         return None;
@@ -245,20 +244,24 @@ impl Lattice {
 
     /// Bone volume fraction BV/TV of the whole grid.
     pub fn bv_tv(&self) -> f64 {
-        self.bone.iter().map(|&b| b as f64).sum::<f64>() / self.bone.len().max(1) as f64
+        mean_fraction(&self.bone)
+    }
+
+    /// Its morphometrics on its grid, and the [`resolution_warning`] of `spec` (what it
+    /// was built from, when known) on that grid.
+    pub fn assess(
+        &self,
+        spec: Option<&LatticeSpec>,
+    ) -> (morphometry::Morphometrics, Option<String>) {
+        let m = morphometry::measure(&self.grid, &self.bone);
+        let warning = spec.and_then(|s| resolution_warning(s, &self.grid, &m));
+        (m, warning)
     }
 
     /// Bone-surface area density of every voxel, 1/µm ([`surface::area_density`]): zero
     /// inside solid bone and in open marrow; its volume integral is the bone surface area.
     pub fn area_density(&self) -> Vec<f32> {
-        let g = self.grid;
-        (0..g.len())
-            .into_par_iter()
-            .map(|v| {
-                let [x, y, z] = g.coords(v);
-                surface::area_density(&self.bone, &g, x, y, z)
-            })
-            .collect()
+        surface::area_densities(&self.bone, &self.grid)
     }
 }
 

@@ -49,34 +49,30 @@ pub fn area_density(b: &[f32], g: &Grid, x: usize, y: usize, z: usize) -> f32 {
 }
 
 /// The bone surface area in µm^2: the volume integral of [`area_density`], summed in
-/// voxel order (reproducible to the last bit).
+/// voxel order per slab, then over the slabs (reproducible to the last bit).
 pub fn surface_area_um2(b: &[f32], g: &Grid) -> f64 {
-    let plane = g.nx * g.ny;
     let per_slab: Vec<f64> = (0..g.nz)
         .into_par_iter()
         .map(|z| {
-            let mut sum = 0.0f64;
-            for y in 0..g.ny {
-                for x in 0..g.nx {
-                    sum += area_density(b, g, x, y, z) as f64;
-                }
-            }
-            sum
+            let mut slab = vec![0f32; g.nx * g.ny];
+            density_slab(b, g, z, 1.0, &mut slab);
+            slab.iter().map(|&a| a as f64).sum::<f64>()
         })
         .collect();
-    debug_assert_eq!(per_slab.len() * plane, g.len());
     per_slab.iter().sum::<f64>() * g.voxel_volume_um3()
 }
 
-/// The surface share `s = layer_um a` at voxel (x, y, z): `layer_um` µm of bone-surface
-/// cells on every µm^2 of bone surface.
-#[inline]
-pub fn share(b: &[f32], g: &Grid, layer_um: f32, x: usize, y: usize, z: usize) -> f32 {
-    layer_um * area_density(b, g, x, y, z)
+/// [`area_density`] of every voxel, in grid order.
+pub fn area_densities(b: &[f32], g: &Grid) -> Vec<f32> {
+    let mut out = vec![0f32; g.len()];
+    out.par_chunks_mut(g.nx * g.ny)
+        .enumerate()
+        .for_each(|(z, slab)| density_slab(b, g, z, 1.0, slab));
+    out
 }
 
-/// Writes the surface share of field `bone` into field `surface` ([`share`] with the
-/// layer depth `layer_um`; 1 everywhere when `well_mixed`).
+/// Writes the surface share of field `bone` into field `surface` (`layer_um` times
+/// [`area_density`]; 1 everywhere when `well_mixed`).
 pub fn surface(
     fields: &mut [f32],
     grid: &Grid,
@@ -93,25 +89,34 @@ pub fn surface(
         let (lo, hi) = fields.split_at_mut(bone * n);
         (&hi[..n], &mut lo[surface * n..(surface + 1) * n])
     };
-    let plane = grid.nx * grid.ny;
-    s.par_chunks_mut(plane).enumerate().for_each(|(z, slab)| {
-        if well_mixed {
-            slab.fill(1.0);
-            return;
-        }
-        let inner_z = z > 0 && z + 1 < grid.nz;
-        for y in 0..grid.ny {
-            let inner_yz = inner_z && y > 0 && y + 1 < grid.ny;
-            for x in 0..grid.nx {
-                let v = x + grid.nx * y;
-                slab[v] = if inner_yz && x > 0 && x + 1 < grid.nx {
-                    layer_um * interior_density(b, grid, v + plane * z)
-                } else {
-                    share(b, grid, layer_um, x, y, z)
-                };
+    s.par_chunks_mut(grid.nx * grid.ny)
+        .enumerate()
+        .for_each(|(z, slab)| {
+            if well_mixed {
+                slab.fill(1.0);
+            } else {
+                density_slab(b, grid, z, layer_um, slab);
             }
+        });
+}
+
+/// `scale` times [`area_density`] of every voxel of slab `z` into `slab`: voxels with a
+/// neighbour on both sides along every axis through [`interior_density`], the others
+/// (on the box's faces) through [`area_density`] itself.
+fn density_slab(b: &[f32], g: &Grid, z: usize, scale: f32, slab: &mut [f32]) {
+    let inner_z = z > 0 && z + 1 < g.nz;
+    for y in 0..g.ny {
+        let inner_yz = inner_z && y > 0 && y + 1 < g.ny;
+        for x in 0..g.nx {
+            let v = x + g.nx * y;
+            slab[v] = scale
+                * if inner_yz && x > 0 && x + 1 < g.nx {
+                    interior_density(b, g, v + g.nx * g.ny * z)
+                } else {
+                    area_density(b, g, x, y, z)
+                };
         }
-    });
+    }
 }
 
 /// [`area_density`] at a voxel `v` with a neighbour on both sides along every axis: the

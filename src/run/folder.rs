@@ -90,16 +90,11 @@ pub fn drive(
         scenario.steps
     ));
     let lattice = run.sim().lattice().map(|l| {
-        let m = crate::lattice::morphometry::measure(&l.grid, &l.bone);
+        let (m, warning) = l.assess(scenario.preset.lattice.as_ref());
         observer.say(&format!(
             "lattice: BV/TV {:.3}, Tb.Th {:.1} µm, Tb.Sp {:.1} µm, Conn.D {:.1}/mm^3, DA {:.2}",
             m.bv_tv, m.tb_th_um, m.tb_sp_um, m.conn_d_per_mm3, m.da
         ));
-        let warning = scenario
-            .preset
-            .lattice
-            .as_ref()
-            .and_then(|spec| crate::lattice::resolution_warning(spec, &l.grid, &m));
         if let Some(w) = &warning {
             observer.warn(w);
         }
